@@ -1,0 +1,43 @@
+# Two entry points for a newcomer: `make repl` (the main job) and `make test`.
+# Each creates .venv and installs what it needs. torch is pinned first so pip
+# never resolves a multi-GB CUDA build on a CPU-only machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_PIN := torch==2.13.0
+
+.PHONY: install install-dev repl test lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q $(TORCH_PIN)
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+repl: install
+	$(BIN)/bashcoder-repl
+
+lint: install-dev
+	$(BIN)/ruff check bashcoder tests bench
+	$(BIN)/ruff format --check bashcoder tests bench
+
+test: install-dev
+	bash scripts/test-deps.sh
+	$(BIN)/ruff check bashcoder tests bench
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/generate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

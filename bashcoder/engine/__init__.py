@@ -1,0 +1,9 @@
+"""The engine: tokenizer, model, checkpoints, devices, generation.
+
+Everything else in bashcoder depends on it; it imports nothing of ours outside
+this package.
+"""
+
+from bashcoder.engine.errors import BashcoderError
+
+__all__ = ["BashcoderError"]
