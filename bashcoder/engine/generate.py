@@ -1,0 +1,259 @@
+"""Prefill + decode with the KV cache: the Generator.
+
+Owns the loop that turns a prompt's token ids into candidate completions:
+prefix-cache reuse across calls, N candidates from one prefill, sampling,
+stop rules, staleness checks. Text layout (FIM, windows) is in `fim`, the
+dtype policy in `device`, candidate post-processing in `stops`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from bashcoder.engine.checkpoint import LoadedModel
+from bashcoder.engine.device import DevicePlan, autocast
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.fim import FimTokens, spm, window_prefix, window_suffix
+from bashcoder.engine.model import KVCache
+from bashcoder.engine.sampling import apply_repetition_penalty, sample
+from bashcoder.engine.stops import StopRule
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How to draw tokens."""
+
+    temperature: float = 0.2
+    """0 = greedy (argmax); higher = more varied."""
+    top_k: int = 40
+    """Keep only the k most likely tokens (0 = all)."""
+    top_p: float = 0.95
+    """Keep the smallest set of tokens whose probability reaches p (1 = all)."""
+    repetition_penalty: float = 1.0
+    """> 1 discourages tokens already in the completion."""
+    max_tokens: int = 64
+    """Most new tokens per candidate."""
+    num_candidates: int = 1
+    """Candidates sampled in one batch from a single prefill."""
+    seed: int | None = None
+    """Seed of the explicit torch.Generator; None = fresh randomness."""
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise BashcoderError(f"temperature {self.temperature} is negative; use 0 (greedy) or more.")
+        if not 0 < self.top_p <= 1:
+            raise BashcoderError(f"top_p {self.top_p} is outside (0, 1]; use e.g. 0.95.")
+        if self.top_k < 0:
+            raise BashcoderError(f"top_k {self.top_k} is negative; use 0 (off) or more.")
+        if self.max_tokens < 1:
+            raise BashcoderError(f"max_tokens {self.max_tokens} must be at least 1.")
+        if self.num_candidates < 1:
+            raise BashcoderError(f"num_candidates {self.num_candidates} must be at least 1.")
+        if self.repetition_penalty <= 0:
+            raise BashcoderError("repetition_penalty must be positive; 1.0 disables it.")
+
+
+@dataclass
+class Candidate:
+    """One sampled completion."""
+
+    text: str
+    token_ids: list[int]
+    logprob: float
+    """Sum of the chosen tokens' log-probabilities under the model (before temperature)."""
+    finish: str
+    """'stop' (a stop rule), 'eot' (end of text), 'length' (max tokens or context)."""
+    syntax_ok: bool | None = None
+
+    @property
+    def mean_logprob(self) -> float:
+        return self.logprob / max(1, len(self.token_ids))
+
+
+class Stale(Exception):  # noqa: N818 - a signal, not an error
+    """The request was cancelled or superseded while decoding."""
+
+
+@dataclass
+class _PrefixCache:
+    ids: list[int] = field(default_factory=list)
+    cache: KVCache | None = None
+
+
+def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class Generator:
+    """Runs a loaded model; one call at a time (a lock guards the prefix cache)."""
+
+    def __init__(self, loaded: LoadedModel, plan: DevicePlan) -> None:
+        self.loaded = loaded
+        self.plan = plan
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.cfg = loaded.config
+        self.fim = FimTokens(
+            self.tokenizer.fim_prefix_id, self.tokenizer.fim_suffix_id, self.tokenizer.fim_middle_id, self.tokenizer.eot_id
+        )
+        self._special = self.tokenizer.special_ids
+        self._prefix = _PrefixCache()
+        self._lock = threading.Lock()
+        self.last_reused = 0
+        """Prompt tokens served from the prefix cache by the last call (for benchmarks)."""
+
+    # ---- prompts -------------------------------------------------------
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text))
+
+    def plain_prompt(self, text: str, max_tokens: int) -> list[int]:
+        """A left-to-right prompt: <|endoftext|> marks a document start, far end dropped first."""
+        ids = [self.tokenizer.eot_id, *self.tokenizer.encode(text)]
+        budget = self.cfg.context_length - max_tokens
+        if budget < 2:
+            raise BashcoderError(f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}.")
+        return ids[-budget:] if len(ids) > budget else ids
+
+    def fim_prompt(self, prefix: str, suffix: str, max_tokens: int, suffix_share: float = 0.25) -> list[int]:
+        """An SPM prompt for a cursor between `prefix` and `suffix`, windowed to fit the context."""
+        budget = self.cfg.context_length - max_tokens - 3
+        if budget < 8:
+            raise BashcoderError(f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}.")
+        suffix_text = window_suffix(suffix, self.count_tokens, int(budget * suffix_share)) if suffix else ""
+        suffix_ids = self.tokenizer.encode(suffix_text)
+        step = max(256, 2 * budget)  # chars; ~half a window of bash at ~4 chars/token
+        prefix_text = window_prefix(prefix, self.count_tokens, budget - len(suffix_ids), step_chars=step)
+        return spm(self.tokenizer.encode(prefix_text), suffix_ids, self.fim)
+
+    # ---- decoding ------------------------------------------------------
+    @torch.inference_mode()
+    def generate(
+        self,
+        prompt_ids: Sequence[int],
+        sampling: SamplingConfig,
+        stop: StopRule | None = None,
+        is_stale: Callable[[], bool] | None = None,
+        on_text: Callable[[int, str], None] | None = None,
+    ) -> list[Candidate]:
+        """Sample `sampling.num_candidates` completions of `prompt_ids`.
+
+        Raises `Stale` as soon as `is_stale()` turns true (checked every step).
+        `on_text(row, text_so_far)` streams each candidate's text.
+        """
+        with self._lock:
+            return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text)
+
+    def _prefill(self, prompt: list[int]) -> tuple[KVCache, torch.Tensor]:
+        """Batch-1 cache holding `prompt`, and the logits after its last token."""
+        pc = self._prefix
+        reuse = common_prefix_len(pc.ids, prompt)
+        reuse = min(reuse, len(prompt) - 1)  # feed at least one token to get logits
+        if pc.cache is None or reuse <= 0:
+            pc.cache = KVCache.allocate(self.cfg, 1, self.plan.device, self._cache_dtype())
+            reuse = 0
+        cache = pc.cache
+        cache.truncate(reuse)
+        pc.ids = prompt[:reuse]  # valid even if the forward below is interrupted
+        new = torch.tensor([prompt[reuse:]], device=self.plan.device)
+        dtype = self.plan.prefill_dtype if new.shape[1] > 1 else self.plan.decode_dtype
+        with autocast(self.plan.device, dtype):
+            logits = self.model(new, cache, last_only=True)
+        pc.ids = list(prompt)
+        self.last_reused = reuse
+        return cache, logits[:, -1].float()
+
+    def _cache_dtype(self) -> torch.dtype:
+        return next(self.model.parameters()).dtype
+
+    def _generate(
+        self,
+        prompt: list[int],
+        s: SamplingConfig,
+        stop: StopRule | None,
+        is_stale: Callable[[], bool] | None,
+        on_text: Callable[[int, str], None] | None,
+    ) -> list[Candidate]:
+        if not prompt:
+            raise BashcoderError("empty prompt; give some text to complete.")
+        if len(prompt) >= self.cfg.context_length:
+            raise BashcoderError(f"prompt of {len(prompt)} tokens fills the {self.cfg.context_length}-token context.")
+        if is_stale and is_stale():
+            raise Stale()
+        base, logits = self._prefill(prompt)
+        n = s.num_candidates
+        # One candidate decodes in the prefix cache itself: decoding only writes
+        # positions after the prompt, which the next call truncates away.
+        cache = base.expand_rows(n) if n > 1 else base
+        logits = logits.expand(n, -1)
+        gen = torch.Generator(device="cpu")
+        if s.seed is not None:
+            gen.manual_seed(s.seed)
+        else:
+            gen.seed()
+        max_new = min(s.max_tokens, self.cfg.context_length - len(prompt))
+        rows = [_Row() for _ in range(n)]
+        history = torch.empty((n, 0), dtype=torch.long, device=self.plan.device)
+        for _step in range(max_new):
+            if is_stale and is_stale():
+                raise Stale()
+            logits = apply_repetition_penalty(logits, history, s.repetition_penalty)
+            next_ids = sample(logits, gen, s.temperature, s.top_k, s.top_p)
+            logprobs = torch.log_softmax(logits.float(), dim=-1).gather(1, next_ids[:, None]).squeeze(1)
+            ids_list = next_ids.tolist()
+            lp_list = logprobs.tolist()
+            for r, row in enumerate(rows):
+                if row.finish is None:
+                    self._advance(row, ids_list[r], lp_list[r], stop)
+                    if on_text is not None:
+                        on_text(r, row.text)
+            if all(row.finish is not None for row in rows):
+                break
+            history = torch.cat([history, next_ids[:, None]], dim=1)
+            with autocast(self.plan.device, self.plan.decode_dtype):
+                logits = self.model(next_ids[:, None], cache, last_only=True)[:, -1].float()
+        return [
+            Candidate(row.text, row.ids, row.logprob, row.finish or "length") for row in rows
+        ]
+
+    def _advance(self, row: _Row, token: int, logprob: float, stop: StopRule | None) -> None:
+        if token in self._special:
+            row.finish = "eot"
+            return
+        row.ids.append(token)
+        row.logprob += logprob
+        text = self.tokenizer.decode(row.ids)
+        if stop is not None:
+            cut = stop.cut(text)
+            if cut is not None:
+                row.text = text[:cut]
+                row.finish = "stop"
+                return
+        row.text = text
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str,
+        sampling: SamplingConfig,
+        stop: StopRule | None = None,
+        is_stale: Callable[[], bool] | None = None,
+    ) -> list[Candidate]:
+        """FIM completion at a cursor between `prefix` and `suffix`."""
+        prompt = self.fim_prompt(prefix, suffix, sampling.max_tokens)
+        return self.generate(prompt, sampling, stop, is_stale)
+
+
+@dataclass
+class _Row:
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    logprob: float = 0.0
+    finish: str | None = None

@@ -1,0 +1,175 @@
+"""Bash stop rules and completion post-processing, as pure functions of text.
+
+- line mode: the completion ends at the end of its first non-empty line;
+- block mode: it ends at a blank line, at a line indented less than the
+  cursor's line, or at <|endoftext|> (handled by the generator);
+- auto: block after a line that opens a compound command or on an empty
+  line under a comment, line otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MODES = ("line", "block", "auto")
+_OPENERS = re.compile(r"(\bthen|\bdo|\belse|\bin|\{|\(\)\s*\{?|\|\||&&|\\)\s*$")
+CLOSERS = {"if": "fi", "for": "done", "while": "done", "until": "done", "select": "done", "case": "esac"}
+
+
+def indent_of(line: str) -> int:
+    """Number of leading whitespace characters (a tab counts as one, as bash does not care)."""
+    return len(line) - len(line.lstrip(" \t"))
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """When a completion at a given cursor is finished."""
+
+    mode: str
+    """'line' or 'block' (resolve 'auto' with `choose_mode` first)."""
+    cursor_indent: int = 0
+    """Indentation of the line the cursor is on (block mode ends below it)."""
+    starts_at_line_start: bool = True
+    """Whether the cursor sits at the start of a line (after only whitespace)."""
+
+    def cut(self, text: str) -> int | None:
+        """Index at which `text` must be cut because it is complete, or None to go on."""
+        if self.mode == "line":
+            return _line_cut(text)
+        return _block_cut(text, self.cursor_indent, self.starts_at_line_start)
+
+
+def _line_cut(text: str) -> int | None:
+    # Skip newlines at the very start: at the end of a finished line the user wants the next one.
+    start = len(text) - len(text.lstrip("\n"))
+    nl = text.find("\n", start)
+    return nl if nl >= 0 else None
+
+
+def _block_cut(text: str, cursor_indent: int, at_line_start: bool) -> int | None:
+    blank = re.search(r"\n[ \t]*\n", text)
+    cut = blank.start() if blank else None
+    # The first line continues the cursor's line; dedents are judged on the lines after it.
+    pos = text.find("\n")
+    while pos >= 0 and (cut is None or pos < cut):
+        nxt = text.find("\n", pos + 1)
+        if nxt < 0:
+            break  # the line after pos is still being written
+        line = text[pos + 1 : nxt]
+        if line.strip() and indent_of(line) < cursor_indent:
+            return pos if cut is None else min(cut, pos)
+        pos = nxt
+    return cut
+
+
+def cursor_context(prefix: str) -> tuple[str, str]:
+    """(text of the cursor's line before the cursor, the previous non-empty line)."""
+    head, _, current = prefix.rpartition("\n")
+    previous = next((ln for ln in reversed(head.split("\n")) if ln.strip()), "")
+    return current, previous
+
+
+def choose_mode(prefix: str, requested: str = "auto") -> str:
+    """Resolve 'auto' to 'line' or 'block' from the text before the cursor."""
+    if requested in ("line", "block"):
+        return requested
+    current, previous = cursor_context(prefix)
+    if current.strip():
+        return "line"
+    prev = previous.strip()
+    if _OPENERS.search(prev) or prev.startswith("#") or prev.startswith("#!"):
+        return "block"
+    return "line"
+
+
+def stop_rule_for(prefix: str, mode: str = "auto") -> StopRule:
+    """The stop rule for a completion at the end of `prefix`."""
+    current, previous = cursor_context(prefix)
+    at_start = not current.strip()
+    indent = indent_of(current)
+    if at_start and _OPENERS.search(previous.strip()):
+        # The body of a compound sits deeper than its opener; its closer ends the block.
+        indent = max(indent, indent_of(previous) + 1)
+    return StopRule(choose_mode(prefix, mode), indent, at_start)
+
+
+def trim_suffix_overlap(completion: str, suffix: str, min_overlap: int = 3) -> str:
+    """Drop the end of `completion` that repeats the start of `suffix`.
+
+    Also drops a completion whose lines already follow the cursor verbatim.
+    """
+    if not completion or not suffix:
+        return completion
+    stripped = suffix.lstrip()
+    # Longest k such that completion ends with suffix[:k].
+    for k in range(min(len(completion), len(suffix)), min_overlap - 1, -1):
+        if completion.endswith(suffix[:k]):
+            return completion[:-k]
+    first = completion.strip()
+    if first and stripped.startswith(first) and len(first) >= min_overlap:
+        return ""
+    return completion
+
+
+def close_compounds(prefix: str, completion: str, suffix: str) -> str:
+    """Append `fi`/`done`/`esac`/`}` the completion opened, unless the suffix closes them."""
+    text = prefix + completion
+    need = _unclosed(text)
+    if not need:
+        return completion
+    have = _words(suffix)
+    additions: list[str] = []
+    for word, indent in reversed(need):
+        if have.get(word, 0) > 0:
+            have[word] -= 1
+            continue
+        additions.append(" " * indent + word)
+    if not additions:
+        return completion
+    sep = "" if completion.endswith("\n") else "\n"
+    return completion + sep + "\n".join(additions)
+
+
+_WORD = re.compile(r"(?<![\w$-])(if|fi|for|while|until|select|done|case|esac)(?![\w-])|(\{)\s*$|^\s*(\})")
+
+
+def _unclosed(text: str) -> list[tuple[str, int]]:
+    """Stack of closers still owed by `text`, with the opener line's indentation."""
+    stack: list[tuple[str, int]] = []
+    for raw in text.split("\n"):
+        line = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
+        for m in _WORD.finditer(line):
+            word = m.group(1) or m.group(2) or m.group(3)
+            if word in CLOSERS:
+                stack.append((CLOSERS[word], indent_of(raw)))
+            elif word == "{":
+                stack.append(("}", indent_of(raw)))
+            elif stack and stack[-1][0] == word:
+                stack.pop()
+    return stack
+
+
+def _words(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for word, _ in _unclosed_closers(text):
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def _unclosed_closers(text: str) -> list[tuple[str, int]]:
+    """Closers in `text` that have no opener before them in `text`."""
+    extra: list[tuple[str, int]] = []
+    depth: list[str] = []
+    for raw in text.split("\n"):
+        for m in _WORD.finditer(raw):
+            word = m.group(1) or m.group(2) or m.group(3)
+            if word in CLOSERS:
+                depth.append(CLOSERS[word])
+            elif word == "{":
+                depth.append("}")
+            elif depth and depth[-1] == word:
+                depth.pop()
+            elif word in ("fi", "done", "esac", "}"):
+                extra.append((word, indent_of(raw)))
+    return extra
