@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 MODES = ("line", "block", "auto")
 _OPENERS = re.compile(r"(\bthen|\bdo|\belse|\bin|\{|\(\)\s*\{?|\|\||&&|\\)\s*$")
+CLOSING_CHARS = frozenset("\"')]}`")
 CLOSERS = {"if": "fi", "for": "done", "while": "done", "until": "done", "select": "done", "case": "esac"}
 
 
@@ -102,9 +103,11 @@ def trim_suffix_overlap(completion: str, suffix: str, min_overlap: int = 3) -> s
     if not completion or not suffix:
         return completion
     stripped = suffix.lstrip()
-    # Longest k such that completion ends with suffix[:k].
-    for k in range(min(len(completion), len(suffix)), min_overlap - 1, -1):
-        if completion.endswith(suffix[:k]):
+    # Longest k such that completion ends with suffix[:k]. Short overlaps count
+    # only when they are closing characters an editor auto-inserted (`"`, `)`).
+    for k in range(min(len(completion), len(suffix)), 0, -1):
+        overlap = suffix[:k]
+        if completion.endswith(overlap) and (k >= min_overlap or all(ch in CLOSING_CHARS for ch in overlap)):
             return completion[:-k]
     first = completion.strip()
     if first and stripped.startswith(first) and len(first) >= min_overlap:

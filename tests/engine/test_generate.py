@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bashcoder.engine.checkpoint import LoadedModel
+from bashcoder.engine.completer import Completer, CompletionRequest, postprocess, type_through
+from bashcoder.engine.device import plan_for
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.generate import Generator, SamplingConfig, Stale
+from bashcoder.engine.stops import StopRule
+
+
+@pytest.fixture
+def gen(micro_model, bpe_tokenizer) -> Generator:  # noqa: ANN001
+    loaded = LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {})  # type: ignore[arg-type]
+    return Generator(loaded, plan_for(torch.device("cpu")))
+
+
+PROMPT = "#!/usr/bin/env bash\n# Back up a directory\nset -euo pipefail\n"
+
+
+def test_greedy_is_deterministic(gen: Generator) -> None:
+    ids = gen.plain_prompt(PROMPT, 40)
+    a = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=40))[0]
+    b = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=40))[0]
+    assert a.text == b.text and a.token_ids == b.token_ids and len(a.text) > 0
+
+
+def test_greedy_learned_bash(gen: Generator) -> None:
+    # The micro model was trained on the fixtures: it continues backup.sh as it was written.
+    out = gen.generate(gen.plain_prompt(PROMPT, 30), SamplingConfig(temperature=0, max_tokens=30))[0]
+    assert out.text.startswith("\nSRC=")
+
+
+def test_same_seed_repeats_different_seeds_differ(gen: Generator) -> None:
+    ids = gen.plain_prompt("#!/bin/bash\n", 30)
+
+    def run(seed: int) -> list[str]:
+        cands = gen.generate(ids, SamplingConfig(temperature=1.5, top_k=0, top_p=1.0, max_tokens=30, num_candidates=4, seed=seed))
+        return [c.text for c in cands]
+
+    assert run(1) == run(1)
+    assert run(1) != run(2)
+
+
+def test_candidates_from_one_prefill_match_single_runs(gen: Generator) -> None:
+    ids = gen.plain_prompt(PROMPT, 20)
+    many = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=20, num_candidates=3))
+    one = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=20))[0]
+    assert [c.text for c in many] == [one.text] * 3
+
+
+def test_prefix_cache_is_reused_and_gives_the_same_answer(gen: Generator) -> None:
+    s = SamplingConfig(temperature=0, max_tokens=10)
+    gen.complete("#!/bin/bash\nfor f in *; do\n  ech", "\ndone\n", s)
+    warm = gen.complete("#!/bin/bash\nfor f in *; do\n  echo", "\ndone\n", s)
+    assert gen.last_reused > 5
+    gen._prefix.ids = []  # cold: nothing reusable
+    cold = gen.complete("#!/bin/bash\nfor f in *; do\n  echo", "\ndone\n", s)
+    assert gen.last_reused == 0
+    assert [c.text for c in warm] == [c.text for c in cold]
+
+
+def test_line_stop_rule_ends_at_newline(gen: Generator) -> None:
+    ids = gen.plain_prompt(PROMPT, 60)
+    out = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=60), StopRule("line"))[0]
+    assert out.finish == "stop" and "\n" not in out.text.strip("\n")
+
+
+def test_max_tokens_is_respected(gen: Generator) -> None:
+    out = gen.generate(gen.plain_prompt(PROMPT, 5), SamplingConfig(temperature=1.0, max_tokens=5, seed=0))[0]
+    assert len(out.token_ids) <= 5
+
+
+def test_stale_request_stops_decoding(gen: Generator) -> None:
+    steps = {"n": 0}
+
+    def stale() -> bool:
+        steps["n"] += 1
+        return steps["n"] > 3
+
+    with pytest.raises(Stale):
+        gen.generate(gen.plain_prompt(PROMPT, 50), SamplingConfig(max_tokens=50), is_stale=stale)
+    assert steps["n"] == 4
+
+
+def test_long_prompt_keeps_the_text_nearest_the_cursor(gen: Generator) -> None:
+    prefix = "".join(f"echo line{i}\n" for i in range(2000))
+    suffix = "".join(f"echo after{i}\n" for i in range(2000))
+    ids = gen.fim_prompt(prefix, suffix, max_tokens=32)
+    assert len(ids) + 32 <= gen.cfg.context_length
+    text = gen.tokenizer.decode(ids)
+    assert "echo line1999\n" in text and "echo line0\n" not in text
+    assert "echo after0\n" in text and "echo after1999" not in text
+    long_plain = gen.plain_prompt(prefix, 32)
+    assert gen.tokenizer.decode(long_plain).endswith("echo line1999\n")
+
+
+def test_prompt_too_long_for_max_tokens_is_a_clear_error(gen: Generator) -> None:
+    with pytest.raises(BashcoderError, match="max tokens"):
+        gen.plain_prompt("echo", gen.cfg.context_length)
+
+
+def test_streaming_reports_growing_text(gen: Generator) -> None:
+    seen: list[str] = []
+    out = gen.generate(gen.plain_prompt(PROMPT, 15), SamplingConfig(temperature=0, max_tokens=15), on_text=lambda r, t: seen.append(t))
+    assert seen[-1] == out[0].text and len(seen) >= 2
+
+
+def test_completer_type_through_answers_without_the_model(gen: Generator) -> None:
+    comp = Completer(gen)
+    req = CompletionRequest("#!/bin/bash\ndir=", "", "line", SamplingConfig(temperature=0, max_tokens=20))
+    first = comp.complete(req)
+    assert first and not first[0].from_cache
+    typed = first[0].text[:2]
+    again = comp.complete(CompletionRequest(req.prefix + typed, "", "line", req.sampling))
+    assert again[0].from_cache and again[0].text == first[0].text[2:]
+
+
+def test_type_through_needs_the_same_suffix_and_a_matching_start() -> None:
+    from bashcoder.engine.completer import Suggestion, _Last
+
+    last = _Last("echo ", "\n", [Suggestion("hello world", -1.0, True, "line")])
+    assert type_through(last, "echo he", "\n")[0].text == "llo world"  # type: ignore[index]
+    assert type_through(last, "echo x", "\n") is None
+    assert type_through(last, "echo he", "other") is None
+
+
+def test_postprocess_drops_repeats_and_trivia() -> None:
+    assert postprocess("x=", '"\n', ' "$1"', "line") == ' "$1'
+    assert postprocess("", "done\n", "done", "line") == ""
+    assert postprocess("", "", "   \n ", "block") == ""
+    assert postprocess("if x; then\n", "", "  echo y\n\n", "block") == "  echo y\nfi"

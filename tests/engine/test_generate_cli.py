@@ -1,0 +1,59 @@
+"""`bashcoder-generate` end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "bashcoder-generate"
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, input=stdin
+    )
+
+
+def test_generate_prints_bash(micro_model_dir: Path) -> None:
+    out = run("--model", str(micro_model_dir), "--prompt", "# Back up a directory", "--temperature", "0", "--max-tokens", "40")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# Back up a directory\n")
+    assert len(out.stdout) > len("# Back up a directory\n") + 10
+
+
+def test_generate_samples_with_check(micro_model_dir: Path) -> None:
+    out = run("--model", str(micro_model_dir), "--prompt", "#!/bin/bash\n", "--num-samples", "3", "--seed", "1", "--check", "--max-tokens", "30")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("### sample") == 3
+    assert out.stdout.count("# bash -n:") == 3
+
+
+def test_seed_repeats(micro_model_dir: Path) -> None:
+    args = ("--model", str(micro_model_dir), "--prompt", "for f in", "--seed", "3", "--temperature", "1.2", "--max-tokens", "20")
+    assert run(*args).stdout == run(*args).stdout
+
+
+def test_model_from_env_and_prompt_from_stdin(micro_model_dir: Path) -> None:
+    out = run("--temperature", "0", "--max-tokens", "10", env={"BASHCODER_MODEL": str(micro_model_dir)}, stdin="echo ")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("echo ")
+
+
+def test_info_prints_config_params_device_dtype(micro_model_dir: Path) -> None:
+    out = run("--model", str(micro_model_dir), "--info")
+    assert out.returncode == 0, out.stderr
+    for word in ("n_layer: 2", "parameters:", "device: cpu", "dtype: weights float32"):
+        assert word in out.stdout
+
+
+def test_missing_model_is_one_line(tmp_path: Path) -> None:
+    out = run("--model", str(tmp_path / "nope"), "--prompt", "x")
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: model directory") and out.stderr.count("\n") == 1
+
+
+def test_absent_device_is_one_line(micro_model_dir: Path) -> None:
+    out = run("--model", str(micro_model_dir), "--prompt", "x", "--device", "mps")
+    assert out.returncode == 1 and out.stderr.count("\n") == 1 and "mps" in out.stderr

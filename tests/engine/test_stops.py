@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from bashcoder.engine.stops import (
+    StopRule,
+    choose_mode,
+    close_compounds,
+    stop_rule_for,
+    trim_suffix_overlap,
+)
+
+
+def test_line_mode_ends_at_the_newline() -> None:
+    rule = StopRule("line")
+    assert rule.cut("echo hi") is None
+    assert rule.cut("echo hi\necho more") == len("echo hi")
+
+
+def test_line_mode_after_a_finished_line_completes_the_next_one() -> None:
+    assert StopRule("line").cut("\necho next\nmore") == len("\necho next")
+
+
+def test_block_mode_ends_at_a_blank_line() -> None:
+    text = "echo a\necho b\n\necho c"
+    assert StopRule("block", 0).cut(text) == len("echo a\necho b")
+
+
+def test_block_mode_ends_at_a_dedent_below_the_cursor() -> None:
+    text = "  echo a\n  echo b\nfi\n"
+    assert StopRule("block", 2).cut(text) == len("  echo a\n  echo b")
+
+
+def test_block_mode_waits_for_the_line_to_finish() -> None:
+    assert StopRule("block", 2).cut("  echo a\nf") is None
+
+
+def test_auto_mode_picks_block_after_an_opener_or_comment() -> None:
+    assert choose_mode("if [ -f x ]; then\n") == "block"
+    assert choose_mode("for f in *; do\n  ") == "block"
+    assert choose_mode("# list the files\n") == "block"
+    assert choose_mode("echo hi\n") == "line"
+    assert choose_mode("tar -czf ") == "line"
+    assert choose_mode("anything", "block") == "block"
+
+
+def test_stop_rule_for_the_body_of_a_compound() -> None:
+    rule = stop_rule_for("while read -r line; do\n")
+    assert rule.mode == "block"
+    assert rule.cut('  echo "$line"\ndone\n') == len('  echo "$line"')
+
+
+def test_trim_suffix_overlap() -> None:
+    assert trim_suffix_overlap('echo "$x"', '"\nnext') == 'echo "$x'
+    assert trim_suffix_overlap("done", "done\n") == ""
+    assert trim_suffix_overlap("echo a", "") == "echo a"
+
+
+def test_close_compounds_only_when_the_suffix_lacks_them() -> None:
+    pre = "#!/bin/bash\n"
+    comp = "if [ -d x ]; then\n  echo yes"
+    assert close_compounds(pre, comp, "") == comp + "\nfi"
+    assert close_compounds(pre, comp, "\nfi\n") == comp
+    loop = "for f in *; do\n  case $f in\n    *.sh) echo $f ;;"
+    assert close_compounds(pre, loop, "") == loop + "\n  esac\ndone"
+    assert close_compounds(pre, "f() {\n  echo", "") == "f() {\n  echo\n}"
+    assert close_compounds(pre, "echo fine", "") == "echo fine"

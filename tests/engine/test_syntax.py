@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from bashcoder.engine.syntax import adds_parse_errors, bash_check, candidate_ok, error_count, rank
+
+
+def test_bash_n_is_the_authority() -> None:
+    assert bash_check("for i in 1 2; do echo $i; done\n").ok
+    bad = bash_check("if true; then echo\n")
+    assert not bad.ok and "end of file" in bad.message
+
+
+def test_bash_n_never_runs_the_code(tmp_path) -> None:  # noqa: ANN001
+    marker = tmp_path / "ran"
+    assert bash_check(f"touch {marker}\n").ok
+    assert not marker.exists()
+
+
+def test_tree_sitter_counts_errors() -> None:
+    assert error_count("echo hi\n") == 0
+    assert error_count("if x; then\n") > 0
+
+
+def test_relative_tree_sitter_check() -> None:
+    assert not adds_parse_errors("for i in 1; do\n", "  echo $i\n", "done\n")
+    assert adds_parse_errors("echo start\n", "if (( x\n", "echo end\n")
+
+
+def test_candidate_ok_against_prefix_and_suffix() -> None:
+    assert candidate_ok("for i in 1 2; do\n", "  echo $i\n", "done\n")
+    assert not candidate_ok("for i in 1 2; do\n", "  echo $i\nfi\n", "done\n")
+    assert not candidate_ok("echo ok\n", 'echo "unclosed\n', "")
+
+
+def test_rank_puts_valid_candidates_first() -> None:
+    assert rank([(False, -0.1), (True, -2.0), (True, -1.0), (None, -3.0)]) == [2, 1, 3, 0]
