@@ -1,0 +1,223 @@
+"""The settings contract between `bashcoder-lsp` and its editor clients.
+
+This module owns what a client may send as settings (initializationOptions or
+`workspace/didChangeConfiguration`), their camelCase wire names, their valid
+ranges and defaults, and the parsing that never fails: a bad value is reported
+in a one-line problem and replaced by the base value. It imports no pygls and
+nothing of the engine but `BashcoderError`; the server shows the problems to the
+user and logs them.
+
+The VS Code extension contributes `bashcoder.<key>` for every key in
+`SETTING_KEYS` plus the client-only keys in `CLIENT_KEYS`; a test checks that
+the two sides hold the same names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+from bashcoder.engine.errors import BashcoderError
+
+SECTION = "bashcoder"
+"""The settings section: clients send either `{"bashcoder": {...}}` or the bare dict."""
+
+Mode = Literal["line", "block", "auto"]
+MODES: tuple[Mode, ...] = ("line", "block", "auto")
+DEVICES = ("cuda", "mps", "cpu")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSettings:
+    """What a client can change about the completions it gets."""
+
+    model: str | None = None
+    """Path to a model directory; None (or "") means the default lookup: `BASHCODER_MODEL`, then the
+    model shipped in the package."""
+    device: str | None = None
+    """"cuda", "mps" or "cpu"; None (or "auto") lets the engine choose cuda > mps > cpu."""
+    temperature: float = 0.2
+    """Sampling temperature, 0 to 2; 0 means greedy (argmax)."""
+    top_k: int = 40
+    """Sample only among the k most likely tokens; 0 turns the filter off."""
+    top_p: float = 0.95
+    """Nucleus sampling: the smallest set of tokens whose probability reaches p, in (0, 1]."""
+    max_tokens: int = 64
+    """Most tokens generated for one suggestion, 1 to 512."""
+    candidates: int = 3
+    """Candidates sampled per request and ranked, 1 to 8."""
+    mode: Mode = "auto"
+    """"line" stops at the end of the line, "block" at the end of the compound command or a blank
+    line, "auto" lets the server choose from the context."""
+    enabled: bool = True
+    """False silences completions without stopping the server."""
+
+    def __post_init__(self) -> None:
+        for spec in _SPECS:
+            value = getattr(self, spec.attr)
+            try:
+                normalised = spec.check(value)
+            except _Invalid as exc:
+                raise BashcoderError(
+                    f"ServerSettings.{spec.attr}={_show(value)} is invalid: expected {exc}."
+                ) from None
+            object.__setattr__(self, spec.attr, normalised)  # 40.0 -> 40, "" -> None (frozen)
+
+
+class _Invalid(ValueError):
+    """A value outside its field's domain; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    """camelCase wire name."""
+    attr: str
+    """Field name on ServerSettings."""
+    check: Callable[[Any], Any]
+    """Returns the normalised value or raises _Invalid naming the valid range."""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _float_in(lo: float, hi: float, *, open_lo: bool = False) -> Callable[[Any], float]:
+    expected = f"a number {'above' if open_lo else 'from'} {lo:g} {'and up to' if open_lo else 'to'} {hi:g}"
+
+    def check(value: Any) -> float:
+        if not _is_number(value) or not math.isfinite(value):
+            raise _Invalid(expected)
+        if (value <= lo if open_lo else value < lo) or value > hi:
+            raise _Invalid(expected)
+        return float(value)
+
+    return check
+
+
+def _int_in(lo: int, hi: int | None) -> Callable[[Any], int]:
+    expected = f"a whole number from {lo} to {hi}" if hi is not None else f"a whole number >= {lo}"
+
+    def check(value: Any) -> int:
+        # JSON has one number type and JavaScript/Lua clients may send 40.0 for 40.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _Invalid(expected)
+        if value < lo or (hi is not None and value > hi):
+            raise _Invalid(expected)
+        return value
+
+    return check
+
+
+def _model(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _Invalid('a path to a model directory, or null/"" for the default model')
+    return value
+
+
+def _device(value: Any) -> str | None:
+    if value is None or value in ("", "auto"):
+        return None
+    if value not in DEVICES:
+        raise _Invalid('one of "auto", "cuda", "mps", "cpu" (or null for auto)')
+    return str(value)
+
+
+def _mode(value: Any) -> Mode:
+    if value not in MODES:
+        raise _Invalid('one of "line", "block", "auto"')
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
+_SPECS: tuple[_Spec, ...] = (
+    _Spec("model", "model", _model),
+    _Spec("device", "device", _device),
+    _Spec("temperature", "temperature", _float_in(0.0, 2.0)),
+    _Spec("topK", "top_k", _int_in(0, None)),
+    _Spec("topP", "top_p", _float_in(0.0, 1.0, open_lo=True)),
+    _Spec("maxTokens", "max_tokens", _int_in(1, 512)),
+    _Spec("candidates", "candidates", _int_in(1, 8)),
+    _Spec("mode", "mode", _mode),
+    _Spec("enabled", "enabled", _bool),
+)
+assert [s.attr for s in _SPECS] == [f.name for f in fields(ServerSettings)], "one spec per field, in order"
+
+SETTING_KEYS: tuple[str, ...] = tuple(s.key for s in _SPECS)
+"""The wire names of the server's settings, in field order."""
+
+CLIENT_KEYS: frozenset[str] = frozenset({"serverPath"})
+"""Keys in the `bashcoder` section that only clients read (how to start the server). VS Code sends
+its whole section, so the server accepts these silently; the parity test leaves them out."""
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A short one-line rendering of a client's value, as JSON where possible."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_settings(raw: object, base: ServerSettings | None = None) -> tuple[ServerSettings, list[str]]:
+    """Settings from a client's JSON, and one line per problem found.
+
+    `raw` is `{"bashcoder": {...}}` or the bare section (None means nothing sent). Keys that are
+    absent keep their value from `base` (the defaults when None); an invalid value also keeps the
+    base value and yields a problem naming the key, the value and what is valid; unknown keys are
+    reported and ignored. It never raises.
+    """
+    base = base if base is not None else ServerSettings()
+    if isinstance(raw, Mapping) and SECTION in raw:
+        # The wrapped form; other top-level sections belong to other tools and are not ours to judge.
+        raw = raw[SECTION]
+    if raw is None or raw == []:
+        # Lua encodes an empty table as [], so an empty list from Neovim means "nothing set".
+        return base, []
+    if not isinstance(raw, Mapping):
+        return base, [f"{SECTION}: settings must be an object of key/value pairs, got {_show(raw)}"]
+
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    by_key = {s.key: s for s in _SPECS}
+    for key, value in raw.items():
+        spec = by_key.get(key) if isinstance(key, str) else None
+        if spec is None:
+            if key not in CLIENT_KEYS:
+                problems.append(_unknown(key))
+            continue
+        try:
+            changes[spec.attr] = spec.check(value)
+        except _Invalid as exc:
+            kept = getattr(base, spec.attr)
+            problems.append(
+                f"{SECTION}.{key}: {_show(value)} is invalid, expected {exc}; using {_show(kept)}"
+            )
+    return replace(base, **changes), problems
+
+
+def _unknown(key: object) -> str:
+    close = difflib.get_close_matches(str(key), SETTING_KEYS, n=1, cutoff=0.6)
+    snake = {s.attr: s.key for s in _SPECS}.get(str(key))
+    hint = snake or (close[0] if close else None)
+    known = ", ".join(SETTING_KEYS)
+    return (
+        f"{SECTION}.{key}: unknown setting, ignored"
+        + (f" (did you mean {hint}?)" if hint else "")
+        + f"; known settings: {known}"
+    )
