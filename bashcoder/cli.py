@@ -72,6 +72,6 @@ def _lazy(module: str, attr: str = "command") -> Callable[[], None]:
 
 collect_main = _lazy("bashcoder.trainer.collect.cli")
 train_main = _lazy("bashcoder.trainer.train_cli")
-eval_main = _lazy("bashcoder.trainer.eval_cli")
+eval_main = _lazy("bashcoder.trainer.quality.cli")
 lsp_main = _lazy("bashcoder.server.cli")
 repl_main = _lazy("bashcoder.repl.cli")

@@ -1,0 +1,1 @@
+"""`bashcoder-eval`: how good a model is, measured on text it never trained on."""

@@ -1,0 +1,147 @@
+"""Run every measurement of `bashcoder-eval` and gather one report."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+import bashcoder
+from bashcoder.engine.device import cpu_model
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.generate import Generator
+from bashcoder.engine.loader import load_generator
+from bashcoder.engine.syntax import bash_check
+from bashcoder.trainer.quality import shellcheck
+from bashcoder.trainer.quality.bpb import model_bpb
+from bashcoder.trainer.quality.compression import baselines
+from bashcoder.trainer.quality.nextline import ProbeResult, run_probe, sample_probes
+from bashcoder.trainer.quality.texts import EvalText, folder_texts, validation_texts
+
+MODES = ("prefix", "fim")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What to evaluate and how much (the command's flags, one to one)."""
+
+    model: str | None = None
+    """Model directory; None = default lookup."""
+    data: str | None = None
+    """Corpus directory: evaluate on its validation split."""
+    texts: str | None = None
+    """Folder of scripts to evaluate on instead."""
+    samples: int = 500
+    """Line starts sampled for next-line metrics."""
+    seed: int = 0
+    """Seed of the line sampler."""
+    max_tokens: int = 64
+    """Most tokens per next-line completion."""
+    device: str | None = None
+    """cuda, mps, cpu or None (auto)."""
+    shellcheck_samples: int = 200
+    """Completions also checked with ShellCheck (0 = skip; it is slow)."""
+    val_fraction: float = 0.05
+    """Validation share used when the model was trained (to rebuild the split)."""
+
+
+@dataclass
+class ModeScores:
+    exact_match: float
+    edit_similarity: float
+    syntax_pass: float
+    probes: int
+
+
+@dataclass
+class EvalReport:
+    model: str
+    texts: str
+    documents: int
+    bytes: int
+    bpb: float
+    baselines: dict[str, float | None]
+    modes: dict[str, ModeScores]
+    shellcheck_added_per_completion: float | None
+    shellcheck_checked: int
+    hardware: dict[str, str] = field(default_factory=dict)
+    examples: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def load_texts(cfg: EvalConfig) -> tuple[str, list[EvalText]]:
+    if cfg.texts:
+        return f"folder {cfg.texts}", folder_texts(Path(cfg.texts))
+    data = Path(cfg.data or "data")
+    return f"validation split of {data}", validation_texts(data, cfg.val_fraction)
+
+
+def score(results: list[ProbeResult]) -> ModeScores:
+    if not results:
+        return ModeScores(0.0, 0.0, 0.0, 0)
+    return ModeScores(
+        exact_match=sum(r.exact for r in results) / len(results),
+        edit_similarity=statistics.fmean(r.similarity for r in results),
+        syntax_pass=sum(r.syntax_ok for r in results) / len(results),
+        probes=len(results),
+    )
+
+
+def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
+    if cfg.samples < 1:
+        raise BashcoderError("--samples must be at least 1.")
+    gen = gen or load_generator(cfg.model, cfg.device)
+    label, texts = load_texts(cfg)
+    raw = [t.text for t in texts]
+    data = "\n".join(raw).encode("utf-8")
+    bpb = model_bpb(gen, raw, tqdm(total=len(raw), desc="bits per byte", unit="doc", leave=False))
+    parses = [bash_check(t).ok for t in tqdm(raw, desc="bash -n on sources", unit="doc", leave=False)]
+    probes = sample_probes(raw, cfg.samples, cfg.seed, parses)
+    if not probes:
+        raise BashcoderError("no line starts to sample: the texts have no script that passes bash -n.")
+    results: dict[str, list[ProbeResult]] = {m: [] for m in MODES}
+    bar = tqdm(total=len(probes) * len(MODES), desc="next-line probes", unit="probe", leave=False)
+    for probe in probes:
+        for mode in MODES:
+            results[mode].append(run_probe(gen, probe, mode, cfg.max_tokens))
+            bar.update(1)
+    bar.close()
+    added, checked = _shellcheck(raw, results["fim"], cfg.shellcheck_samples)
+    examples = [
+        {"prefix_tail": r.probe.prefix[-120:], "target": r.probe.target, "completion": r.completion}
+        for r in results["fim"][:5]
+    ]
+    return EvalReport(
+        model=str(gen.loaded.path),
+        texts=label,
+        documents=len(raw),
+        bytes=len(data),
+        bpb=bpb,
+        baselines=baselines(data),
+        modes={m: score(results[m]) for m in MODES},
+        shellcheck_added_per_completion=added,
+        shellcheck_checked=checked,
+        hardware={"device": gen.plan.describe(), "cpu": cpu_model(), "python": platform.python_version(),
+                  "bashcoder": bashcoder.__version__},
+        examples=examples,
+    )
+
+
+def _shellcheck(texts: list[str], results: list[ProbeResult], limit: int) -> tuple[float | None, int]:
+    if limit <= 0 or not shellcheck.available():
+        return None, 0
+    chosen = results[:limit]
+    originals: dict[int, Counter[int]] = {}
+    added = 0
+    for r in tqdm(chosen, desc="shellcheck", unit="completion", leave=False):
+        if r.probe.doc not in originals:
+            originals[r.probe.doc] = shellcheck.findings(texts[r.probe.doc])
+        edited = r.probe.prefix + r.completion + r.probe.rest
+        added += shellcheck.added_findings(originals[r.probe.doc], edited)
+    return added / max(1, len(chosen)), len(chosen)

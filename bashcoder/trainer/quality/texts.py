@@ -1,0 +1,51 @@
+"""Which texts to evaluate on: the corpus's validation split, or a folder of scripts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.trainer.prepare import CORPUS_FILE, SPLIT_SEED, read_corpus
+from bashcoder.trainer.split import choose_val_groups
+
+
+@dataclass(frozen=True)
+class EvalText:
+    """One script to evaluate on."""
+
+    name: str
+    text: str
+
+
+def validation_texts(data_dir: Path, val_fraction: float = 0.05) -> list[EvalText]:
+    """The validation split exactly as `bashcoder-train` chose it (same groups, same seed)."""
+    corpus = data_dir / CORPUS_FILE
+    if not corpus.is_file():
+        raise BashcoderError(f"no corpus at {corpus}; pass --data DIR with a corpus.jsonl, or --texts DIR.")
+    group_bytes: Counter[str] = Counter()
+    for doc in read_corpus(corpus):
+        group_bytes[doc.group] += len(doc.text.encode("utf-8"))
+    val = choose_val_groups(group_bytes, val_fraction, SPLIT_SEED)
+    texts = [EvalText(f"{d.group}#{i}", d.text) for i, d in enumerate(read_corpus(corpus)) if d.group in val]
+    if not texts:
+        raise BashcoderError(f"the validation split of {corpus} is empty; collect from more sources.")
+    return texts
+
+
+def folder_texts(folder: Path) -> list[EvalText]:
+    """Every UTF-8 regular file under `folder` (sorted); others are skipped."""
+    if not folder.is_dir():
+        raise BashcoderError(f"{folder} is not a directory; pass --texts DIR with bash scripts in it.")
+    out: list[EvalText] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if text.strip():
+            out.append(EvalText(str(path.relative_to(folder)), text))
+    if not out:
+        raise BashcoderError(f"no readable UTF-8 scripts under {folder}; pass a folder of bash scripts.")
+    return out

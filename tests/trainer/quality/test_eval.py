@@ -1,0 +1,107 @@
+"""`bashcoder-eval`: the measurements and the command, on a real micro model."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bashcoder.engine.checkpoint import LoadedModel
+from bashcoder.engine.device import plan_for
+from bashcoder.engine.generate import Generator
+from bashcoder.trainer.quality.bpb import model_bpb
+from bashcoder.trainer.quality.compression import baselines
+from bashcoder.trainer.quality.nextline import line_starts, run_probe, sample_probes, similarity
+from bashcoder.trainer.quality.texts import validation_texts
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "scripts"
+BIN = Path(sys.executable).parent / "bashcoder-eval"
+
+
+@pytest.fixture
+def gen(micro_model, bpe_tokenizer) -> Generator:  # noqa: ANN001
+    return Generator(LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {}), plan_for(torch.device("cpu")))  # type: ignore[arg-type]
+
+
+def test_line_starts_skip_blank_lines_and_the_first_line() -> None:
+    text = "#!/bin/bash\n\necho a\n  \necho b"
+    assert [text[i : i + 6] for i in line_starts(text)] == ["echo a", "echo b"]
+
+
+def test_probes_are_seeded_and_cover_the_line() -> None:
+    texts = [p.read_text() for p in sorted(FIXTURES.glob("*.sh"))]
+    a = sample_probes(texts, 20, seed=1)
+    assert a == sample_probes(texts, 20, seed=1)
+    assert a != sample_probes(texts, 20, seed=2)
+    for p in a:
+        assert p.prefix + p.target + p.rest == texts[p.doc]
+        assert "\n" not in p.target and p.target.strip()
+
+
+def test_probes_skip_files_that_do_not_parse() -> None:
+    probes = sample_probes(["ok\necho 1\n", "bad\necho 2\n"], 10, parses=[True, False])
+    assert {p.doc for p in probes} == {0}
+
+
+def test_similarity() -> None:
+    assert similarity("echo hi", "echo hi  ") == 1.0
+    assert similarity("abcd", "abce") == pytest.approx(0.75)
+
+
+def test_bits_per_byte_matches_a_hand_computation(gen: Generator) -> None:
+    text = "for f in *.sh; do\n  bash -n \"$f\"\ndone\n"
+    ids = torch.tensor([[gen.tokenizer.eot_id, *gen.tokenizer.encode(text)]])
+    with torch.no_grad():
+        logits = gen.model(ids[:, :-1])
+    nats = F.cross_entropy(logits[0], ids[0, 1:], reduction="sum").item()
+    expected = nats / math.log(2) / len(text.encode("utf-8"))
+    assert model_bpb(gen, [text]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_compression_baselines_are_bits_per_byte() -> None:
+    data = ("echo hello world\n" * 500).encode()
+    got = baselines(data)
+    assert 0 < got["xz -9e"] < 1 and 0 < got["zstd -19"] < 1  # type: ignore[operator]
+
+
+def test_memorised_lines_are_exact_matches(gen: Generator) -> None:
+    # The micro model was trained on these scripts: greedy reproduces most lines.
+    texts = [p.read_text() for p in sorted(FIXTURES.glob("*.sh"))]
+    results = [run_probe(gen, p, "prefix") for p in sample_probes(texts, 30, seed=0)]
+    assert sum(r.exact for r in results) >= 3
+    assert all(0.0 <= r.similarity <= 1.0 for r in results)
+
+
+def test_validation_split_holds_only_held_out_groups(tmp_path: Path) -> None:
+    texts = [p.read_text() for p in sorted(FIXTURES.glob("*.sh"))]
+    records = [{"text": t, "group": f"g{i}", "source": "dir", "path": f"{i}.sh", "license": "MIT"} for i, t in enumerate(texts)]
+    (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    val = validation_texts(tmp_path, 0.2)
+    assert 1 <= len(val) < len(texts)
+    assert {v.name.split("#")[0] for v in val} < {r["group"] for r in records}
+
+
+def test_eval_command_end_to_end(micro_model_dir: Path, tmp_path: Path) -> None:
+    out = subprocess.run(
+        [str(BIN), "--model", str(micro_model_dir), "--texts", str(FIXTURES), "--samples", "12",
+         "--shellcheck-samples", "4", "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png")],
+        capture_output=True, text=True, timeout=300, env={**os.environ},
+    )
+    assert out.returncode == 0, out.stderr
+    for word in ("bits per byte", "xz -9e", "zstd -19", "prefix only", "with suffix (FIM)"):
+        assert word in out.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["modes"]["prefix"]["probes"] == 12 and report["bpb"] > 0
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_bad_input_is_one_line(tmp_path: Path, micro_model_dir: Path) -> None:
+    out = subprocess.run([str(BIN), "--model", str(micro_model_dir), "--data", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and out.stderr.startswith("error: no corpus") and out.stderr.count("\n") == 1
