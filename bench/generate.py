@@ -47,8 +47,16 @@ def plain_eager_decode_rate(model: Transformer, prompt: torch.Tensor, n_tokens: 
     blocks = model.blocks
     d, nh, hs = cfg.n_embd, cfg.n_head, cfg.head_dim
     ws = [
-        (b.attn.qkv.weight[:d], b.attn.qkv.weight[d : 2 * d], b.attn.qkv.weight[2 * d :], b.attn.proj.weight,
-         b.fc.weight, b.out.weight, b.norm1.weight, b.norm2.weight)
+        (
+            b.attn.qkv.weight[:d],
+            b.attn.qkv.weight[d : 2 * d],
+            b.attn.qkv.weight[2 * d :],
+            b.attn.proj.weight,
+            b.fc.weight,
+            b.out.weight,
+            b.norm1.weight,
+            b.norm2.weight,
+        )
         for b in blocks
     ]
 
@@ -60,7 +68,9 @@ def plain_eager_decode_rate(model: Transformer, prompt: torch.Tensor, n_tokens: 
         x1, x2 = x[..., : hs // 2], x[..., hs // 2 :]
         return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
 
-    def forward(idx: torch.Tensor, cache: list[tuple[torch.Tensor, torch.Tensor] | None], pos: int) -> torch.Tensor:
+    def forward(
+        idx: torch.Tensor, cache: list[tuple[torch.Tensor, torch.Tensor] | None], pos: int
+    ) -> torch.Tensor:
         x = model.wte.weight[idx]
         T = idx.shape[1]
         for i, (wq, wk, wv, wo, w1, w2, n1, n2) in enumerate(ws):
@@ -132,7 +142,9 @@ def main() -> None:
     p = plan(args.device)
     print(f"device: {p.describe()}  torch {torch.__version__}  threads {torch.get_num_threads()}")
     print(f"cpu: {cpu_model()}  AMX: {'yes' if has_amx() else 'no'}")
-    print(f"{'model':6} {'params':>8} {'decode tok/s':>13} {'plain fp32 tok/s':>17} {'speedup':>8} {'prefill ms (tokens)':>20}")
+    print(
+        f"{'model':6} {'params':>8} {'decode tok/s':>13} {'plain fp32 tok/s':>17} {'speedup':>8} {'prefill ms (tokens)':>20}"
+    )
     for name in args.sizes.split(","):
         cfg = preset(name)
         model = build_model(cfg).to(p.device, p.weight_dtype).eval()

@@ -1,0 +1,67 @@
+"""Is the input ready to run? Complete, still open (continue on a new line), or wrong.
+
+`bash -n` (through `engine.syntax.bash_check`) decides. An input that merely
+stops too early (an open `if`, an unclosed quote, a trailing `|`, a heredoc
+without its terminator, a trailing backslash) makes bash complain about the
+*end of the file*; any other complaint is a real error, and the input runs
+anyway so bash reports it, as a shell would.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bashcoder.engine.syntax import bash_check
+from bashcoder.repl.safety import code_only
+
+State = Literal["empty", "meta", "complete", "incomplete", "error"]
+
+META = re.compile(r"^:[A-Za-z]")
+"""`:help`, `:set ...`: a colon then a letter. `:` followed by a space is bash's null command."""
+_EOF_MESSAGES = ("unexpected end of file", "unexpected EOF while looking for matching")
+_OPEN_HEREDOC = "delimited by end-of-file"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What Enter should do with the input."""
+
+    state: State
+    """'empty' and 'meta' and 'complete' and 'error' submit; 'incomplete' continues."""
+    message: str = ""
+    """bash's complaint for 'error' and 'incomplete'."""
+
+    @property
+    def submits(self) -> bool:
+        return self.state != "incomplete"
+
+
+def is_meta(text: str) -> bool:
+    """A REPL command such as `:set temperature 0.5` (one line, colon and a letter)."""
+    return bool(META.match(text.strip())) and "\n" not in text.strip()
+
+
+def ends_in_continuation(text: str) -> bool:
+    """True when the last line ends in an unescaped backslash outside a comment (bash reads on)."""
+    stripped = code_only(text).rstrip(" \t")
+    return (len(stripped) - len(stripped.rstrip("\\"))) % 2 == 1
+
+
+def classify(text: str) -> Verdict:
+    """The verdict on `text` as a whole (runs `bash -n`, nothing is executed)."""
+    if not text.strip():
+        return Verdict("empty")
+    if is_meta(text):
+        return Verdict("meta")
+    if ends_in_continuation(text):
+        return Verdict("incomplete", "line ends in a backslash")
+    result = bash_check(text)
+    if result.ok:
+        if _OPEN_HEREDOC in result.message:
+            return Verdict("incomplete", result.message)
+        return Verdict("complete")
+    if any(m in result.message for m in _EOF_MESSAGES):
+        return Verdict("incomplete", result.message)
+    return Verdict("error", result.message)

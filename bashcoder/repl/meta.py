@@ -1,0 +1,173 @@
+"""REPL commands that start with a colon: `:help`, `:set`, `:model`, `:save`, `:history`, `:clear`, `:quit`.
+
+One table maps each name to a small function. A problem (a bad value, an
+unreadable model, an unwritable file) is printed as one line and leaves the
+REPL as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.repl.assistant import Assistant
+from bashcoder.repl.printing import Echo
+
+SHEBANG = "#!/usr/bin/env bash"
+
+
+@dataclass
+class MetaEnv:
+    """What meta commands may read and change."""
+
+    assistant: Assistant
+    """The model and its live settings."""
+    echo: Echo
+    """Where messages go."""
+    accepted: list[str]
+    """Commands accepted this session, oldest first (what `:save` writes)."""
+    history: Callable[[], list[str]]
+    """Persisted input history, oldest first."""
+    cwd: Callable[[], Path]
+    """The shell's working directory (relative paths resolve against it)."""
+    clear: Callable[[], None]
+    """Clears the screen."""
+
+
+@dataclass(frozen=True)
+class MetaCommand:
+    usage: str
+    """e.g. ':set NAME VALUE'."""
+    summary: str
+    """One line for :help."""
+    run: Callable[[MetaEnv, list[str]], bool]
+    """Does the work; returns True when the REPL should exit."""
+
+
+def _help(env: MetaEnv, args: list[str]) -> bool:
+    env.echo("Commands:", "info")
+    for cmd in COMMANDS.values():
+        env.echo(f"  {cmd.usage:<24} {cmd.summary}", "info")
+    env.echo("Keys:", "info")
+    for key, what in KEY_HELP:
+        env.echo(f"  {key:<24} {what}", "info")
+    return False
+
+
+KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("→  End  Ctrl-E", "accept the whole suggestion"),
+    ("Alt-F", "accept the suggestion's next word"),
+    ("Ctrl-→  Alt-L", "accept the suggestion's first line"),
+    ("Tab", "menu of candidates (✓ parses, ✗ does not)"),
+    ("Enter", "run when complete bash, else a new line"),
+    ("Alt-Enter", "always a new line"),
+    ("Ctrl-G", "write the block a `# comment` line describes"),
+    ("Ctrl-C", "cancel a generation / clear the input"),
+    ("Ctrl-D", "exit (on an empty line)"),
+)
+
+
+def _set(env: MetaEnv, args: list[str]) -> bool:
+    a = env.assistant
+    if not args:
+        for line in a.settings.describe():
+            env.echo(f"  {line}", "info")
+        return False
+    if len(args) != 2:
+        raise BashcoderError("usage: :set NAME VALUE, e.g. :set temperature 0.7 (:set alone lists them).")
+    a.settings = a.settings.updated(args[0], args[1])
+    env.echo(f"{args[0]} = {getattr(a.settings, args[0])}", "ok")
+    return False
+
+
+def _model(env: MetaEnv, args: list[str]) -> bool:
+    if len(args) != 1:
+        raise BashcoderError("usage: :model PATH (a directory with config.json and the weights).")
+    path = _resolve(env, args[0])
+    env.echo(f"loading {path} ...", "info")
+    env.assistant.load_model(path)
+    env.echo(f"model {env.assistant.model_name} on {env.assistant.device_name}", "ok")
+    return False
+
+
+def _save(env: MetaEnv, args: list[str]) -> bool:
+    if len(args) != 1:
+        raise BashcoderError("usage: :save FILE (writes the accepted commands as an executable script).")
+    path = _resolve(env, args[0])
+    body = "".join(cmd.rstrip("\n") + "\n" for cmd in env.accepted)
+    try:
+        path.write_text(f"{SHEBANG}\n{body}", encoding="utf-8")
+        path.chmod(path.stat().st_mode | 0o111)
+    except OSError as exc:
+        raise BashcoderError(f"cannot write {path}: {exc.strerror}; choose another file.") from exc
+    env.echo(f"saved {len(env.accepted)} command(s) to {path}", "ok")
+    return False
+
+
+def _history(env: MetaEnv, args: list[str]) -> bool:
+    try:
+        count = int(args[0]) if args else 20
+    except ValueError:
+        raise BashcoderError("usage: :history [N] (the last N entries, 20 by default).") from None
+    items = env.history()
+    start = max(0, len(items) - count)
+    for n, item in enumerate(items[start:], start=start + 1):
+        first, *rest = item.split("\n")
+        env.echo(f"{n:5d}  {first}" + (f"  (+{len(rest)} lines)" if rest else ""), "")
+    return False
+
+
+def _clear(env: MetaEnv, args: list[str]) -> bool:
+    env.clear()
+    return False
+
+
+def _quit(env: MetaEnv, args: list[str]) -> bool:
+    return True
+
+
+def _resolve(env: MetaEnv, raw: str) -> Path:
+    path = Path(os.path.expanduser(raw))
+    return path if path.is_absolute() else env.cwd() / path
+
+
+COMMANDS: dict[str, MetaCommand] = {
+    "help": MetaCommand(":help", "this list", _help),
+    "set": MetaCommand(
+        ":set NAME VALUE", "temperature, top_k, top_p, max_tokens, mode, candidates ...", _set
+    ),
+    "model": MetaCommand(":model PATH", "load another model directory", _model),
+    "save": MetaCommand(":save FILE", "write accepted commands as an executable script", _save),
+    "history": MetaCommand(":history [N]", "show the last N inputs", _history),
+    "clear": MetaCommand(":clear", "clear the screen", _clear),
+    "quit": MetaCommand(":quit", "exit (also Ctrl-D)", _quit),
+}
+ALIASES = {"q": "quit", "exit": "quit", "h": "help"}
+
+
+def run_meta(line: str, env: MetaEnv) -> bool:
+    """Run a `:command`; returns True when the REPL should exit. Problems are echoed, never raised."""
+    try:
+        words = shlex.split(line.strip()[1:])
+    except ValueError as exc:
+        env.echo(f"error: {exc}", "error")
+        return False
+    if not words:
+        return False
+    name = ALIASES.get(words[0], words[0])
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        env.echo(
+            f"error: unknown command :{words[0]}; try :help ({', '.join(':' + c for c in COMMANDS)}).",
+            "error",
+        )
+        return False
+    try:
+        return cmd.run(env, words[1:])
+    except BashcoderError as exc:
+        env.echo(f"error: {exc}", "error")
+        return False

@@ -1,0 +1,155 @@
+"""The REPL loop: meta commands, the destructive-command gate, running, history, exiting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from prompt_toolkit.input import PipeInput, create_pipe_input
+from repl_harness import CTRL_C, CTRL_D, ENTER, echoed, make_repl, until, work_dir
+
+from bashcoder.repl.app import Repl
+from bashcoder.repl.assistant import Assistant
+
+
+async def say(inp: PipeInput, lines: list[tuple[str, str]], text: str, expect: str) -> None:
+    """Type `text` + Enter and wait until `expect` has been echoed."""
+    inp.send_text(text + ENTER)
+    await until(lambda: expect in echoed(lines), repr(expect))
+
+
+def test_meta_commands(assistant: Assistant, tmp_path: Path) -> None:
+    async def scenario() -> tuple[Repl, list[tuple[str, str]]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, ":help", ":save FILE")
+            assert "Ctrl-G" in echoed(lines) and "Alt-F" in echoed(lines)
+            await say(inp, lines, ":set temperature 0.7", "temperature = 0.7")
+            await say(inp, lines, ":set top_k 5", "top_k = 5")
+            await say(inp, lines, ":set top_p 0.5", "top_p = 0.5")
+            await say(inp, lines, ":set max_tokens 12", "max_tokens = 12")
+            await say(inp, lines, ":set mode line", "mode = line")
+            await say(inp, lines, ":set temperature hot", "temperature takes a number")
+            await say(inp, lines, ":set", "menu_temperature = 0.8")
+            await say(inp, lines, ":nonsense", "unknown command :nonsense; try :help")
+            await say(inp, lines, "echo first", "(--no-exec: not run)")
+            pasted = "\x1b[200~for x in a b; do\n  echo $x\ndone\x1b[201~"  # bracketed paste: kept verbatim
+            await say(inp, lines, pasted, "(--no-exec: not run)")
+            await say(inp, lines, ":save out.sh", "saved 2 command(s)")
+            await say(inp, lines, ":history", ":save out.sh")
+            await say(
+                inp,
+                lines,
+                ":model /nonexistent/model",
+                "error: model directory /nonexistent/model does not exist",
+            )
+            lines.clear()
+            await say(inp, lines, ":clear", "")
+            inp.send_text(":quit" + ENTER)
+            await asyncio.wait_for(loop, 10)
+            return repl, lines
+
+    repl, lines = asyncio.run(scenario())
+    s = assistant.settings
+    assert (s.temperature, s.top_k, s.top_p, s.max_tokens, s.mode) == (0.7, 5, 0.5, 12, "line")
+    assert repl.assistant.model_name == "micro"  # a model that fails to load leaves the current one
+    script = work_dir(tmp_path) / "out.sh"
+    assert script.read_text() == "#!/usr/bin/env bash\necho first\nfor x in a b; do\n  echo $x\ndone\n"
+    assert script.stat().st_mode & stat.S_IXUSR
+    assert subprocess.run([str(script)], capture_output=True, text=True, check=True).stdout == "first\na\nb\n"
+
+
+def test_commands_run_in_the_shell_and_show_their_exit_status(
+    assistant: Assistant, tmp_path: Path, capfd
+) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> list[tuple[str, str]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False)
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, "mkdir sub && cd sub && echo made > f.txt", "exit 0")
+            await say(inp, lines, "cat f.txt; false", "exit 1")
+            inp.send_text(CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return lines
+
+    lines = asyncio.run(scenario())
+    assert [text.split(" · ")[0] for text, _ in lines] == ["✓ exit 0", "✗ exit 1"]
+    assert (work_dir(tmp_path) / "sub" / "f.txt").read_text() == "made\n"
+    assert "made" in capfd.readouterr().out  # streamed straight to the terminal
+
+
+def test_destructive_commands_need_an_explicit_yes(assistant: Assistant, tmp_path: Path) -> None:
+    # A stand-in `mkfs.fake` the gate must flag (mkfs*) that only leaves a mark.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    mark = tmp_path / "formatted"
+    fake = bin_dir / "mkfs.fake"
+    fake.write_text(f"#!/bin/sh\necho formatted >> {mark}\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+    async def scenario() -> list[tuple[str, str]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, env=env)
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, "mkfs.fake /dev/sdz", "looks destructive")
+            await say(inp, lines, "y", "not run.")
+            assert not mark.exists()
+            lines.clear()
+            await say(inp, lines, "sudo mkfs.fake /dev/sdz", "formats a disk")
+            inp.send_text(CTRL_C)
+            await until(lambda: "not run." in echoed(lines), "the second refusal")
+            assert not mark.exists()
+            await say(inp, lines, "mkfs.fake /dev/sdz", "looks destructive")
+            lines.clear()
+            await say(inp, lines, "yes", "exit 0")
+            assert mark.read_text() == "formatted\n"
+            inp.send_text(":quit" + ENTER)
+            await asyncio.wait_for(loop, 10)
+            return lines
+
+    asyncio.run(scenario())
+
+
+def test_no_exec_never_runs_anything(assistant: Assistant, tmp_path: Path) -> None:
+    async def scenario() -> Repl:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, "touch should-not-exist", "not run")
+            await say(inp, lines, "rm -rf ~/nothing-here && reboot", "not run")
+            inp.send_text(CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return repl
+
+    repl = asyncio.run(scenario())
+    assert not (work_dir(tmp_path) / "should-not-exist").exists()
+    assert repl.accepted == ["touch should-not-exist", "rm -rf ~/nothing-here && reboot"]
+
+
+def test_history_persists_in_the_xdg_state_dir(
+    assistant: Assistant, tmp_path: Path, _state_home: Path
+) -> None:
+    async def session(text: str) -> Repl:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(
+                assistant, inp, tmp_path, suggest=False, execute=False, use_default_history=True
+            )
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, text, "not run")
+            inp.send_text(CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return repl
+
+    asyncio.run(session("echo from-the-first-session"))
+    history_file = _state_home / "bashcoder" / "history"
+    assert "echo from-the-first-session" in history_file.read_text()
+    repl = asyncio.run(session("echo second"))
+    assert list(repl.history.get_strings()) == ["echo from-the-first-session", "echo second"]  # type: ignore[union-attr]
+    # the next prompt's context holds the recent commands
+    repl._refresh_context()
+    assert repl.assistant.context.endswith("echo from-the-first-session\necho second\n")
