@@ -1,0 +1,222 @@
+"""Git sources: depth-1 clones of repositories into the user cache directory.
+
+Clones run with hooks disabled (`core.hooksPath=/dev/null`), no submodules,
+no terminal prompts, the `ext::` transport refused and a timeout. A clone is
+made in a temporary sibling directory and renamed into place, so an
+interrupted clone never poses as a finished one; a cached clone is fetched
+and reset instead of cloned again, and kept (with a warning) when the
+network is down. The repository's license comes from its LICENSE/COPYING
+files; the group is the URL without credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.trainer.collect.sources import Entry, Input, InputError
+from bashcoder.trainer.collect.sources.dirs import root_license
+from bashcoder.trainer.collect.walk import walk
+
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]+):[^@\s/]+@")
+_URL = re.compile(r"^(?:https?|git|ssh|file)://\S+$|^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:[^\s]+$")
+
+# -c options for every git call: nothing in a cloned repository or in the
+# user's config may run code (hooks, fsmonitor) or reach for submodules.
+SAFE_CONFIG = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "protocol.ext.allow=never",
+    "submodule.recurse=false",
+    "fetch.recurseSubmodules=false",
+    "advice.detachedHead=false",
+    "init.defaultBranch=main",
+)
+
+
+def redact_url(url: str) -> str:
+    """The URL without user name and password (the record's group must not carry credentials)."""
+    parts = urlsplit(url)
+    if parts.scheme and "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return url
+
+
+def normalize_url(url: str) -> str:
+    """A cloneable URL: local directories become file:// URLs; anything else must look like a git URL."""
+    url = url.strip()
+    if url.startswith("-") or url.startswith("ext::") or "::" in url.split("/", 1)[0]:
+        raise BashcoderError(
+            f"--git {url}: not a repository URL; use https://, ssh://, git:// or file:// URLs."
+        )
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) and os.path.isdir(url):
+        return Path(url).resolve().as_uri()
+    if not _URL.match(url):
+        raise BashcoderError(
+            f"--git {url}: not a repository URL; use https://, ssh://, git:// or file:// URLs."
+        )
+    return url
+
+
+def cache_slug(url: str) -> str:
+    """A readable, collision-free directory name for a URL's clone."""
+    clean = redact_url(url)
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "-", clean.split("://", 1)[-1]).strip("-.")[-60:]
+    return f"{tail}-{hashlib.sha256(clean.encode()).hexdigest()[:10]}"
+
+
+def git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_LFS_SKIP_SMUDGE="1",
+        GIT_SSH_COMMAND=env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
+        LC_ALL="C",
+    )
+    env.pop("GIT_ASKPASS", None)
+    env.pop("SSH_ASKPASS", None)
+    return env
+
+
+def run_git(args: list[str], *, cwd: Path | None, timeout: float, what: str) -> str:
+    """Run one git command safely; InputError with git's last line on failure or timeout."""
+    cmd = ["git"]
+    for option in SAFE_CONFIG:
+        cmd += ["-c", option]
+    cmd += args
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=git_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise InputError(
+            f"{what} took longer than {timeout:.0f}s; raise --git-timeout or check the network"
+        ) from exc
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        # git may echo the URL it was given: never print a password from it.
+        raise InputError(_URL_PASSWORD.sub(r"\1:***@", f"{what} failed: {last}"))
+    return proc.stdout.strip()
+
+
+class GitInput(Input):
+    """One repository, cloned (depth 1) or refreshed in the cache directory."""
+
+    source = "git"
+
+    def __init__(
+        self, url: str, cache_dir: Path, timeout: float, warn: Callable[[str], None] | None = None
+    ) -> None:
+        self.url = url
+        self.group = redact_url(url)
+        self.cache_dir = cache_dir / "git"
+        self.timeout = timeout
+        self.warn = warn or (lambda msg: None)
+        self.workdir = self.cache_dir / cache_slug(url)
+
+    def prepare(self) -> None:
+        if shutil.which("git") is None:
+            raise BashcoderError("git is not installed: install git (apt-get install git) to use --git.")
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        if (self.workdir / ".git").is_dir():
+            self._refresh()
+        else:
+            self._clone()
+        self.version = run_git(
+            ["rev-parse", "HEAD"],
+            cwd=self.workdir,
+            timeout=self.timeout,
+            what=f"git rev-parse in {self.workdir}",
+        )
+        self.license = root_license(str(self.workdir))
+
+    def _clone(self) -> None:
+        if self.workdir.exists():
+            shutil.rmtree(self.workdir)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.workdir.name}.", dir=self.cache_dir))
+        try:
+            run_git(
+                [
+                    "clone",
+                    "--depth",
+                    "1",
+                    "--no-recurse-submodules",
+                    "--single-branch",
+                    "--quiet",
+                    "--",
+                    self.url,
+                    str(tmp),
+                ],
+                cwd=None,
+                timeout=self.timeout,
+                what=f"git clone {self.group}",
+            )
+            os.replace(tmp, self.workdir)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _refresh(self) -> None:
+        try:
+            run_git(
+                ["fetch", "--depth", "1", "--no-tags", "--quiet", "origin", "HEAD"],
+                cwd=self.workdir,
+                timeout=self.timeout,
+                what=f"git fetch {self.group}",
+            )
+        except InputError as exc:
+            self.warn(f"{exc}; using the cached clone in {self.workdir}")
+            return
+        run_git(
+            ["reset", "--hard", "--quiet", "FETCH_HEAD"],
+            cwd=self.workdir,
+            timeout=self.timeout,
+            what="git reset",
+        )
+        run_git(["clean", "-ffdxq"], cwd=self.workdir, timeout=self.timeout, what="git clean")
+
+    def entries(self, drops: Counter[str]) -> Iterator[Entry]:
+        yield from walk(str(self.workdir), drops)
+
+
+def read_list(path: Path) -> list[str]:
+    """Entries of a --git-list / --debian-list file: one per line, # starts a comment."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BashcoderError(
+            f"cannot read the list {path} ({exc.__class__.__name__}); pass a UTF-8 text file."
+        ) from exc
+    items = []
+    for line in text.splitlines():
+        item = line.split("#", 1)[0].strip()
+        if item:
+            items.append(item)
+    return items
+
+
+def git_inputs(
+    urls: tuple[str, ...], cache_dir: Path, timeout: float, warn: Callable[[str], None]
+) -> list[GitInput]:
+    """One input per distinct URL, sorted by group."""
+    seen: dict[str, GitInput] = {}
+    for url in urls:
+        clean = normalize_url(url)
+        seen.setdefault(redact_url(clean), GitInput(clean, cache_dir, timeout, warn))
+    return [seen[k] for k in sorted(seen)]
