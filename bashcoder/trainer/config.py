@@ -1,0 +1,152 @@
+"""The training run's configuration: one frozen dataclass, one field per `bashcoder-train` option.
+
+Owns the knobs and their validation; knows nothing about devices, data or
+models beyond the preset names. `train_cli.py` maps click options onto these
+fields one to one, so a field added here is an option added there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from bashcoder.engine.config import PRESETS
+from bashcoder.engine.errors import BashcoderError
+
+# Peak learning rate per size when --lr is not given: smaller models tolerate
+# (and need) larger steps; 6e-4 is GPT-2 small's, 1e-3 the usual for ~10M params.
+DEFAULT_LR = {"micro": 3e-3, "tiny": 1e-3, "small": 6e-4}
+TOKENIZERS = ("bpe", "char")
+UINT16_TOKENS = 65536  # train.bin/val.bin hold uint16 ids
+
+# Options that may change between a run and its --resume: they move where
+# things are read or written, or how often we look, not the arithmetic.
+RESUME_FREE_FIELDS = frozenset(
+    {"resume", "device", "compile", "out", "data", "eval_interval", "save_interval", "log_interval"}
+)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run."""
+
+    model_size: str = "tiny"
+    """Preset name: micro (tests), tiny or small."""
+    max_steps: int = 5000
+    """Optimizer steps to train for; the cosine schedule ends here."""
+    data: Path = Path("data")
+    """Directory holding corpus.jsonl (from bashcoder-collect); prepared files are cached under it."""
+    out: Path | None = None
+    """Output model directory; None means runs/<model_size>."""
+    batch_size: int = 16
+    """Sequences per micro-batch on each device."""
+    grad_accum: int = 1
+    """Micro-batches accumulated per optimizer step."""
+    context: int | None = None
+    """Tokens per training window; None means the model's context length."""
+    lr: float | None = None
+    """Peak learning rate; None picks the size's default (DEFAULT_LR)."""
+    min_lr_ratio: float = 0.1
+    """Final learning rate as a fraction of the peak (end of the cosine)."""
+    warmup_steps: int = 100
+    """Steps of linear warmup before the cosine decay."""
+    weight_decay: float = 0.1
+    """AdamW weight decay for matrices; norms and embeddings get none."""
+    grad_clip: float = 1.0
+    """Clip the global gradient norm to this; 0 turns clipping off."""
+    eval_interval: int = 250
+    """Steps between validation evaluations (bits per byte); the best model is kept."""
+    eval_tokens: int = 131072
+    """Validation tokens per evaluation (all of them when the split is smaller)."""
+    save_interval: int = 250
+    """Steps between training-state checkpoints: a kill loses at most this many steps."""
+    log_interval: int = 10
+    """Steps between metrics.jsonl lines and progress-bar updates."""
+    device: str | None = None
+    """cuda, mps or cpu; None means $BASHCODER_DEVICE, then the best available."""
+    compile: bool | None = None
+    """torch.compile the model and loss; None means where it was measured to pay (CUDA, CPU with a C++ compiler)."""
+    resume: bool = False
+    """Continue the run saved in `out` (same options required)."""
+    seed: int = 0
+    """Seed for weights, data order and FIM cuts (the validation split is fixed by the corpus alone)."""
+    fim_rate: float = 0.5
+    """Share of document chunks rearranged for fill-in-the-middle (half PSM, half SPM)."""
+    vocab_size: int = 8192
+    """BPE vocabulary size (ignored by the char tokenizer)."""
+    tokenizer: str = "bpe"
+    """bpe (byte-level BPE trained on the training split) or char (one token per byte)."""
+    val_fraction: float = 0.05
+    """Share of corpus bytes held out for validation, whole groups at a time."""
+
+    def __post_init__(self) -> None:
+        if self.model_size not in PRESETS:
+            raise BashcoderError(
+                f"unknown model size {self.model_size!r}; choose one of {', '.join(PRESETS)}."
+            )
+        if self.tokenizer not in TOKENIZERS:
+            raise BashcoderError(f"unknown tokenizer {self.tokenizer!r}; choose bpe or char.")
+        for name in (
+            "max_steps",
+            "batch_size",
+            "grad_accum",
+            "eval_interval",
+            "eval_tokens",
+            "save_interval",
+            "log_interval",
+        ):
+            if getattr(self, name) <= 0:
+                raise BashcoderError(
+                    f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}."
+                )
+        if self.warmup_steps < 0 or self.warmup_steps >= self.max_steps:
+            raise BashcoderError(
+                f"--warmup-steps {self.warmup_steps} must be at least 0 and below --max-steps {self.max_steps}; "
+                "lower it."
+            )
+        if self.context is not None and not 2 <= self.context <= PRESETS[self.model_size].context_length:
+            raise BashcoderError(
+                f"--context {self.context} must be between 2 and the {self.model_size} model's context "
+                f"{PRESETS[self.model_size].context_length}."
+            )
+        if self.lr is not None and self.lr <= 0:
+            raise BashcoderError(f"--lr must be positive, got {self.lr}.")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise BashcoderError(f"--min-lr-ratio must be within [0, 1], got {self.min_lr_ratio}.")
+        if not 0 <= self.fim_rate <= 1:
+            raise BashcoderError(f"--fim-rate must be within [0, 1], got {self.fim_rate}.")
+        if not 0 < self.val_fraction < 0.5:
+            raise BashcoderError(f"--val-fraction must be above 0 and below 0.5, got {self.val_fraction}.")
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            raise BashcoderError("--weight-decay and --grad-clip must not be negative.")
+        if self.tokenizer == "bpe" and not 261 <= self.vocab_size <= UINT16_TOKENS:
+            raise BashcoderError(
+                f"--vocab-size {self.vocab_size} must be between 261 (bytes + specials) and {UINT16_TOKENS} "
+                "(token ids are stored as uint16)."
+            )
+
+    @property
+    def out_dir(self) -> Path:
+        return self.out if self.out is not None else Path("runs") / self.model_size
+
+    @property
+    def peak_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.model_size]
+
+    @property
+    def seq_len(self) -> int:
+        return self.context if self.context is not None else PRESETS[self.model_size].context_length
+
+    def to_dict(self) -> dict[str, object]:
+        raw = dataclasses.asdict(self)
+        return {k: str(v) if isinstance(v, Path) else v for k, v in raw.items()}
+
+
+def resume_mismatch(saved: dict[str, object], current: TrainConfig) -> list[str]:
+    """'--option old -> new' for each field (other than RESUME_FREE_FIELDS) that differs from the saved run."""
+    now = current.to_dict()
+    names = sorted((set(saved) | set(now)) - RESUME_FREE_FIELDS)
+    return [
+        f"--{n.replace('_', '-')} {saved.get(n)} -> {now.get(n)}" for n in names if saved.get(n) != now.get(n)
+    ]

@@ -1,0 +1,106 @@
+"""Training batches: random windows of the memory-mapped token file, with FIM per document chunk.
+
+The token file is never read whole: each window is a slice of a numpy
+memmap. Within a window every document chunk (the stretch after an
+<|endoftext|>, or the window's start) is, with probability `fim_rate`,
+rearranged into a fill-in-the-middle example, PSM or SPM with equal odds.
+The sampler's whole state is its RNG, which serialises to JSON for resume.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bashcoder.engine.fim import FimTokens, fim_permute
+
+# Markers fim_permute adds around a chunk: <|fim_prefix|>, <|fim_suffix|>, <|fim_middle|>.
+FIM_OVERHEAD = 3
+
+
+def fim_window(window: np.ndarray, rng: np.random.Generator, rate: float, t: FimTokens) -> np.ndarray:
+    """Apply FIM to the document chunks of `window`; the result has the same length.
+
+    Chunks start at the window start and at every <|endoftext|> (which stays
+    in front of its chunk, where generation expects a document start). A FIM
+    example adds three markers, so the text after it moves right and the
+    window's tail falls off; a chunk that would not fit whole is shortened
+    *before* it is rearranged, so each FIM example holds every token of the
+    stretch it was built from.
+    """
+    n = len(window)
+    if rate <= 0 or n == 0:
+        return window
+    starts = np.flatnonzero(window == t.eot).tolist()
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    pieces: list[np.ndarray] = []
+    used = 0
+    for i, start in enumerate(starts):
+        room = n - used
+        if room <= 0:
+            break
+        end = starts[i + 1] if i + 1 < len(starts) else n
+        chunk = window[start:end]
+        lead = 1 if chunk[0] == t.eot else 0
+        body = chunk[lead : max(lead, room - FIM_OVERHEAD)]
+        if len(body) > 0 and rng.random() < rate:
+            cut1, cut2 = rng.integers(0, len(body) + 1, size=2)
+            order = "psm" if rng.random() < 0.5 else "spm"
+            permuted = fim_permute(body.tolist(), int(cut1), int(cut2), t, order)
+            piece = np.asarray([t.eot] * lead + permuted, dtype=window.dtype)
+        else:
+            piece = chunk[:room]
+        pieces.append(piece)
+        used += len(piece)
+    out = np.concatenate(pieces)
+    assert len(out) == n, (len(out), n)  # the pieces always fill the window exactly
+    return out
+
+
+class WindowSampler:
+    """Draws (x, y) batches of `seq_len` tokens from a uint16 token file."""
+
+    def __init__(
+        self,
+        path: Path,
+        seq_len: int,
+        batch_size: int,
+        fim_rate: float,
+        fim_tokens: FimTokens,
+        seed: int,
+        rank: int = 0,
+    ) -> None:
+        self.tokens = np.memmap(path, dtype=np.uint16, mode="r")
+        self.seq_len, self.batch_size = seq_len, batch_size
+        self.fim_rate, self.fim_tokens = fim_rate, fim_tokens
+        if len(self.tokens) < seq_len + 1:
+            raise ValueError(
+                f"{path} holds {len(self.tokens)} tokens, fewer than one window of {seq_len + 1}"
+            )
+        # Every rank draws its own stream: the seed sequence mixes in the rank.
+        self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, rank])))
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and next-token targets, each (B, T) int64."""
+        span = self.seq_len + 1
+        starts = self.rng.integers(0, len(self.tokens) - span + 1, size=self.batch_size)
+        rows = [
+            fim_window(
+                np.asarray(self.tokens[s : s + span], dtype=np.int64),
+                self.rng,
+                self.fim_rate,
+                self.fim_tokens,
+            )
+            for s in starts
+        ]
+        batch = np.stack(rows)  # (B, T+1)
+        return batch[:, :-1], batch[:, 1:]
+
+    def state_dict(self) -> dict[str, object]:
+        """JSON-able position in the stream (the RNG's state; windows are drawn from it alone)."""
+        return {"bit_generator": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.rng.bit_generator.state = state["bit_generator"]

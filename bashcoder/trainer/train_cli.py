@@ -1,0 +1,142 @@
+"""`bashcoder-train`: click options mapped one to one onto TrainConfig; no logic here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bashcoder.cli import reports_errors
+from bashcoder.engine.config import PRESETS
+from bashcoder.trainer.config import TOKENIZERS, TrainConfig
+
+_D = TrainConfig()  # defaults come from the dataclass, so help and behaviour cannot drift
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--model-size", type=click.Choice(list(PRESETS)), default=_D.model_size, show_default=True)
+@click.option("--max-steps", type=int, default=_D.max_steps, show_default=True, help="Optimizer steps.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=_D.data,
+    show_default=True,
+    help="Directory with corpus.jsonl.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output model directory [default: runs/<model-size>].",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=_D.batch_size,
+    show_default=True,
+    help="Sequences per micro-batch per device.",
+)
+@click.option(
+    "--grad-accum",
+    type=int,
+    default=_D.grad_accum,
+    show_default=True,
+    help="Micro-batches per optimizer step.",
+)
+@click.option(
+    "--context", type=int, default=None, help="Tokens per training window [default: the model's context]."
+)
+@click.option(
+    "--lr", type=float, default=None, help="Peak learning rate [default: 3e-3 micro, 1e-3 tiny, 6e-4 small]."
+)
+@click.option(
+    "--min-lr-ratio", type=float, default=_D.min_lr_ratio, show_default=True, help="Final LR / peak LR."
+)
+@click.option("--warmup-steps", type=int, default=_D.warmup_steps, show_default=True)
+@click.option(
+    "--weight-decay", type=float, default=_D.weight_decay, show_default=True, help="On matrices only."
+)
+@click.option(
+    "--grad-clip", type=float, default=_D.grad_clip, show_default=True, help="Max gradient norm; 0 = off."
+)
+@click.option(
+    "--eval-interval",
+    type=int,
+    default=_D.eval_interval,
+    show_default=True,
+    help="Steps between validation runs.",
+)
+@click.option(
+    "--eval-tokens",
+    type=int,
+    default=_D.eval_tokens,
+    show_default=True,
+    help="Validation tokens per evaluation.",
+)
+@click.option(
+    "--save-interval",
+    type=int,
+    default=_D.save_interval,
+    show_default=True,
+    help="Steps between resumable checkpoints.",
+)
+@click.option(
+    "--log-interval",
+    type=int,
+    default=_D.log_interval,
+    show_default=True,
+    help="Steps between metrics lines.",
+)
+@click.option(
+    "--device", default=None, help="cuda, mps or cpu [default: $BASHCODER_DEVICE, then the best available]."
+)
+@click.option(
+    "--compile/--no-compile",
+    "compile",
+    default=None,
+    help="torch.compile model and loss [default: on CUDA, and on CPU with a C++ compiler].",
+)
+@click.option("--resume", is_flag=True, help="Continue the run saved in --out (pass the same options).")
+@click.option("--seed", type=int, default=_D.seed, show_default=True)
+@click.option(
+    "--fim-rate",
+    type=float,
+    default=_D.fim_rate,
+    show_default=True,
+    help="Share of chunks turned into FIM examples.",
+)
+@click.option("--vocab-size", type=int, default=_D.vocab_size, show_default=True, help="BPE vocabulary size.")
+@click.option("--tokenizer", type=click.Choice(TOKENIZERS), default=_D.tokenizer, show_default=True)
+@click.option(
+    "--val-fraction",
+    type=float,
+    default=_D.val_fraction,
+    show_default=True,
+    help="Share of bytes held out, by group.",
+)
+@reports_errors
+def command(**opts: Any) -> None:
+    """Train a bashcoder model on data/corpus.jsonl (from bashcoder-collect).
+
+    Multi-GPU: torchrun --nproc_per_node N -m bashcoder.trainer [OPTIONS]
+    """
+    from bashcoder.trainer.train import train  # torch is imported only once the options parse
+
+    result = train(TrainConfig(**opts))
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    bpb = f"{result.best_val_bpb:.4f}" if result.best_val_bpb is not None else "not measured"
+    if result.interrupted:
+        click.echo(
+            f"stopped ({result.interrupted}) at step {result.step}; state saved in {result.out}; "
+            "continue with the same options plus --resume."
+        )
+        code = {"SIGINT": 130, "SIGTERM": 128 + signal.SIGTERM}.get(result.interrupted, 1)
+        sys.exit(code)
+    click.echo(
+        f"trained {result.step} steps ({result.tokens:,} tokens); best val {bpb} bits/byte; model in {result.out}"
+    )
