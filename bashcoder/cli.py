@@ -35,20 +35,48 @@ def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--model", "model_path", type=click.Path(), default=None, help="Model directory (default: $BASHCODER_MODEL, then the shipped model).")
-@click.option("--prompt", default=None, help="Text to continue, e.g. '# Script to list files'. Read from stdin when omitted.")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(),
+    default=None,
+    help="Model directory (default: $BASHCODER_MODEL, then the shipped model).",
+)
+@click.option(
+    "--prompt",
+    default=None,
+    help="Text to continue, e.g. '# Script to list files'. Read from stdin when omitted.",
+)
 @click.option("--suffix", default="", help="Text after the cursor: complete the middle (fill-in-the-middle).")
-@click.option("--max-tokens", default=256, show_default=True, type=click.IntRange(1, 4096), help="Most new tokens per sample.")
-@click.option("--temperature", default=0.7, show_default=True, type=click.FloatRange(0, 5), help="0 = greedy.")
+@click.option(
+    "--max-tokens",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1, 4096),
+    help="Most new tokens per sample.",
+)
+@click.option(
+    "--temperature", default=0.7, show_default=True, type=click.FloatRange(0, 5), help="0 = greedy."
+)
 @click.option("--top-k", default=40, show_default=True, type=click.IntRange(0), help="0 = off.")
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True))
 @click.option("--repetition-penalty", default=1.1, show_default=True, type=click.FloatRange(0, min_open=True))
 @click.option("--num-samples", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--seed", default=None, type=int, help="Repeatable sampling.")
-@click.option("--mode", type=click.Choice(["script", "block", "line"]), default="script", show_default=True, help="Where to stop: end of script, end of block, end of line.")
-@click.option("--device", default=None, help="cuda, mps or cpu (default: $BASHCODER_DEVICE, then the best available).")
+@click.option(
+    "--mode",
+    type=click.Choice(["script", "block", "line"]),
+    default="script",
+    show_default=True,
+    help="Where to stop: end of script, end of block, end of line.",
+)
+@click.option(
+    "--device", default=None, help="cuda, mps or cpu (default: $BASHCODER_DEVICE, then the best available)."
+)
 @click.option("--check", is_flag=True, help="Mark each sample valid or not with `bash -n`.")
-@click.option("--info", is_flag=True, help="Print the model's config, parameter count, device and dtypes, then exit.")
+@click.option(
+    "--info", is_flag=True, help="Print the model's config, parameter count, device and dtypes, then exit."
+)
 @reports_errors
 def generate_main(**opts: Any) -> None:
     """Generate bash from a prompt with a bashcoder model."""

@@ -54,9 +54,13 @@ def model_info(opts: GenerateOptions) -> str:
     lines.append(f"parameters: {gen.model.num_params():,} ({gen.model.num_params() / 1e6:.1f}M)")
     lines.append(f"tokenizer: {gen.tokenizer.kind}, {gen.tokenizer.vocab_size} tokens")
     lines.append(f"device: {p.describe()}")
+
     def name(dt: object) -> str:
         return str(dt or p.weight_dtype).replace("torch.", "")
-    lines.append(f"dtype: weights {name(p.weight_dtype)}, prefill {name(p.prefill_dtype)}, decode {name(p.decode_dtype)}")
+
+    lines.append(
+        f"dtype: weights {name(p.weight_dtype)}, prefill {name(p.prefill_dtype)}, decode {name(p.decode_dtype)}"
+    )
     return "\n".join(lines)
 
 
@@ -87,7 +91,9 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
     checks = [bash_check(prompt_text + c.text + opts.suffix) if opts.check else None for c in candidates]
     for c, chk in zip(candidates, checks, strict=True):
         c.syntax_ok = chk.ok if chk else None
-    order = rank_candidates([(c.syntax_ok, c.mean_logprob) for c in candidates]) if opts.num_samples > 1 else [0]
+    order = (
+        rank_candidates([(c.syntax_ok, c.mean_logprob) for c in candidates]) if opts.num_samples > 1 else [0]
+    )
     for n, i in enumerate(order, start=1):
         c, chk = candidates[i], checks[i]
         if opts.num_samples > 1:

@@ -35,9 +35,20 @@ def main() -> None:
         old.unlink()
     for n, prompt in enumerate(prompts, start=1):
         opts = GenerateOptions(
-            model_path=args.model, prompt=prompt, suffix="", max_tokens=args.max_tokens,
-            temperature=args.temperature, top_k=40, top_p=0.95, repetition_penalty=1.1, num_samples=1,
-            seed=args.seed, mode="script", device="cpu", check=True, info=False,
+            model_path=args.model,
+            prompt=prompt,
+            suffix="",
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            top_k=40,
+            top_p=0.95,
+            repetition_penalty=1.1,
+            num_samples=1,
+            seed=args.seed,
+            mode="script",
+            device="cpu",
+            check=True,
+            info=False,
         )
         lines: list[str] = []
         run_generate(opts, lines.append)

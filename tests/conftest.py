@@ -64,6 +64,8 @@ def micro_model(bpe_tokenizer: BpeTokenizer, scripts: list[str]) -> Transformer:
 
 
 @pytest.fixture(scope="session")
-def micro_model_dir(tmp_path_factory: pytest.TempPathFactory, micro_model: Transformer, bpe_tokenizer: BpeTokenizer) -> Path:
+def micro_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, micro_model: Transformer, bpe_tokenizer: BpeTokenizer
+) -> Path:
     """A saved model directory any command can load with --model."""
     return save_model_dir(tmp_path_factory.mktemp("models") / "micro", micro_model, bpe_tokenizer)

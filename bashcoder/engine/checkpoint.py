@@ -81,7 +81,10 @@ def save_model_dir(
         config = {
             "format_version": FORMAT_VERSION,
             "model": model.cfg.to_dict(),
-            "tokenizer": {"kind": tokenizer.kind, "special_ids": {t: tokenizer.token_id(t) for t in SPECIAL_TOKENS}},
+            "tokenizer": {
+                "kind": tokenizer.kind,
+                "special_ids": {t: tokenizer.token_id(t) for t in SPECIAL_TOKENS},
+            },
             "dtype": dtype_name,
             **(meta or {}),
         }
@@ -133,16 +136,24 @@ def read_config(path: str | Path) -> tuple[ModelConfig, dict[str, object]]:
     """Parse and validate `config.json`; returns the model config and the rest."""
     directory = Path(path)
     if not directory.exists():
-        raise BashcoderError(f"model directory {directory} does not exist; pass --model DIR or train one with bashcoder-train.")
+        raise BashcoderError(
+            f"model directory {directory} does not exist; pass --model DIR or train one with bashcoder-train."
+        )
     if not directory.is_dir():
-        raise BashcoderError(f"{directory} is a file, not a model directory; pass the directory that holds config.json.")
+        raise BashcoderError(
+            f"{directory} is a file, not a model directory; pass the directory that holds config.json."
+        )
     cfg_path = directory / CONFIG_FILE
     if not cfg_path.is_file():
-        raise BashcoderError(f"{cfg_path} is missing; this is not a bashcoder model directory (re-save or retrain it).")
+        raise BashcoderError(
+            f"{cfg_path} is missing; this is not a bashcoder model directory (re-save or retrain it)."
+        )
     try:
         raw = json.loads(cfg_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BashcoderError(f"{cfg_path} is not valid JSON; the file is corrupt, re-save or retrain the model.") from exc
+        raise BashcoderError(
+            f"{cfg_path} is not valid JSON; the file is corrupt, re-save or retrain the model."
+        ) from exc
     if not isinstance(raw, dict) or "model" not in raw:
         raise BashcoderError(f"{cfg_path} has no 'model' section; re-save or retrain the model.")
     version = raw.get("format_version")
@@ -154,7 +165,9 @@ def read_config(path: str | Path) -> tuple[ModelConfig, dict[str, object]]:
     try:
         cfg = ModelConfig.from_dict(dict(raw["model"]))
     except TypeError as exc:
-        raise BashcoderError(f"{cfg_path} has an incomplete model section ({exc}); re-save the model.") from exc
+        raise BashcoderError(
+            f"{cfg_path} has an incomplete model section ({exc}); re-save the model."
+        ) from exc
     meta = {k: v for k, v in raw.items() if k != "model"}
     return cfg, meta
 
@@ -170,11 +183,15 @@ def _weight_files(directory: Path) -> dict[str, str]:
             raise BashcoderError(f"{index_path} is corrupt; re-save the model.") from exc
         for fname in sorted(set(weight_map.values())):
             if not (directory / fname).is_file():
-                raise BashcoderError(f"{directory / fname} is missing (named in {INDEX_FILE}); re-download or re-save the model.")
+                raise BashcoderError(
+                    f"{directory / fname} is missing (named in {INDEX_FILE}); re-download or re-save the model."
+                )
         return weight_map
     single = directory / WEIGHTS_FILE
     if not single.is_file():
-        raise BashcoderError(f"{single} is missing; the model directory has no weights (re-save or retrain it).")
+        raise BashcoderError(
+            f"{single} is missing; the model directory has no weights (re-save or retrain it)."
+        )
     return {}
 
 
@@ -195,7 +212,9 @@ def read_weights(directory: Path) -> dict[str, torch.Tensor]:
             ) from exc
     if weight_map and set(weight_map) != set(tensors):
         missing = sorted(set(weight_map) - set(tensors))[:3]
-        raise BashcoderError(f"{directory / INDEX_FILE} names tensors not in the shards {missing}; re-save the model.")
+        raise BashcoderError(
+            f"{directory / INDEX_FILE} names tensors not in the shards {missing}; re-save the model."
+        )
     return tensors
 
 
@@ -228,7 +247,9 @@ def load_model_dir(
                 f"{tuple(expected[name].shape)}; the weights and config.json belong to different models."
             )
         if not torch.isfinite(tensor.float()).all():
-            raise BashcoderError(f"tensor {name} in {directory} holds NaN or inf; the checkpoint is corrupt, retrain.")
+            raise BashcoderError(
+                f"tensor {name} in {directory} holds NaN or inf; the checkpoint is corrupt, retrain."
+            )
     model.load_state_dict(tensors)
     model.to(device=device, dtype=dtype or torch.float32)
     model.eval()

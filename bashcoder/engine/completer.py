@@ -114,7 +114,9 @@ class Completer:
         with self._lock:
             return type_through(self._last, prefix, suffix)
 
-    def complete(self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None) -> list[Suggestion]:
+    def complete(
+        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
+    ) -> list[Suggestion]:
         """Ranked suggestions, best first; raises generate.Stale when superseded."""
         hit = self.cached(req.prefix, req.suffix)
         if hit is not None:

@@ -59,7 +59,9 @@ class ModelConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(raw) - names)
         if unknown:
-            raise BashcoderError(f"model config has unknown keys {unknown}; it was written by a newer bashcoder.")
+            raise BashcoderError(
+                f"model config has unknown keys {unknown}; it was written by a newer bashcoder."
+            )
         return cls(**raw)  # type: ignore[arg-type]
 
     def num_params(self) -> int:

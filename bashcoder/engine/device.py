@@ -104,9 +104,13 @@ def resolve_device(requested: str | None = None) -> torch.device:
     if kind not in KNOWN_DEVICES:
         raise BashcoderError(f"unknown device {name!r}; use one of auto, cuda, mps, cpu.")
     if kind == "cuda" and not torch.cuda.is_available():
-        raise BashcoderError("device 'cuda' was asked for but no CUDA GPU is visible; use --device cpu or auto.")
+        raise BashcoderError(
+            "device 'cuda' was asked for but no CUDA GPU is visible; use --device cpu or auto."
+        )
     if kind == "mps" and not mps_available():
-        raise BashcoderError("device 'mps' was asked for but Apple Metal is not available; use --device cpu or auto.")
+        raise BashcoderError(
+            "device 'mps' was asked for but Apple Metal is not available; use --device cpu or auto."
+        )
     return torch.device(name)
 
 

@@ -32,9 +32,7 @@ def spm(prefix: Sequence[int], suffix: Sequence[int], t: FimTokens) -> list[int]
     return [t.suffix, *suffix, t.prefix, *prefix, t.middle]
 
 
-def fim_permute(
-    tokens: Sequence[int], cut1: int, cut2: int, t: FimTokens, order: str = "psm"
-) -> list[int]:
+def fim_permute(tokens: Sequence[int], cut1: int, cut2: int, t: FimTokens, order: str = "psm") -> list[int]:
     """Rearrange a document's tokens around two cuts into a FIM training example.
 
     Every input token appears exactly once in the output (plus the three
@@ -47,7 +45,9 @@ def fim_permute(
     return [*head, *middle]
 
 
-def window_prefix(prefix: str, count_tokens: Callable[[str], int], budget: int, step_chars: int = 1024) -> str:
+def window_prefix(
+    prefix: str, count_tokens: Callable[[str], int], budget: int, step_chars: int = 1024
+) -> str:
     """Keep the end of `prefix` within `budget` tokens, cut at a line start.
 
     The start only moves in steps of `step_chars` (to the first line start at

@@ -102,7 +102,10 @@ class Generator:
         self.tokenizer = loaded.tokenizer
         self.cfg = loaded.config
         self.fim = FimTokens(
-            self.tokenizer.fim_prefix_id, self.tokenizer.fim_suffix_id, self.tokenizer.fim_middle_id, self.tokenizer.eot_id
+            self.tokenizer.fim_prefix_id,
+            self.tokenizer.fim_suffix_id,
+            self.tokenizer.fim_middle_id,
+            self.tokenizer.eot_id,
         )
         self._special = self.tokenizer.special_ids
         self._prefix = _PrefixCache()
@@ -119,14 +122,18 @@ class Generator:
         ids = [self.tokenizer.eot_id, *self.tokenizer.encode(text)]
         budget = self.cfg.context_length - max_tokens
         if budget < 2:
-            raise BashcoderError(f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}.")
+            raise BashcoderError(
+                f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
+            )
         return ids[-budget:] if len(ids) > budget else ids
 
     def fim_prompt(self, prefix: str, suffix: str, max_tokens: int, suffix_share: float = 0.25) -> list[int]:
         """An SPM prompt for a cursor between `prefix` and `suffix`, windowed to fit the context."""
         budget = self.cfg.context_length - max_tokens - 3
         if budget < 8:
-            raise BashcoderError(f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}.")
+            raise BashcoderError(
+                f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
+            )
         suffix_text = window_suffix(suffix, self.count_tokens, int(budget * suffix_share)) if suffix else ""
         suffix_ids = self.tokenizer.encode(suffix_text)
         step = max(256, 2 * budget)  # chars; ~half a window of bash at ~4 chars/token
@@ -184,7 +191,9 @@ class Generator:
         if not prompt:
             raise BashcoderError("empty prompt; give some text to complete.")
         if len(prompt) >= self.cfg.context_length:
-            raise BashcoderError(f"prompt of {len(prompt)} tokens fills the {self.cfg.context_length}-token context.")
+            raise BashcoderError(
+                f"prompt of {len(prompt)} tokens fills the {self.cfg.context_length}-token context."
+            )
         if is_stale and is_stale():
             raise Stale()
         base, logits = self._prefill(prompt)
@@ -219,9 +228,7 @@ class Generator:
             history = torch.cat([history, next_ids[:, None]], dim=1)
             with autocast(self.plan.device, self.plan.decode_dtype):
                 logits = self.model(next_ids[:, None], cache, last_only=True)[:, -1].float()
-        return [
-            Candidate(row.text, row.ids, row.logprob, row.finish or "length") for row in rows
-        ]
+        return [Candidate(row.text, row.ids, row.logprob, row.finish or "length") for row in rows]
 
     def _advance(self, row: _Row, token: int, logprob: float, stop: StopRule | None) -> None:
         if token in self._special:

@@ -31,10 +31,17 @@ class KVCache:
 
     @classmethod
     def allocate(
-        cls, cfg: ModelConfig, batch: int, device: torch.device, dtype: torch.dtype, max_len: int | None = None
+        cls,
+        cfg: ModelConfig,
+        batch: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        max_len: int | None = None,
     ) -> KVCache:
         shape = (cfg.n_layer, batch, cfg.n_head, max_len or cfg.context_length, cfg.head_dim)
-        return cls(torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype))
+        return cls(
+            torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype)
+        )
 
     @property
     def batch(self) -> int:
@@ -76,7 +83,9 @@ class Attention(nn.Module):
         mask: torch.Tensor | None,
     ) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)  # (B, nh, T, hs)
+        q, k, v = (
+            self.qkv(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+        )  # (B, nh, T, hs)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
@@ -154,7 +163,9 @@ class Transformer(nn.Module):
         B, T = idx.shape
         start = cache.length if cache is not None else 0
         if start + T > (cache.capacity if cache is not None else self.cfg.context_length):
-            raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.cfg.context_length}")
+            raise ValueError(
+                f"sequence of {start + T} tokens exceeds the context of {self.cfg.context_length}"
+            )
         cos = self.rope_cos[start : start + T]
         sin = self.rope_sin[start : start + T]
         mask = None
@@ -171,7 +182,9 @@ class Transformer(nn.Module):
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
         logits = self(idx)
-        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=ignore_index)
+        return F.cross_entropy(
+            logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=ignore_index
+        )
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -47,5 +47,9 @@ def sample(
     probs = torch.softmax(filtered, dim=-1)
     if generator is not None and generator.device != probs.device:
         # Seeds mean the same thing on every device: draw where the generator lives.
-        return torch.multinomial(probs.to(generator.device), 1, generator=generator).squeeze(-1).to(logits.device)
+        return (
+            torch.multinomial(probs.to(generator.device), 1, generator=generator)
+            .squeeze(-1)
+            .to(logits.device)
+        )
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)

@@ -89,7 +89,11 @@ def bash_check(text: str, timeout: float = 5.0) -> SyntaxResult:
 
 def _clean(line: str) -> str:
     # "bash: line 3: syntax error ..." -> "line 3: syntax error ..."
-    return line.split(": ", 1)[1] if line.startswith(("bash: ", "/bin/bash: ")) or "bash: line" in line[:30] else line
+    return (
+        line.split(": ", 1)[1]
+        if line.startswith(("bash: ", "/bin/bash: ")) or "bash: line" in line[:30]
+        else line
+    )
 
 
 def candidate_ok(prefix: str, candidate: str, suffix: str) -> bool:

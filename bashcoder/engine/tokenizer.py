@@ -88,7 +88,9 @@ class BpeTokenizer(Tokenizer):
         self._hf = hf
         missing = [t for t in SPECIAL_TOKENS if hf.token_to_id(t) is None]
         if missing:
-            raise BashcoderError(f"tokenizer lacks special tokens {missing}; retrain it with bashcoder-train.")
+            raise BashcoderError(
+                f"tokenizer lacks special tokens {missing}; retrain it with bashcoder-train."
+            )
         self._ids = {t: int(hf.token_to_id(t)) for t in SPECIAL_TOKENS}
 
     def encode(self, text: str) -> list[int]:
@@ -176,7 +178,9 @@ def train_tokenizer(
     """Train a byte-level BPE on `texts` (an iterable, streamed)."""
     min_vocab = 256 + len(SPECIAL_TOKENS)
     if vocab_size < min_vocab:
-        raise BashcoderError(f"vocabulary size {vocab_size} is below {min_vocab} (all bytes + specials); raise it.")
+        raise BashcoderError(
+            f"vocabulary size {vocab_size} is below {min_vocab} (all bytes + specials); raise it."
+        )
     hf = _bpe_skeleton()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -193,14 +197,18 @@ def tokenizer_from_json(text: str) -> Tokenizer:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BashcoderError(f"tokenizer.json is not valid JSON ({exc.msg}); re-save or retrain the model.") from exc
+        raise BashcoderError(
+            f"tokenizer.json is not valid JSON ({exc.msg}); re-save or retrain the model."
+        ) from exc
     if isinstance(raw, dict) and raw.get("bashcoder_tokenizer") == "char":
         return CharTokenizer()
     try:
         return BpeTokenizer(HFTokenizer.from_str(text))
     except Exception as exc:  # tokenizers raises bare Exceptions with long messages
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise BashcoderError(f"tokenizer.json cannot be read ({first}); re-save or retrain the model.") from exc
+        raise BashcoderError(
+            f"tokenizer.json cannot be read ({first}); re-save or retrain the model."
+        ) from exc
 
 
 def load_tokenizer(path: str | Path) -> Tokenizer:

@@ -26,7 +26,10 @@ def test_save_load_gives_identical_tensors(tmp_path: Path, micro_model, bpe_toke
     assert loaded.tokenizer.vocab_size == bpe_tokenizer.vocab_size
     assert (tmp_path / "m" / "README.md").read_text() == "# card\n"
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
-        "README.md", "config.json", "model.safetensors", "tokenizer.json",
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
     ]
 
 

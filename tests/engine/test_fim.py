@@ -20,7 +20,12 @@ def test_spm_appends_when_the_user_types() -> None:
     assert after[: len(before) - 1] == before[:-1]
 
 
-@given(st.lists(st.integers(10, 99), max_size=50), st.integers(0, 60), st.integers(0, 60), st.sampled_from(["psm", "spm"]))
+@given(
+    st.lists(st.integers(10, 99), max_size=50),
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.sampled_from(["psm", "spm"]),
+)
 def test_fim_permute_keeps_every_token(tokens: list[int], a: int, b: int, order: str) -> None:
     out = fim_permute(tokens, a, b, T, order)
     assert sorted(x for x in out if x >= 10) == sorted(tokens)

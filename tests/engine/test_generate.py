@@ -37,7 +37,10 @@ def test_same_seed_repeats_different_seeds_differ(gen: Generator) -> None:
     ids = gen.plain_prompt("#!/bin/bash\n", 30)
 
     def run(seed: int) -> list[str]:
-        cands = gen.generate(ids, SamplingConfig(temperature=1.5, top_k=0, top_p=1.0, max_tokens=30, num_candidates=4, seed=seed))
+        cands = gen.generate(
+            ids,
+            SamplingConfig(temperature=1.5, top_k=0, top_p=1.0, max_tokens=30, num_candidates=4, seed=seed),
+        )
         return [c.text for c in cands]
 
     assert run(1) == run(1)
@@ -104,7 +107,11 @@ def test_prompt_too_long_for_max_tokens_is_a_clear_error(gen: Generator) -> None
 
 def test_streaming_reports_growing_text(gen: Generator) -> None:
     seen: list[str] = []
-    out = gen.generate(gen.plain_prompt(PROMPT, 15), SamplingConfig(temperature=0, max_tokens=15), on_text=lambda r, t: seen.append(t))
+    out = gen.generate(
+        gen.plain_prompt(PROMPT, 15),
+        SamplingConfig(temperature=0, max_tokens=15),
+        on_text=lambda r, t: seen.append(t),
+    )
     assert seen[-1] == out[0].text and len(seen) >= 2
 
 

@@ -10,33 +10,79 @@ from pathlib import Path
 BIN = Path(sys.executable).parent / "bashcoder-generate"
 
 
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, input=stdin
+        [str(BIN), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        input=stdin,
     )
 
 
 def test_generate_prints_bash(micro_model_dir: Path) -> None:
-    out = run("--model", str(micro_model_dir), "--prompt", "# Back up a directory", "--temperature", "0", "--max-tokens", "40")
+    out = run(
+        "--model",
+        str(micro_model_dir),
+        "--prompt",
+        "# Back up a directory",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "40",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# Back up a directory\n")
     assert len(out.stdout) > len("# Back up a directory\n") + 10
 
 
 def test_generate_samples_with_check(micro_model_dir: Path) -> None:
-    out = run("--model", str(micro_model_dir), "--prompt", "#!/bin/bash\n", "--num-samples", "3", "--seed", "1", "--check", "--max-tokens", "30")
+    out = run(
+        "--model",
+        str(micro_model_dir),
+        "--prompt",
+        "#!/bin/bash\n",
+        "--num-samples",
+        "3",
+        "--seed",
+        "1",
+        "--check",
+        "--max-tokens",
+        "30",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("### sample") == 3
     assert out.stdout.count("# bash -n:") == 3
 
 
 def test_seed_repeats(micro_model_dir: Path) -> None:
-    args = ("--model", str(micro_model_dir), "--prompt", "for f in", "--seed", "3", "--temperature", "1.2", "--max-tokens", "20")
+    args = (
+        "--model",
+        str(micro_model_dir),
+        "--prompt",
+        "for f in",
+        "--seed",
+        "3",
+        "--temperature",
+        "1.2",
+        "--max-tokens",
+        "20",
+    )
     assert run(*args).stdout == run(*args).stdout
 
 
 def test_model_from_env_and_prompt_from_stdin(micro_model_dir: Path) -> None:
-    out = run("--temperature", "0", "--max-tokens", "10", env={"BASHCODER_MODEL": str(micro_model_dir)}, stdin="echo ")
+    out = run(
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "10",
+        env={"BASHCODER_MODEL": str(micro_model_dir)},
+        stdin="echo ",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("echo ")
 

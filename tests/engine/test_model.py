@@ -10,10 +10,28 @@ from bashcoder.engine.model import KVCache, build_model
 
 def test_presets_match_the_design() -> None:
     tiny, small = PRESETS["tiny"], PRESETS["small"]
-    assert (tiny.n_layer, tiny.n_embd, tiny.n_head, tiny.ffn_hidden, tiny.context_length, tiny.vocab_size) == (
-        6, 384, 6, 1536, 512, 8192,
+    assert (
+        tiny.n_layer,
+        tiny.n_embd,
+        tiny.n_head,
+        tiny.ffn_hidden,
+        tiny.context_length,
+        tiny.vocab_size,
+    ) == (
+        6,
+        384,
+        6,
+        1536,
+        512,
+        8192,
     )
-    assert (small.n_layer, small.n_embd, small.n_head, small.ffn_hidden, small.context_length) == (12, 768, 12, 3072, 1024)
+    assert (small.n_layer, small.n_embd, small.n_head, small.ffn_hidden, small.context_length) == (
+        12,
+        768,
+        12,
+        3072,
+        1024,
+    )
 
 
 @pytest.mark.parametrize("name", ["micro", "tiny"])

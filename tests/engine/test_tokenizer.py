@@ -90,7 +90,7 @@ def test_save_and_load_round_trip(tmp_path: Path, bpe_tokenizer: BpeTokenizer, m
     loaded = load_tokenizer(tmp_path / "tokenizer.json")
     assert loaded.kind == tok.kind
     assert loaded.vocab_size == tok.vocab_size
-    text = "for f in *.sh; do\n\tbash -n \"$f\"\ndone\n"
+    text = 'for f in *.sh; do\n\tbash -n "$f"\ndone\n'
     assert loaded.encode(text) == tok.encode(text)
 
 

@@ -15,16 +15,47 @@ from bashcoder.trainer.quality.run import EvalConfig, run_eval
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--model", type=click.Path(), default=None, help="Model directory (default: $BASHCODER_MODEL, then the shipped model).")
-@click.option("--data", type=click.Path(), default=None, help="Corpus directory: evaluate on its validation split (default data/).")
-@click.option("--texts", type=click.Path(), default=None, help="Evaluate on every script in this folder instead.")
-@click.option("--samples", default=500, show_default=True, type=click.IntRange(1), help="Line starts to sample.")
+@click.option(
+    "--model",
+    type=click.Path(),
+    default=None,
+    help="Model directory (default: $BASHCODER_MODEL, then the shipped model).",
+)
+@click.option(
+    "--data",
+    type=click.Path(),
+    default=None,
+    help="Corpus directory: evaluate on its validation split (default data/).",
+)
+@click.option(
+    "--texts", type=click.Path(), default=None, help="Evaluate on every script in this folder instead."
+)
+@click.option(
+    "--samples", default=500, show_default=True, type=click.IntRange(1), help="Line starts to sample."
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--max-tokens", default=64, show_default=True, type=click.IntRange(1, 512))
 @click.option("--device", default=None, help="cuda, mps or cpu.")
-@click.option("--shellcheck-samples", default=200, show_default=True, type=click.IntRange(0), help="Completions checked with ShellCheck.")
-@click.option("--val-fraction", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
-@click.option("--json", "json_out", type=click.Path(), default=None, help="Also write the report as JSON here ('-' = stdout).")
+@click.option(
+    "--shellcheck-samples",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Completions checked with ShellCheck.",
+)
+@click.option(
+    "--val-fraction",
+    default=0.05,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(),
+    default=None,
+    help="Also write the report as JSON here ('-' = stdout).",
+)
 @click.option("--plot", "plot_out", type=click.Path(), default=None, help="Also write a PNG chart here.")
 @reports_errors
 def command(json_out: str | None, plot_out: str | None, **opts: Any) -> None:

@@ -58,12 +58,7 @@ def line_starts(text: str) -> list[int]:
 
 def sample_probes(texts: list[str], n: int, seed: int = 0, parses: list[bool] | None = None) -> list[Probe]:
     """`n` line starts drawn uniformly over all eligible lines of all texts (seeded)."""
-    pool = [
-        (d, s)
-        for d, text in enumerate(texts)
-        if parses is None or parses[d]
-        for s in line_starts(text)
-    ]
+    pool = [(d, s) for d, text in enumerate(texts) if parses is None or parses[d] for s in line_starts(text)]
     rng = random.Random(seed)
     chosen = sorted(rng.sample(pool, min(n, len(pool))))
     probes = []
@@ -91,5 +86,10 @@ def run_probe(gen: Generator, probe: Probe, mode: str, max_tokens: int = 64) -> 
     completion = gen.generate(prompt, sampling, stop)[0].text.lstrip("\n").split("\n")[0]
     ok = bash_check(probe.prefix + completion + probe.rest).ok
     return ProbeResult(
-        probe, mode, completion, completion.rstrip() == probe.target.rstrip(), similarity(completion, probe.target), ok
+        probe,
+        mode,
+        completion,
+        completion.rstrip() == probe.target.rstrip(),
+        similarity(completion, probe.target),
+        ok,
     )

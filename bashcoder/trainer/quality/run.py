@@ -127,8 +127,12 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
         modes={m: score(results[m]) for m in MODES},
         shellcheck_added_per_completion=added,
         shellcheck_checked=checked,
-        hardware={"device": gen.plan.describe(), "cpu": cpu_model(), "python": platform.python_version(),
-                  "bashcoder": bashcoder.__version__},
+        hardware={
+            "device": gen.plan.describe(),
+            "cpu": cpu_model(),
+            "python": platform.python_version(),
+            "bashcoder": bashcoder.__version__,
+        },
         examples=examples,
     )
 

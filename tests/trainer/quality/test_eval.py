@@ -27,7 +27,9 @@ BIN = Path(sys.executable).parent / "bashcoder-eval"
 
 @pytest.fixture
 def gen(micro_model, bpe_tokenizer) -> Generator:  # noqa: ANN001
-    return Generator(LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {}), plan_for(torch.device("cpu")))  # type: ignore[arg-type]
+    return Generator(
+        LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {}), plan_for(torch.device("cpu"))
+    )  # type: ignore[arg-type]
 
 
 def test_line_starts_skip_blank_lines_and_the_first_line() -> None:
@@ -56,7 +58,7 @@ def test_similarity() -> None:
 
 
 def test_bits_per_byte_matches_a_hand_computation(gen: Generator) -> None:
-    text = "for f in *.sh; do\n  bash -n \"$f\"\ndone\n"
+    text = 'for f in *.sh; do\n  bash -n "$f"\ndone\n'
     ids = torch.tensor([[gen.tokenizer.eot_id, *gen.tokenizer.encode(text)]])
     with torch.no_grad():
         logits = gen.model(ids[:, :-1])
@@ -81,7 +83,10 @@ def test_memorised_lines_are_exact_matches(gen: Generator) -> None:
 
 def test_validation_split_holds_only_held_out_groups(tmp_path: Path) -> None:
     texts = [p.read_text() for p in sorted(FIXTURES.glob("*.sh"))]
-    records = [{"text": t, "group": f"g{i}", "source": "dir", "path": f"{i}.sh", "license": "MIT"} for i, t in enumerate(texts)]
+    records = [
+        {"text": t, "group": f"g{i}", "source": "dir", "path": f"{i}.sh", "license": "MIT"}
+        for i, t in enumerate(texts)
+    ]
     (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     val = validation_texts(tmp_path, 0.2)
     assert 1 <= len(val) < len(texts)
@@ -90,9 +95,25 @@ def test_validation_split_holds_only_held_out_groups(tmp_path: Path) -> None:
 
 def test_eval_command_end_to_end(micro_model_dir: Path, tmp_path: Path) -> None:
     out = subprocess.run(
-        [str(BIN), "--model", str(micro_model_dir), "--texts", str(FIXTURES), "--samples", "12",
-         "--shellcheck-samples", "4", "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png")],
-        capture_output=True, text=True, timeout=300, env={**os.environ},
+        [
+            str(BIN),
+            "--model",
+            str(micro_model_dir),
+            "--texts",
+            str(FIXTURES),
+            "--samples",
+            "12",
+            "--shellcheck-samples",
+            "4",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--plot",
+            str(tmp_path / "r.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
     )
     assert out.returncode == 0, out.stderr
     for word in ("bits per byte", "xz -9e", "zstd -19", "prefix only", "with suffix (FIM)"):
@@ -103,5 +124,10 @@ def test_eval_command_end_to_end(micro_model_dir: Path, tmp_path: Path) -> None:
 
 
 def test_eval_bad_input_is_one_line(tmp_path: Path, micro_model_dir: Path) -> None:
-    out = subprocess.run([str(BIN), "--model", str(micro_model_dir), "--data", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(BIN), "--model", str(micro_model_dir), "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1 and out.stderr.startswith("error: no corpus") and out.stderr.count("\n") == 1
