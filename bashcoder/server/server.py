@@ -1,0 +1,422 @@
+"""The bashcoder language server: one pygls server, thin handlers.
+
+Each handler fetches the document, asks `service` (through the one model
+`worker`) or the pure modules, and builds lsprotocol types. The server never
+dies on a bad request: unknown documents, non-shell files, positions past the
+end, a model still loading or disabled completions all get an empty result;
+params that do not parse get an InvalidParams error; bad settings get a
+message and the defaults.
+
+Custom protocol: the notification `bashcoder/status` {device, latencyMs,
+model} after the model loads and after each completion, and the command
+`bashcoder.generate` [uri, line] that writes a script body below a
+`# comment` line through `workspace/applyEdit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from bashcoder import __version__
+from bashcoder.engine.completer import Suggestion
+from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.generate import Stale
+from bashcoder.server.documents import Change, Cursor, Documents
+from bashcoder.server.items import completion_items, cursor_position, inline_items
+from bashcoder.server.positions import ENCODINGS, UTF16, Pos, position_at
+from bashcoder.server.script import insertion, script_spot
+from bashcoder.server.service import CompletionService, ModelInfo
+from bashcoder.server.settings import CLIENT_KEYS, SECTION, SETTING_KEYS, ServerSettings, parse_settings
+from bashcoder.server.worker import Worker
+
+log = logging.getLogger(__name__)
+
+NAME = "bashcoder-lsp"
+STATUS = "bashcoder/status"
+GENERATE = "bashcoder.generate"
+LOAD_KEY = ("load",)
+TRIGGER_CHARACTERS = [" ", "$", "-", "/", "|", "=", "(", "{", '"']
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How `bashcoder-lsp` was started (the command line); clients' settings come on top."""
+
+    model: str | None = None
+    """Model directory when the client's settings name none (then $BASHCODER_MODEL, the shipped model)."""
+    device: str | None = None
+    """cuda, mps or cpu when the client's settings name none (then $BASHCODER_DEVICE, the best one)."""
+    reuse_prefix_cache: bool = True
+    """Reuse the KV cache of the previous prompt; off only to measure what it saves."""
+
+
+class BashcoderProtocol(LanguageServerProtocol):
+    """pygls' protocol, answering requests whose params do not parse instead of dropping them.
+
+    Documents live in `documents` only: pygls' own copy in its workspace would cost a
+    second O(size) edit per keystroke (~100 ms on a 5 MB file), so the built-in
+    didOpen/didChange/didClose handlers only pass the params on.
+    """
+
+    _ANSWERED = object()
+
+    def _user_handler(self, method: str, params: Any) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: lsp.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: lsp.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(
+        self, params: lsp.DidCloseTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            msg_id, method = data.get("id"), data.get("method")
+            if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) and isinstance(method, str):
+                log.warning("invalid params for %s (request %r); answered with an error", method, msg_id)
+                error = JsonRpcInvalidParams(f"invalid params for {method}: they do not match the LSP types")
+                self._send_response(msg_id, error=error.to_response_error())
+                return self._ANSWERED
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if message is self._ANSWERED:
+            return
+        if not hasattr(message, "jsonrpc"):
+            log.warning("ignored a message that is not a JSON-RPC object: %.200r", message)
+            return
+        super().handle_message(message)
+
+
+class BashcoderServer(LanguageServer):
+    """The server's state: documents, settings, the model service and its worker."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        super().__init__(
+            NAME,
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=BashcoderProtocol,
+        )
+        self.options = options
+        self.documents = Documents()
+        self.settings = ServerSettings()
+        self.service = CompletionService(reuse_prefix_cache=options.reuse_prefix_cache)
+        self.worker = Worker()
+        self.last_latency_ms: float | None = None
+        self.pending_problems: list[str] = []
+        self.model_spec: tuple[str | None, str | None] | None = None
+        """(model, device) being loaded or loaded."""
+        self.loaded_spec: tuple[str | None, str | None] | None = None
+        """(model, device) of the model serving now."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---- plumbing ----------------------------------------------------------
+    @property
+    def encoding(self) -> str:
+        try:
+            value = self.workspace.position_encoding
+        except RuntimeError:  # before initialize
+            return UTF16
+        value = getattr(value, "value", value)
+        return value if value in ENCODINGS else UTF16
+
+    def spawn(self, coro: Any) -> None:
+        """Run a coroutine in the background, keeping a reference until it ends."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Protocol errors (malformed JSON, a failing notification) are logged, not shown in pop-ups."""
+        log.error("%s: %s", getattr(source, "__name__", source), error)
+
+    def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        log.log(logging.ERROR if kind == lsp.MessageType.Error else logging.WARNING, "%s", message)
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"bashcoder: {message}"))
+
+    def notify_status(self) -> None:
+        info: ModelInfo | None = self.service.info
+        self.protocol.notify(
+            STATUS,
+            {
+                "device": info.device if info else "none",
+                "latencyMs": self.last_latency_ms,
+                "model": info.model if info else "",
+            },
+        )
+
+    # ---- settings and the model -------------------------------------------
+    def apply_settings(self, raw: object) -> None:
+        """New settings from the client; problems are shown, bad values keep their old value."""
+        self.settings, problems = parse_settings(raw, self.settings)
+        if problems:
+            self.show("invalid settings: " + "; ".join(problems))
+        spec = self.wanted_model()
+        if self.model_spec is not None and spec != self.model_spec:
+            self.spawn(self.load_model())
+
+    def wanted_model(self) -> tuple[str | None, str | None]:
+        return (self.settings.model or self.options.model, self.settings.device or self.options.device)
+
+    async def load_model(self) -> None:
+        """Load the model on the worker, with a progress report where the client shows one."""
+        spec = self.model_spec = self.wanted_model()
+        fallback = (self.options.model, self.options.device)
+        token = await self._begin_progress(f"loading model {spec[0] or '(default)'}")
+        try:
+            info = await self._load(spec)
+            if info is None and self.service.ready:
+                self.model_spec = self.loaded_spec  # keep serving the model already loaded
+            elif info is None and spec != fallback:
+                self.model_spec = fallback
+                info = await self._load(fallback)
+            if info is not None:
+                self.loaded_spec = self.model_spec
+        finally:
+            if token is not None:
+                self.work_done_progress.end(
+                    token, lsp.WorkDoneProgressEnd(message="ready" if self.service.ready else "failed")
+                )
+        if info is not None:
+            log.info("model %s ready on %s", info.model, info.description)
+            self.notify_status()
+
+    async def _load(self, spec: tuple[str | None, str | None]) -> ModelInfo | None:
+        try:
+            return await self.worker.submit(LOAD_KEY, lambda _stale: self.service.load(*spec)).wait()
+        except Stale:
+            return None  # a newer load replaced this one
+        except BashcoderError as exc:
+            self.show(f"could not load the model: {exc}", lsp.MessageType.Error)
+        except Exception as exc:  # a broken model directory must not take the server down
+            log.exception("model load failed")
+            self.show(f"could not load the model: {exc}", lsp.MessageType.Error)
+        return None
+
+    async def _begin_progress(self, message: str) -> str | None:
+        capabilities = self.client_capabilities
+        if not (capabilities.window and capabilities.window.work_done_progress):
+            return None
+        token = f"bashcoder-load-{uuid.uuid4()}"
+        try:
+            await self.work_done_progress.create_async(token)
+        except Exception as exc:
+            log.info("client refused a progress token: %s", exc)
+            return None
+        self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="bashcoder", message=message))
+        return token
+
+    # ---- completions -------------------------------------------------------
+    def cursor_for(self, uri: str, position: lsp.Position) -> Cursor | None:
+        """The cursor to complete at, or None where the server stays silent."""
+        if not self.settings.enabled or not self.service.ready:
+            return None
+        doc = self.documents.get(uri)
+        if doc is None or not doc.is_shell:
+            return None
+        return self.documents.cursor(uri, Pos(position.line, position.character), self.encoding)
+
+    async def suggest(self, cursor: Cursor) -> list[Suggestion]:
+        """Ranked suggestions at a cursor: type-through or a repeat at once, else the model."""
+        started = time.perf_counter()
+        req = self.service.request(cursor.prefix, cursor.suffix, self.settings)
+        if req is None:
+            return []
+        hit = self.service.cached(req)
+        if hit is not None:
+            how = "type-through" if hit and hit[0].from_cache else "a repeat of the last answer"
+            log.debug("answered %s without the model: %s", cursor.uri, how)
+            self.worker.supersede(cursor.uri)
+            suggestions = hit
+        else:
+            job = self.worker.submit(cursor.uri, _completion_work(self.service, req), share=req)
+            try:
+                suggestions = await job.wait()
+            except Stale:
+                return []
+            except BashcoderError as exc:
+                log.warning("no completion: %s", exc)
+                return []
+        self.last_latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        self.notify_status()
+        return suggestions
+
+    def shutdown_worker(self) -> None:
+        self.worker.stop()
+
+
+def _completion_work(
+    service: CompletionService, req: Any
+) -> Callable[[Callable[[], bool]], list[Suggestion]]:
+    return lambda is_stale: service.complete(req, is_stale)
+
+
+def _changes(params: lsp.DidChangeTextDocumentParams) -> list[Change]:
+    out: list[Change] = []
+    for change in params.content_changes:
+        if isinstance(change, lsp.TextDocumentContentChangePartial):
+            r = change.range
+            out.append((Pos(r.start.line, r.start.character), Pos(r.end.line, r.end.character), change.text))
+        else:
+            out.append(change.text)
+    return out
+
+
+def _generate_args(args: tuple[Any, ...]) -> tuple[str, int]:
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = tuple(args[0])
+    if (
+        len(args) != 2
+        or not isinstance(args[0], str)
+        or not isinstance(args[1], int)
+        or isinstance(args[1], bool)
+    ):
+        raise JsonRpcInvalidParams(f"{GENERATE} takes [uri, line] (line 0-based), got {list(args)!r:.200}")
+    return args[0], args[1]
+
+
+def _is_our_section(raw: object) -> bool:
+    """Whether a didChangeConfiguration payload carries bashcoder settings (wrapped or bare)."""
+    if not isinstance(raw, dict) or not raw:
+        return False
+    return SECTION in raw or any(key in SETTING_KEYS or key in CLIENT_KEYS for key in raw)
+
+
+def build_server(options: ServerOptions | None = None) -> BashcoderServer:
+    """A server with every handler registered; start it with `start_io()` or `start_tcp()`."""
+    server = BashcoderServer(options or ServerOptions())
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: BashcoderServer, params: lsp.InitializeParams) -> None:
+        ls.settings, ls.pending_problems = parse_settings(params.initialization_options, ls.settings)
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: BashcoderServer, params: lsp.InitializedParams) -> None:
+        if ls.pending_problems:
+            ls.show("invalid settings: " + "; ".join(ls.pending_problems))
+            ls.pending_problems = []
+        ls.spawn(ls.load_model())
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: BashcoderServer, params: None) -> None:
+        ls.shutdown_worker()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: BashcoderServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.documents.open(doc.uri, doc.text, doc.language_id, doc.version)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: BashcoderServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.documents.change(doc.uri, _changes(params), doc.version, ls.encoding)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: BashcoderServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        ls.documents.close(params.text_document.uri)
+        ls.worker.supersede(params.text_document.uri)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: BashcoderServer, params: lsp.DidChangeConfigurationParams) -> None:
+        raw = params.settings
+        if not _is_our_section(raw):
+            workspace = ls.client_capabilities.workspace
+            if not (workspace and workspace.configuration):
+                return
+            try:
+                pulled = await ls.workspace_configuration_async(
+                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])
+                )
+            except Exception as exc:
+                log.info("workspace/configuration failed: %s", exc)
+                return
+            raw = pulled[0] if pulled else None
+        ls.apply_settings(raw)
+
+    @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
+    async def inline_completion(
+        ls: BashcoderServer, params: lsp.InlineCompletionParams
+    ) -> lsp.InlineCompletionList:
+        cursor = ls.cursor_for(params.text_document.uri, params.position)
+        if cursor is None:
+            return lsp.InlineCompletionList(items=[])
+        suggestions = await ls.suggest(cursor)
+        return lsp.InlineCompletionList(
+            items=inline_items(suggestions, cursor_position(cursor.pos.line, cursor.prefix, ls.encoding))
+        )
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS)
+    )
+    async def completion(ls: BashcoderServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+        cursor = ls.cursor_for(params.text_document.uri, params.position)
+        if cursor is None:
+            return lsp.CompletionList(is_incomplete=True, items=[])
+        suggestions = await ls.suggest(cursor)
+        here = cursor_position(cursor.pos.line, cursor.prefix, ls.encoding)
+        return lsp.CompletionList(
+            is_incomplete=True, items=completion_items(suggestions, here, cursor.word, ls.encoding)
+        )
+
+    @server.command(GENERATE)
+    async def generate(ls: BashcoderServer, *args: Any) -> dict[str, Any]:
+        uri, line = _generate_args(args)
+        doc = ls.documents.get(uri)
+        if doc is None:
+            raise JsonRpcInvalidParams(f"{uri} is not open in the editor; open it and try again.")
+        try:
+            spot = script_spot(doc.text, line)
+        except ValueError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        if not ls.service.ready:
+            raise JsonRpcInternalError("the model is still loading; try again in a moment.")
+        text, settings = doc.text, ls.settings
+        job = ls.worker.submit(
+            ("generate", uri),
+            lambda stale: ls.service.write_script(spot.prefix, spot.suffix, settings, stale),
+        )
+        try:
+            new_text = insertion(spot, await job.wait())
+        except Stale:
+            raise JsonRpcInternalError("superseded by a newer generate request.") from None
+        except BashcoderError as exc:
+            raise JsonRpcInternalError(str(exc)) from None
+        if not new_text:
+            ls.show("the model wrote nothing for this comment; reword it or try again.", lsp.MessageType.Info)
+            return {"applied": False, "text": ""}
+        at = position_at(text, spot.insert_at, ls.encoding)
+        where = lsp.Range(lsp.Position(at.line, at.character), lsp.Position(at.line, at.character))
+        result = await ls.workspace_apply_edit_async(
+            lsp.ApplyWorkspaceEditParams(
+                edit=lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(range=where, new_text=new_text)]}),
+                label="bashcoder: generate script",
+            )
+        )
+        return {"applied": bool(result.applied), "text": new_text}
+
+    return server

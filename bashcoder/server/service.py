@@ -1,0 +1,192 @@
+"""The model as the language server uses it: load, complete at a cursor, write a script.
+
+Owns the loaded `Generator` and `Completer`, the character windows that keep
+a huge document as cheap as a small one, the answers that need no model
+(type-through and an exact repeat of the last request), and the
+no-prefix-cache switch the latency benchmark compares against. It knows
+nothing of pygls: the handlers in `server` call it, model work on the
+worker thread and `cached` on the event loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bashcoder.engine.completer import MIN_SUGGESTION_CHARS, Completer, CompletionRequest, Suggestion
+from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
+from bashcoder.engine.loader import find_model, load_generator
+from bashcoder.engine.syntax import candidate_ok
+from bashcoder.server.positions import window_prefix_chars, window_suffix_chars
+from bashcoder.server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+# The windows are generous in characters (bash runs ~3-4 characters a token) so
+# that the engine's token budget decides; they bound the tokenizer's work, which
+# windowing repeats a few times per request, whatever the size of the file.
+PREFIX_CHARS_PER_TOKEN = 8
+SUFFIX_CHARS_PER_TOKEN = 4
+BAD_BYTES = "\ufffd"
+SCRIPT_MAX_TOKENS = 256
+"""Most tokens `bashcoder.generate` writes (capped at half the model's context)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the status line shows about the loaded model."""
+
+    model: str
+    """The model directory."""
+    device: str
+    """"cpu", "cuda" or "mps"."""
+    description: str
+    """The device in words (CPU model, AMX, GPU name), for the log."""
+
+
+def sampling_for(settings: ServerSettings, max_tokens: int | None = None) -> SamplingConfig:
+    """Sampling knobs from the client's settings."""
+    return SamplingConfig(
+        temperature=settings.temperature,
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        max_tokens=max_tokens or settings.max_tokens,
+        num_candidates=settings.candidates,
+    )
+
+
+def complete_lines(cand: Candidate) -> Candidate:
+    """A script candidate cut off by the token limit, without its unfinished last line (pure)."""
+    if cand.finish != "length" or "\n" not in cand.text:
+        return cand
+    return dataclasses.replace(cand, text=cand.text[: cand.text.rfind("\n") + 1])
+
+
+def clean(suggestions: list[Suggestion]) -> list[Suggestion]:
+    """Suggestions cut before the first U+FFFD (bytes the model left unfinished or invalid), pure.
+
+    The model emits byte-level tokens, so a candidate can stop in the middle of
+    a UTF-8 sequence; the decoder shows that as U+FFFD, which must never reach
+    the user's file.
+    """
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for s in suggestions:
+        if BAD_BYTES in s.text:
+            s = dataclasses.replace(s, text=s.text[: s.text.index(BAD_BYTES)].rstrip(" \t"))
+        if len(s.text.strip()) >= MIN_SUGGESTION_CHARS and s.text not in seen:
+            seen.add(s.text)
+            out.append(s)
+    return out
+
+
+def reset_prefix_cache(generator: Generator) -> None:
+    """Forget the KV cache of the previous prompt, so the next call prefills from scratch.
+
+    Only for measuring what the cache saves. The engine has no public switch
+    yet, so this replaces its private cache record with a fresh, empty one.
+    """
+    generator._prefix = type(generator._prefix)()
+
+
+class CompletionService:
+    """The loaded model; `load`, `complete` and `write_script` run on the model worker thread."""
+
+    def __init__(self, reuse_prefix_cache: bool = True) -> None:
+        self.reuse_prefix_cache = reuse_prefix_cache
+        self.generator: Generator | None = None
+        self.completer: Completer | None = None
+        self.info: ModelInfo | None = None
+        self._exact: tuple[CompletionRequest, list[Suggestion]] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self.completer is not None
+
+    def load(self, model: str | None, device: str | None) -> ModelInfo:
+        """Load (and warm up) a model; the previous one serves until this one is ready."""
+        path = find_model(model)
+        generator = load_generator(path, device)
+        _warm_up(generator)
+        info = ModelInfo(str(Path(generator.loaded.path)), generator.plan.kind, generator.plan.describe())
+        with self._lock:
+            self.generator = generator
+            self.completer = Completer(generator)
+            self.info = info
+            self._exact = None
+        return info
+
+    def request(self, prefix: str, suffix: str, settings: ServerSettings) -> CompletionRequest | None:
+        """The engine request for a cursor, windowed; None before a model is loaded."""
+        generator = self.generator
+        if generator is None:
+            return None
+        ctx = generator.cfg.context_length
+        return CompletionRequest(
+            prefix=window_prefix_chars(prefix, PREFIX_CHARS_PER_TOKEN * ctx),
+            suffix=window_suffix_chars(suffix, SUFFIX_CHARS_PER_TOKEN * ctx),
+            mode=settings.mode,
+            # A prompt needs room too: at most half the context goes to the completion.
+            sampling=sampling_for(settings, min(settings.max_tokens, ctx // 2)),
+            # The syntax check only orders candidates (`bash -n` runs 1-2 times per candidate, ~5 ms
+            # each on 2 cores): a single candidate has nothing to be ordered against.
+            check_syntax=settings.candidates > 1,
+        )
+
+    def cached(self, req: CompletionRequest) -> list[Suggestion] | None:
+        """An answer without the model: the same request again, or type-through; else None."""
+        with self._lock:
+            completer, exact = self.completer, self._exact
+        if completer is None:
+            return None
+        if exact is not None and exact[0] == req:
+            return exact[1]
+        hit = completer.cached(req.prefix, req.suffix)
+        if hit is None:
+            return None
+        return clean(hit) or None
+
+    def complete(
+        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
+    ) -> list[Suggestion]:
+        """Ranked suggestions for a request; raises `Stale` when superseded or cancelled."""
+        completer = self.completer
+        if completer is None:
+            return []
+        if not self.reuse_prefix_cache:
+            reset_prefix_cache(completer.generator)
+        suggestions = clean(completer.complete(req, is_stale))
+        with self._lock:
+            self._exact = (req, suggestions)
+        return suggestions
+
+    def write_script(
+        self, prefix: str, suffix: str, settings: ServerSettings, is_stale: Callable[[], bool] | None = None
+    ) -> str:
+        """A script body for the text after `prefix` (which ends with a `# comment` line); "" if none."""
+        completer = self.completer
+        if completer is None:
+            return ""
+        generator = completer.generator
+        max_tokens = min(max(settings.max_tokens, SCRIPT_MAX_TOKENS), generator.cfg.context_length // 2)
+        req = dataclasses.replace(
+            self.request(prefix, suffix, settings) or CompletionRequest(prefix, suffix),
+            mode="block",
+            sampling=sampling_for(settings, max_tokens),
+        )
+        candidates = generator.complete(req.prefix, req.suffix, req.sampling, None, is_stale)
+        ranked = clean(completer.rank(req, [complete_lines(c) for c in candidates], "block"))
+        return ranked[0].text if ranked else ""
+
+
+def _warm_up(generator: Generator) -> None:
+    """Run each path a request takes once, so the first keystroke pays no one-off costs."""
+    prompt = generator.fim_prompt("#!/bin/bash\necho ", "\n", 4)
+    generator.generate(prompt, SamplingConfig(max_tokens=2, num_candidates=2, seed=0))
+    reset_prefix_cache(generator)
+    candidate_ok("#!/bin/bash\n", "echo hi\n", "")

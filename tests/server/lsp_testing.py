@@ -1,0 +1,23 @@
+"""What the server tests share: how to start bashcoder-lsp and the settings they run with."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+LSP_BIN = str(Path(sys.executable).with_name("bashcoder-lsp"))
+TEST_SETTINGS = {"temperature": 0, "candidates": 1, "maxTokens": 16, "mode": "line", "enabled": True}
+CAPABILITIES = lsp.ClientCapabilities(
+    window=lsp.WindowClientCapabilities(work_done_progress=True),
+    workspace=lsp.WorkspaceClientCapabilities(configuration=True),
+)
+
+
+def lsp_command(*args: str) -> list[str]:
+    """The server command; -v puts the worker's decisions (stale, type-through) in the log."""
+    if os.path.exists(LSP_BIN):
+        return [LSP_BIN, "-v", *args]
+    return [sys.executable, "-c", "from bashcoder.server.cli import command; command()", "-v", *args]

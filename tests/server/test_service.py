@@ -1,0 +1,107 @@
+"""The server's model service: windowed requests, answers without the model, the KV cache switch, scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bashcoder.engine.completer import Suggestion
+from bashcoder.engine.generate import Candidate
+from bashcoder.server.service import (
+    PREFIX_CHARS_PER_TOKEN,
+    CompletionService,
+    clean,
+    complete_lines,
+    sampling_for,
+)
+from bashcoder.server.settings import ServerSettings
+
+GREEDY = ServerSettings(temperature=0.0, candidates=1, max_tokens=16, mode="line")
+
+
+@pytest.fixture(scope="module")
+def service(model_dir: Path) -> CompletionService:
+    svc = CompletionService()
+    info = svc.load(str(model_dir), "cpu")
+    assert info.device == "cpu" and info.model == str(model_dir)
+    return svc
+
+
+def test_nothing_is_served_before_a_model_is_loaded() -> None:
+    svc = CompletionService()
+    assert not svc.ready
+    assert svc.request("echo ", "", GREEDY) is None
+    assert svc.write_script("# hi\n", "", GREEDY) == ""
+
+
+def test_settings_become_sampling_knobs() -> None:
+    s = sampling_for(ServerSettings(temperature=0.5, top_k=7, top_p=0.9, max_tokens=33, candidates=4))
+    assert (s.temperature, s.top_k, s.top_p, s.max_tokens, s.num_candidates) == (0.5, 7, 0.9, 33, 4)
+
+
+def test_a_huge_document_is_windowed_before_the_tokenizer_sees_it(service: CompletionService) -> None:
+    big = "echo line\n" * 500_000  # 5 MB
+    req = service.request(big, big, GREEDY)
+    assert req is not None
+    ctx = service.generator.cfg.context_length  # type: ignore[union-attr]
+    assert len(req.prefix) <= PREFIX_CHARS_PER_TOKEN * ctx and big.endswith(req.prefix)
+    assert len(req.suffix) < len(big) and big.startswith(req.suffix)
+
+
+def test_a_repeat_and_type_through_are_answered_without_the_model(
+    service: CompletionService, scripts: list[str]
+) -> None:
+    text = scripts[0]
+    cut = text.index("\n", len(text) // 2) - 6
+    req = service.request(text[:cut], text[cut:], GREEDY)
+    assert req is not None
+    assert service.cached(req) is None
+    first = service.complete(req)
+    assert first, "the micro model completes a line of a script it trained on"
+    assert service.cached(req) == first  # the same request again
+    typed = first[0].text[:1]
+    later = service.request(text[:cut] + typed, text[cut:], GREEDY)
+    hit = service.cached(later)  # type: ignore[arg-type]
+    assert hit is not None and hit[0].from_cache and hit[0].text == first[0].text[1:]
+
+
+def test_the_kv_cache_of_the_previous_prompt_is_reused_unless_switched_off(
+    model_dir: Path, service: CompletionService
+) -> None:
+    prefix, suffix = "#!/bin/bash\nfor f in *.log; do\n  gzip ", "\ndone\n"
+    service.complete(service.request(prefix, suffix, GREEDY))  # type: ignore[arg-type]
+    service.complete(service.request(prefix + "-", suffix, GREEDY))  # type: ignore[arg-type]
+    assert service.generator.last_reused > 10  # type: ignore[union-attr]
+
+    cold = CompletionService(reuse_prefix_cache=False)
+    cold.load(str(model_dir), "cpu")
+    cold.complete(cold.request(prefix, suffix, GREEDY))  # type: ignore[arg-type]
+    cold.complete(cold.request(prefix + "-", suffix, GREEDY))  # type: ignore[arg-type]
+    assert cold.generator.last_reused == 0  # type: ignore[union-attr]
+
+
+def test_a_script_body_is_written_in_whole_lines(service: CompletionService) -> None:
+    body = service.write_script(
+        "#!/bin/bash\n# show disk usage\n", "", ServerSettings(temperature=0.0, candidates=1)
+    )
+    assert isinstance(body, str)
+    cut = complete_lines(Candidate("echo a\necho b\nech", [1, 2, 3], -1.0, "length"))
+    assert cut.text == "echo a\necho b\n"
+    kept = Candidate("echo a\nech", [1], -1.0, "stop")
+    assert complete_lines(kept) is kept
+
+
+def test_unfinished_utf8_never_reaches_the_editor() -> None:
+    def s(text: str) -> Suggestion:
+        return Suggestion(text=text, mean_logprob=-1.0, syntax_ok=True, mode="line")
+
+    cleaned = clean([s('echo "caf\ufffd'), s("\ufffd\ufffd"), s('echo "caf'), s("ls -la"), s("e \ufffd")])
+    assert [c.text for c in cleaned] == ['echo "caf', "ls -la"]
+
+
+def test_max_tokens_leave_room_for_the_prompt(service: CompletionService) -> None:
+    ctx = service.generator.cfg.context_length  # type: ignore[union-attr]
+    req = service.request("echo ", "", ServerSettings(max_tokens=512))
+    assert req is not None and req.sampling.max_tokens == ctx // 2
+    assert isinstance(service.complete(req), list)
