@@ -106,13 +106,13 @@ def engine_decode_rate(gen: Generator, prompt: list[int], n_tokens: int) -> floa
     gen.generate(prompt, s)  # warm-up
     rates = []
     for _ in range(3):
-        gen._prefix.ids = []  # time a fresh prefill+decode each round
+        gen.reset_cache()  # time a fresh prefill+decode each round
         t0 = time.perf_counter()
         out = gen.generate(prompt, s)[0]
         synchronize(gen.plan.device)
         elapsed = time.perf_counter() - t0
         # Subtract the prefill, measured separately, to get the decode rate.
-        gen._prefix.ids = []
+        gen.reset_cache()
         t1 = time.perf_counter()
         gen.generate(prompt, SamplingConfig(temperature=0, max_tokens=1))
         prefill = time.perf_counter() - t1
@@ -124,7 +124,7 @@ def prefill_ms(gen: Generator, n: int) -> float:
     ids = torch.randint(5, gen.cfg.vocab_size, (n - 1,)).tolist()
     times = []
     for _ in range(5):
-        gen._prefix.ids = []
+        gen.reset_cache()
         t0 = time.perf_counter()
         with torch.inference_mode():
             gen._prefill([0, *ids])  # the engine's prefill path: cache fill + last-position logits

@@ -113,6 +113,11 @@ class Generator:
         self.last_reused = 0
         """Prompt tokens served from the prefix cache by the last call (for benchmarks)."""
 
+    def reset_cache(self) -> None:
+        """Forget the previous prompt, so the next call prefills from scratch."""
+        with self._lock:
+            self._prefix = _PrefixCache()
+
     # ---- prompts -------------------------------------------------------
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text))

@@ -96,18 +96,26 @@ def _clean(line: str) -> str:
     )
 
 
-def candidate_ok(prefix: str, candidate: str, suffix: str) -> bool:
+def baseline_parses(prefix: str, suffix: str) -> bool:
+    """Does the file parse with some valid line at the cursor? (The same for every candidate.)
+
+    At a line start an empty body ("do\\ndone") is itself invalid; the null
+    command stands in for "some valid line here".
+    """
+    filler = ":\n" if not prefix or prefix.endswith("\n") else ""
+    return bash_check(prefix + filler + suffix).ok
+
+
+def candidate_ok(prefix: str, candidate: str, suffix: str, baseline: bool | None = None) -> bool:
     """True when the candidate keeps the file as parseable as it was.
 
-    A file that already fails `bash -n` without the candidate (the user is
-    mid-edit) is judged by tree-sitter's relative count instead.
+    A file that fails `bash -n` whatever stands at the cursor (the user is
+    mid-edit) is judged by tree-sitter's relative count instead. Pass
+    `baseline` (from `baseline_parses`) to check several candidates at one cursor.
     """
     if bash_check(prefix + candidate + suffix).ok:
         return True
-    # At a line start an empty body ("do\ndone") is itself invalid; the null
-    # command stands in for "some valid line here".
-    filler = ":\n" if not prefix or prefix.endswith("\n") else ""
-    if bash_check(prefix + filler + suffix).ok:
+    if baseline if baseline is not None else baseline_parses(prefix, suffix):
         return False
     return not adds_parse_errors(prefix, candidate, suffix)
 

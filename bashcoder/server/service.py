@@ -87,10 +87,9 @@ def clean(suggestions: list[Suggestion]) -> list[Suggestion]:
 def reset_prefix_cache(generator: Generator) -> None:
     """Forget the KV cache of the previous prompt, so the next call prefills from scratch.
 
-    Only for measuring what the cache saves. The engine has no public switch
-    yet, so this replaces its private cache record with a fresh, empty one.
+    Only for measuring what the cache saves.
     """
-    generator._prefix = type(generator._prefix)()
+    generator.reset_cache()
 
 
 class CompletionService:

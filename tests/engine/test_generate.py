@@ -59,7 +59,7 @@ def test_prefix_cache_is_reused_and_gives_the_same_answer(gen: Generator) -> Non
     gen.complete("#!/bin/bash\nfor f in *; do\n  ech", "\ndone\n", s)
     warm = gen.complete("#!/bin/bash\nfor f in *; do\n  echo", "\ndone\n", s)
     assert gen.last_reused > 5
-    gen._prefix.ids = []  # cold: nothing reusable
+    gen.reset_cache()  # cold: nothing reusable
     cold = gen.complete("#!/bin/bash\nfor f in *; do\n  echo", "\ndone\n", s)
     assert gen.last_reused == 0
     assert [c.text for c in warm] == [c.text for c in cold]
