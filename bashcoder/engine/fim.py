@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+MAX_CHARS_PER_TOKEN = 16
+
 
 @dataclass(frozen=True)
 class FimTokens:
@@ -56,10 +58,14 @@ def window_prefix(
     """
     if budget <= 0:
         return ""
-    if count_tokens(prefix) <= budget:
-        return prefix
     step = max(1, step_chars)
-    k = 1
+    # Bash averages 3-4 chars a token; windows of more than MAX_CHARS_PER_TOKEN
+    # chars a token are not considered, so we never tokenize a
+    # multi-megabyte prefix again and again. Starting the scan at a multiple of
+    # `step` keeps the quantisation, and so the stability, unchanged.
+    k = max(1, -(-(len(prefix) - budget * MAX_CHARS_PER_TOKEN) // step))
+    if k == 1 and count_tokens(prefix) <= budget:
+        return prefix
     while k * step < len(prefix):
         cut = prefix.find("\n", k * step - 1)
         start = cut + 1 if cut >= 0 else k * step
@@ -78,6 +84,10 @@ def window_suffix(suffix: str, count_tokens: Callable[[str], int], budget: int) 
     """Keep the beginning of `suffix` within `budget` tokens, cut at a line end."""
     if budget <= 0:
         return ""
+    limit = budget * MAX_CHARS_PER_TOKEN  # see window_prefix
+    if len(suffix) > limit:
+        cut = suffix.rfind("\n", 0, limit)
+        suffix = suffix[: cut + 1] if cut >= 0 else suffix[:limit]
     if count_tokens(suffix) <= budget:
         return suffix
     lines = suffix.splitlines(keepends=True)

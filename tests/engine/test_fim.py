@@ -59,3 +59,22 @@ def test_window_suffix_keeps_whole_lines_from_the_start() -> None:
     text = "".join(f"line {i}\n" for i in range(100))
     out = window_suffix(text, count_chars, budget=50)
     assert text.startswith(out) and len(out) <= 50 and out.endswith("\n")
+
+
+def test_window_of_a_huge_prefix_is_fast_and_fits() -> None:
+    import time
+
+    calls = {"chars": 0}
+
+    def counting(text: str) -> int:
+        calls["chars"] += len(text)
+        return len(text) // 4
+
+    text = "".join(f"echo line {i} $HOME\n" for i in range(100_000))  # ~2 MB
+    start = time.perf_counter()
+    out = window_prefix(text, counting, budget=400, step_chars=800)
+    assert text.endswith(out) and counting(out) <= 400 and out.startswith("echo")
+    assert calls["chars"] < 200_000  # never re-tokenizes the whole prefix
+    assert time.perf_counter() - start < 1.0
+    suffix = window_suffix(text, counting, budget=400)
+    assert text.startswith(suffix) and suffix.endswith("\n") and counting(suffix) <= 400
