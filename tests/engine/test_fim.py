@@ -62,8 +62,6 @@ def test_window_suffix_keeps_whole_lines_from_the_start() -> None:
 
 
 def test_window_of_a_huge_prefix_is_fast_and_fits() -> None:
-    import time
-
     calls = {"chars": 0}
 
     def counting(text: str) -> int:
@@ -71,10 +69,8 @@ def test_window_of_a_huge_prefix_is_fast_and_fits() -> None:
         return len(text) // 4
 
     text = "".join(f"echo line {i} $HOME\n" for i in range(100_000))  # ~2 MB
-    start = time.perf_counter()
     out = window_prefix(text, counting, budget=400, step_chars=800)
     assert text.endswith(out) and counting(out) <= 400 and out.startswith("echo")
     assert calls["chars"] < 200_000  # never re-tokenizes the whole prefix
-    assert time.perf_counter() - start < 1.0
     suffix = window_suffix(text, counting, budget=400)
     assert text.startswith(suffix) and suffix.endswith("\n") and counting(suffix) <= 400
