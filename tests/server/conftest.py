@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bashcoder.engine.checkpoint import save_model_dir
+from bashcoder.engine.config import ModelConfig
+from bashcoder.engine.model import build_model
+from bashcoder.engine.tokenizer import BpeTokenizer
 from bashcoder.server.harness import ServerProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,6 +33,31 @@ def lsp_server(model_dir: Path) -> Iterator[ServerProcess]:
     server = ServerProcess(lsp_command("--model", str(model_dir)))
     result = server.start(init_options={"bashcoder": TEST_SETTINGS}, capabilities=CAPABILITIES)
     server.initialize_result = result  # type: ignore[attr-defined]
+    server.wait_ready()
+    yield server
+    assert server.stop() == 0, server.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def slow_model_dir(tmp_path_factory: pytest.TempPathFactory, bpe_tokenizer: BpeTokenizer) -> Path:
+    """Random weights, wider and with a long context: its candidates almost never end early,
+    so one request decodes for a good while on any machine (cancellation tests need that)."""
+    cfg = ModelConfig(
+        n_layer=4,
+        n_embd=256,
+        n_head=4,
+        ffn_hidden=1024,
+        context_length=1024,
+        vocab_size=bpe_tokenizer.vocab_size,
+    )
+    return save_model_dir(tmp_path_factory.mktemp("slow") / "m", build_model(cfg), bpe_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def slow_server(slow_model_dir: Path) -> Iterator[ServerProcess]:
+    """A second server whose long requests reliably run long enough to cancel or supersede."""
+    server = ServerProcess(lsp_command("--model", str(slow_model_dir)))
+    server.start(init_options={"bashcoder": TEST_SETTINGS}, capabilities=CAPABILITIES)
     server.wait_ready()
     yield server
     assert server.stop() == 0, server.stderr[-3000:]

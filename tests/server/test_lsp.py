@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
 from bashcoder.server.harness import ServerProcess, inline_params
 
-LONG = {"temperature": 1.0, "candidates": 4, "maxTokens": 150, "mode": "block"}
+LONG = {"temperature": 1.0, "candidates": 4, "maxTokens": 512, "mode": "block"}
 """Settings that keep the model decoding for a good while: to be cancelled or superseded."""
 
 
@@ -131,8 +131,9 @@ def running(server: ServerProcess, uri: str, attempt: int) -> Future[Any] | None
 
 
 def test_a_newer_request_for_the_document_supersedes_the_running_one(
-    server: ServerProcess, uri: str, scripts: list[str]
+    slow_server: ServerProcess, uri: str, scripts: list[str]
 ) -> None:
+    server = slow_server
     server.configure({"bashcoder": LONG})
     server.open(uri, scripts[1])
     stopped = f"job {uri!r}: stopped, went stale while running"
@@ -154,8 +155,9 @@ def test_a_newer_request_for_the_document_supersedes_the_running_one(
 
 
 def test_cancel_request_stops_decoding_and_the_server_answers_on(
-    server: ServerProcess, uri: str, scripts: list[str]
+    slow_server: ServerProcess, uri: str, scripts: list[str]
 ) -> None:
+    server = slow_server
     server.configure({"bashcoder": LONG})
     server.open(uri, scripts[1])
     stopped = f"job {uri!r}: stopped, went stale while running"
