@@ -28,14 +28,19 @@ def model_dir(micro_model_dir: Path) -> Path:
     return micro_model_dir
 
 
-@pytest.fixture(scope="session")
-def lsp_server(model_dir: Path) -> Iterator[ServerProcess]:
+def _serve(model_dir: Path) -> Iterator[ServerProcess]:
+    """A started, model-loaded server subprocess with the test settings; stopped cleanly after."""
     server = ServerProcess(lsp_command("--model", str(model_dir)))
     result = server.start(init_options={"bashcoder": TEST_SETTINGS}, capabilities=CAPABILITIES)
     server.initialize_result = result  # type: ignore[attr-defined]
     server.wait_ready()
     yield server
     assert server.stop() == 0, server.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def lsp_server(model_dir: Path) -> Iterator[ServerProcess]:
+    yield from _serve(model_dir)
 
 
 @pytest.fixture(scope="session")
@@ -56,11 +61,7 @@ def slow_model_dir(tmp_path_factory: pytest.TempPathFactory, bpe_tokenizer: BpeT
 @pytest.fixture(scope="session")
 def slow_server(slow_model_dir: Path) -> Iterator[ServerProcess]:
     """A second server whose long requests reliably run long enough to cancel or supersede."""
-    server = ServerProcess(lsp_command("--model", str(slow_model_dir)))
-    server.start(init_options={"bashcoder": TEST_SETTINGS}, capabilities=CAPABILITIES)
-    server.wait_ready()
-    yield server
-    assert server.stop() == 0, server.stderr[-3000:]
+    yield from _serve(slow_model_dir)
 
 
 @pytest.fixture()
