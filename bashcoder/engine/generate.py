@@ -80,8 +80,19 @@ class Stale(Exception):  # noqa: N818 - a signal, not an error
 
 @dataclass
 class _PrefixCache:
+    """The last prompt's KV cache, in as many rows as the last call sampled.
+
+    A prefill computes row 0 only; the other rows get copies of the positions
+    it wrote, so a keystroke that adds two tokens copies two positions rather
+    than the whole prompt. Decoding writes only positions after the prompt,
+    which the next call's prefill truncates away, so every row stays equal
+    to row 0 over the prompt (`synced` rows do).
+    """
+
     ids: list[int] = field(default_factory=list)
     cache: KVCache | None = None
+    synced: int = 1
+    """Rows whose prompt positions equal row 0's."""
 
 
 def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
@@ -163,24 +174,37 @@ class Generator:
         with self._lock:
             return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text)
 
-    def _prefill(self, prompt: list[int]) -> tuple[KVCache, torch.Tensor]:
-        """Batch-1 cache holding `prompt`, and the logits after its last token."""
+    def _prefill(self, prompt: list[int], rows: int) -> tuple[KVCache, torch.Tensor]:
+        """A cache of `rows` rows holding `prompt`, and the logits after its last token."""
         pc = self._prefix
         reuse = common_prefix_len(pc.ids, prompt)
         reuse = min(reuse, len(prompt) - 1)  # feed at least one token to get logits
-        if pc.cache is None or reuse <= 0:
-            pc.cache = KVCache.allocate(self.cfg, 1, self.plan.device, self._cache_dtype())
-            reuse = 0
+        reuse = max(reuse, 0)
+        if pc.cache is None or pc.cache.batch < rows:
+            grown = KVCache.allocate(self.cfg, rows, self.plan.device, self._cache_dtype())
+            if pc.cache is not None:  # keep what row 0 holds; the new rows sync below
+                grown.k[:, :1, :, :reuse] = pc.cache.k[:, :1, :, :reuse]
+                grown.v[:, :1, :, :reuse] = pc.cache.v[:, :1, :, :reuse]
+                grown.length = reuse
+            else:
+                reuse = 0
+            pc.cache, pc.synced = grown, 1
         cache = pc.cache
         cache.truncate(reuse)
         pc.ids = prompt[:reuse]  # valid even if the forward below is interrupted
         new = torch.tensor([prompt[reuse:]], device=self.plan.device)
         dtype = self.plan.prefill_dtype if new.shape[1] > 1 else self.plan.decode_dtype
+        row0 = cache.rows(1)
         with autocast(self.plan.device, dtype):
-            logits = self.model(new, cache, last_only=True)
+            logits = self.model(new, row0, last_only=True)
+        cache.length = row0.length
+        # Rows already in sync need the new positions; the others the whole prompt.
+        cache.copy_row0(range(1, min(pc.synced, rows)), reuse, len(prompt))
+        cache.copy_row0(range(max(1, pc.synced), rows), 0, len(prompt))
+        pc.synced = rows  # rows past `rows` missed this prompt's new positions
         pc.ids = list(prompt)
         self.last_reused = reuse
-        return cache, logits[:, -1].float()
+        return cache.rows(rows), logits[:, -1].float()
 
     def _cache_dtype(self) -> torch.dtype:
         return next(self.model.parameters()).dtype
@@ -201,11 +225,10 @@ class Generator:
             )
         if is_stale and is_stale():
             raise Stale()
-        base, logits = self._prefill(prompt)
         n = s.num_candidates
-        # One candidate decodes in the prefix cache itself: decoding only writes
+        # Candidates decode in the prefix cache itself: decoding only writes
         # positions after the prompt, which the next call truncates away.
-        cache = base.expand_rows(n) if n > 1 else base
+        cache, logits = self._prefill(prompt, n)
         logits = logits.expand(n, -1)
         gen = torch.Generator(device="cpu")
         if s.seed is not None:

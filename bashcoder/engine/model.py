@@ -61,6 +61,16 @@ class KVCache:
         v[:, :, :, : self.length] = self.v[:, :1, :, : self.length]
         return KVCache(k, v, self.length)
 
+    def rows(self, n: int) -> KVCache:
+        """A view of the first `n` rows (writes go to this cache's storage)."""
+        return KVCache(self.k[:, :n], self.v[:, :n], self.length)
+
+    def copy_row0(self, rows: range, start: int, end: int) -> None:
+        """Make positions [start, end) of `rows` equal to row 0's (a prefill fills row 0 only)."""
+        if len(rows) and end > start:
+            self.k[:, rows, :, start:end] = self.k[:, :1, :, start:end]
+            self.v[:, rows, :, start:end] = self.v[:, :1, :, start:end]
+
     def truncate(self, length: int) -> None:
         """Forget positions from `length` on (the prefix before it stays valid)."""
         self.length = min(self.length, length)

@@ -65,6 +65,22 @@ def test_prefix_cache_is_reused_and_gives_the_same_answer(gen: Generator) -> Non
     assert [c.text for c in warm] == [c.text for c in cold]
 
 
+def test_typing_with_changing_candidate_counts_matches_cold_runs(gen: Generator) -> None:
+    # Rows of the prefix cache are synced position by position; any stale row
+    # would change a sampled candidate.
+    text = "#!/bin/bash\nfor f in *.log; do\n  gzip "
+    for i, n in enumerate([1, 3, 3, 2, 4, 1, 3]):
+        prefix = text + "-k"[: i % 3]
+        s = SamplingConfig(temperature=1.0, top_k=20, max_tokens=8, num_candidates=n, seed=i)
+        warm = gen.complete(prefix, "\ndone\n", s)
+        reused = gen.last_reused
+        gen.reset_cache()
+        cold = gen.complete(prefix, "\ndone\n", s)
+        assert [c.token_ids for c in warm] == [c.token_ids for c in cold], (i, n, reused)
+        if i > 0:
+            assert reused > 5
+
+
 def test_line_stop_rule_ends_at_newline(gen: Generator) -> None:
     ids = gen.plain_prompt(PROMPT, 60)
     out = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=60), StopRule("line"))[0]

@@ -56,3 +56,22 @@ def test_repetition_penalty_lowers_seen_tokens_only() -> None:
     logits = torch.tensor([[2.0, -1.0, 0.5, 3.0]])
     out = apply_repetition_penalty(logits, torch.tensor([[0, 1]]), 2.0)
     assert out.tolist() == [[1.0, -2.0, 0.5, 3.0]]
+
+
+def test_top_k_sampling_draws_each_of_the_k_best_in_proportion() -> None:
+    # The top-k fast path samples among k values: it must keep the masked distribution.
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0, 5.0, -3.0]])
+    gen = torch.Generator().manual_seed(0)
+    draws = torch.stack([sample(logits, gen, temperature=1.0, top_k=3) for _ in range(6000)]).flatten()
+    expected = torch.softmax(torch.tensor([5.0, 2.0, 1.0]), -1)
+    seen = torch.stack([(draws == i).float().mean() for i in (4, 0, 1)])
+    assert set(draws.tolist()) <= {4, 0, 1}
+    assert torch.allclose(seen, expected, atol=0.02)
+
+
+def test_top_k_and_top_p_together_keep_the_nucleus_of_the_k_best() -> None:
+    logits = torch.tensor([[0.0, 3.0, 2.9, 2.8, -5.0]])
+    probs = torch.softmax(torch.tensor([3.0, 2.9, 2.8]), -1)
+    gen = torch.Generator().manual_seed(1)
+    draws = {int(sample(logits, gen, temperature=1.0, top_k=3, top_p=float(probs[0]) + 0.01)) for _ in range(300)}
+    assert draws == {1, 2}
