@@ -73,5 +73,7 @@ def test_top_k_and_top_p_together_keep_the_nucleus_of_the_k_best() -> None:
     logits = torch.tensor([[0.0, 3.0, 2.9, 2.8, -5.0]])
     probs = torch.softmax(torch.tensor([3.0, 2.9, 2.8]), -1)
     gen = torch.Generator().manual_seed(1)
-    draws = {int(sample(logits, gen, temperature=1.0, top_k=3, top_p=float(probs[0]) + 0.01)) for _ in range(300)}
+    draws = {
+        int(sample(logits, gen, temperature=1.0, top_k=3, top_p=float(probs[0]) + 0.01)) for _ in range(300)
+    }
     assert draws == {1, 2}
