@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from bashcoder.engine.checkpoint import LoadedModel
+from bashcoder.engine.chunked import ChunkedEncoder
 from bashcoder.engine.device import DevicePlan, autocast
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.fim import FimTokens, spm, window_prefix, window_suffix
@@ -119,6 +120,7 @@ class Generator:
             self.tokenizer.eot_id,
         )
         self._special = self.tokenizer.special_ids
+        self._prompt_encoder = ChunkedEncoder(self.tokenizer)
         self._prefix = _PrefixCache()
         self._lock = threading.Lock()
         self.last_reused = 0
@@ -131,11 +133,11 @@ class Generator:
 
     # ---- prompts -------------------------------------------------------
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text))
+        return self._prompt_encoder.count(text)
 
     def plain_prompt(self, text: str, max_tokens: int) -> list[int]:
         """A left-to-right prompt: <|endoftext|> marks a document start, far end dropped first."""
-        ids = [self.tokenizer.eot_id, *self.tokenizer.encode(text)]
+        ids = [self.tokenizer.eot_id, *self._prompt_encoder.encode(text)]
         budget = self.cfg.context_length - max_tokens
         if budget < 2:
             raise BashcoderError(
@@ -151,10 +153,10 @@ class Generator:
                 f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
             )
         suffix_text = window_suffix(suffix, self.count_tokens, int(budget * suffix_share)) if suffix else ""
-        suffix_ids = self.tokenizer.encode(suffix_text)
+        suffix_ids = self._prompt_encoder.encode(suffix_text)
         step = max(256, 2 * budget)  # chars; ~half a window of bash at ~4 chars/token
         prefix_text = window_prefix(prefix, self.count_tokens, budget - len(suffix_ids), step_chars=step)
-        return spm(self.tokenizer.encode(prefix_text), suffix_ids, self.fim)
+        return spm(self._prompt_encoder.encode(prefix_text), suffix_ids, self.fim)
 
     # ---- decoding ------------------------------------------------------
     @torch.inference_mode()
