@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
 from bashcoder.engine.stops import close_compounds, stop_rule_for, trim_suffix_overlap
-from bashcoder.engine.syntax import baseline_parses, candidate_ok, rank
+from bashcoder.engine.syntax import candidates_ok, rank
 
 # Syntax checks look at this much text around the cursor: enough for any
 # enclosing compound, bounded so a 5 MB file costs what a small one does.
@@ -140,7 +140,6 @@ class Completer:
         checks: list[bool | None] = [None] * len(texts)
         if req.check_syntax and len(texts) > 0:
             pre, suf = _window(req.prefix, req.suffix)
-            baseline = baseline_parses(pre, suf) if len(texts) > 1 else None
-            checks = [candidate_ok(pre, t, suf, baseline) for t in texts]
+            checks = list(candidates_ok(pre, texts, suf))
         order = rank([(checks[i], seen[t].mean_logprob) for i, t in enumerate(texts)])
         return [Suggestion(texts[i], seen[texts[i]].mean_logprob, checks[i], mode) for i in order]

@@ -120,6 +120,24 @@ def candidate_ok(prefix: str, candidate: str, suffix: str, baseline: bool | None
     return not adds_parse_errors(prefix, candidate, suffix)
 
 
+def candidates_ok(prefix: str, candidates: Sequence[str], suffix: str) -> list[bool]:
+    """`candidate_ok` for several candidates at one cursor; the baseline is checked only if one fails.
+
+    (Checks run one after another: side by side, four `bash -n` took longer on
+    2 cores than in a row.)
+    """
+    baseline: bool | None = None
+    out = []
+    for cand in candidates:
+        if bash_check(prefix + cand + suffix).ok:
+            out.append(True)
+            continue
+        if baseline is None:
+            baseline = baseline_parses(prefix, suffix)
+        out.append(not baseline and not adds_parse_errors(prefix, cand, suffix))
+    return out
+
+
 def rank_key(syntax_ok: bool | None, mean_logprob: float) -> tuple[int, float]:
     """Sort key: parseable candidates first, then by mean log-probability."""
     return (0 if syntax_ok is not False else 1, -mean_logprob)

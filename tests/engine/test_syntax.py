@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from bashcoder.engine.syntax import adds_parse_errors, bash_check, candidate_ok, error_count, rank
+from bashcoder.engine.syntax import (
+    adds_parse_errors,
+    bash_check,
+    candidate_ok,
+    candidates_ok,
+    error_count,
+    rank,
+)
 
 
 def test_bash_n_is_the_authority() -> None:
@@ -33,3 +40,20 @@ def test_candidate_ok_against_prefix_and_suffix() -> None:
 
 def test_rank_puts_valid_candidates_first() -> None:
     assert rank([(False, -0.1), (True, -2.0), (True, -1.0), (None, -3.0)]) == [2, 1, 3, 0]
+
+
+CURSORS = [
+    ("for i in 1 2; do\n", "done\n"),
+    ("echo ok\n", ""),
+    ("if [ -f x ]; then\n  echo 'unterminated\n", "fi\n"),  # mid-edit: no line makes it parse
+    ("", ""),
+]
+CANDIDATES = ["  echo $i\n", "  echo $i\nfi\n", 'echo "unclosed\n', "'\n", ": ok"]
+
+
+def test_candidates_checked_side_by_side_agree_with_one_at_a_time() -> None:
+    for prefix, suffix in CURSORS:
+        together = candidates_ok(prefix, CANDIDATES, suffix)
+        alone = [candidate_ok(prefix, c, suffix) for c in CANDIDATES]
+        assert together == alone, (prefix, suffix)
+    assert candidates_ok("echo\n", [], "") == []
