@@ -5,10 +5,11 @@ benchmark opens an empty document and types bench/data/backup_rotate.sh (197
 lines) into it, one character per didChange, asking textDocument/inlineCompletion
 after each keystroke and waiting for the answer (the editor's ghost text). A
 keystroke's latency runs from sending its didChange to receiving the answer.
-To fit a few minutes, lines are typed character by character in a stride
-(`--max-keystrokes`) and the lines in between are pasted whole, unmeasured, so
-the typed keystrokes still cover the whole file and a context window that fills
-and slides.
+By default every character of the script is typed and measured (~4,800
+keystrokes, a few minutes a run); `--max-keystrokes N` types only every k-th
+line character by character and pastes the lines in between whole, unmeasured,
+for a quick look (the pastes make the window slide far more often per measured
+keystroke, so that mode overstates the tail).
 
 It prints p50/p95 over the keystrokes after which a suggestion is shown (and
 over all keystrokes), with the KV cache of the previous prompt reused and with
@@ -17,15 +18,13 @@ cold first request (a freshly opened 197-line file, completed in its middle:
 the whole prompt is prefilled); the share of keystrokes answered by
 type-through; and the share left without a suggestion.
 
-The model is the `tiny` configuration with random weights and a tokenizer
-trained on the script and the test fixtures (speed does not depend on what was
-learned); `--model DIR` measures a trained model instead. A random model never
-ends its line, so every model answer decodes `--max-tokens` tokens (16, about
-a line of bash): an upper bound for line completions, and type-through almost
-never applies (a trained model's suggestions match what is typed far more
-often).
+The model is the one users get: the shipped `tiny` (bashcoder/models/tiny), or
+`--model DIR`. `--random` measures a random-weight tiny instead (with a
+tokenizer trained on the script and the test fixtures): it never ends its line,
+so every model answer decodes `--max-tokens` tokens (16, about a line of bash),
+an upper bound for line completions, and type-through almost never applies.
 
-Usage: python bench/lsp_latency.py [--model DIR] [--max-keystrokes 150] [--max-tokens 16] [--candidates 3]
+Usage: python bench/lsp_latency.py [--model DIR] [--max-keystrokes N] [--max-tokens 16] [--candidates 1]
 """
 
 from __future__ import annotations
@@ -54,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "bench" / "data" / "backup_rotate.sh"
 FIXTURES = ROOT / "tests" / "fixtures" / "scripts"
 LSP_BIN = Path(sys.executable).with_name("bashcoder-lsp")
+SHIPPED = ROOT / "bashcoder" / "models" / "tiny"
 TARGETS = {"p50": 30.0, "p95": 120.0, "cold": 300.0}
 COLD_SAMPLES = 5
 
@@ -92,7 +92,7 @@ def build_tiny(out: Path, script: str) -> Path:
 def plan_typing(script: str, max_keystrokes: int) -> list[Step]:
     """Type every n-th line character by character, paste the others, top to bottom."""
     lines = script.splitlines(keepends=True)
-    stride = max(1, -(-len(script) // max_keystrokes))
+    stride = max(1, -(-len(script) // max_keystrokes)) if max_keystrokes > 0 else 1
     steps: list[Step] = []
     for i, line in enumerate(lines):
         if i % stride == 0:
@@ -213,14 +213,16 @@ def report(run: Run) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=SHIPPED, help="a model dir (default: the shipped tiny)")
+    parser.add_argument("--random", action="store_true", help="a random-weight tiny instead (an upper bound)")
     parser.add_argument(
-        "--model", type=Path, default=None, help="a trained model dir (default: random-weight tiny)"
-    )
-    parser.add_argument(
-        "--max-keystrokes", type=int, default=150, help="typed (measured) keystrokes per run, about"
+        "--max-keystrokes",
+        type=int,
+        default=0,
+        help="typed (measured) keystrokes per run, about; 0 (default) types every character",
     )
     parser.add_argument("--max-tokens", type=int, default=16)
-    parser.add_argument("--candidates", type=int, default=3)
+    parser.add_argument("--candidates", type=int, default=1, help="the server's default is 1")
     parser.add_argument("--no-compare", action="store_true", help="skip the run without KV-cache reuse")
     args = parser.parse_args()
 
@@ -233,9 +235,9 @@ def main() -> None:
     )
     print(f"script: {SCRIPT.relative_to(ROOT)} ({script.count(chr(10))} lines, {len(script)} characters)")
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or build_tiny(Path(tmp), script)
+        model = build_tiny(Path(tmp), script) if args.random else args.model
         cfg, _ = read_config(model)
-        kind = "tiny, random weights" if args.model is None else str(model)
+        kind = "tiny, random weights" if args.random else str(model)
         print(
             f"model: {kind}: {cfg.num_params() / 1e6:.1f}M parameters, vocab {cfg.vocab_size}, context {cfg.context_length}"
         )

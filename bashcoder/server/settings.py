@@ -48,8 +48,10 @@ class ServerSettings:
     """Nucleus sampling: the smallest set of tokens whose probability reaches p, in (0, 1]."""
     max_tokens: int = 64
     """Most tokens generated for one suggestion, 1 to 512."""
-    candidates: int = 3
-    """Candidates sampled per request and ranked, 1 to 8."""
+    candidates: int = 1
+    """Candidates sampled per request and ranked (syntax-valid first, then by log-probability), 1 to 8.
+    One by default: ghost text shows one suggestion, and on a 2-core CPU three cost ~1.5x the
+    latency (bench/lsp_latency.py); on a GPU they cost about the same as one."""
     mode: Mode = "auto"
     """"line" stops at the end of the line, "block" at the end of the compound command or a blank
     line, "auto" lets the server choose from the context."""

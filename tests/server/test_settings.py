@@ -29,7 +29,7 @@ def test_defaults_are_the_documented_ones() -> None:
         top_k=40,
         top_p=0.95,
         max_tokens=64,
-        candidates=3,
+        candidates=1,
         mode="auto",
         enabled=True,
     )
