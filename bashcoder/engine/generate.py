@@ -19,6 +19,7 @@ from bashcoder.engine.chunked import ChunkedEncoder
 from bashcoder.engine.device import DevicePlan, autocast
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.fim import FimTokens, spm, window_prefix, window_suffix
+from bashcoder.engine.healing import Healing, Vocabulary
 from bashcoder.engine.model import KVCache
 from bashcoder.engine.sampling import apply_repetition_penalty, sample
 from bashcoder.engine.stops import StopRule
@@ -121,6 +122,7 @@ class Generator:
         )
         self._special = self.tokenizer.special_ids
         self._prompt_encoder = ChunkedEncoder(self.tokenizer)
+        self.vocabulary = Vocabulary(self.tokenizer)
         self._prefix = _PrefixCache()
         self._lock = threading.Lock()
         self.last_reused = 0
@@ -167,14 +169,17 @@ class Generator:
         stop: StopRule | None = None,
         is_stale: Callable[[], bool] | None = None,
         on_text: Callable[[int, str], None] | None = None,
+        healing: Healing | None = None,
     ) -> list[Candidate]:
         """Sample `sampling.num_candidates` completions of `prompt_ids`.
 
         Raises `Stale` as soon as `is_stale()` turns true (checked every step).
-        `on_text(row, text_so_far)` streams each candidate's text.
+        `on_text(row, text_so_far)` streams each candidate's text. With
+        `healing`, each candidate first writes `healing.text` again (see
+        `healing`), and its text is what follows.
         """
         with self._lock:
-            return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text)
+            return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text, healing)
 
     def _prefill(self, prompt: list[int], rows: int) -> tuple[KVCache, torch.Tensor]:
         """A cache of `rows` rows holding `prompt`, and the logits after its last token."""
@@ -218,6 +223,7 @@ class Generator:
         stop: StopRule | None,
         is_stale: Callable[[], bool] | None,
         on_text: Callable[[int, str], None] | None,
+        healing: Healing | None = None,
     ) -> list[Candidate]:
         if not prompt:
             raise BashcoderError("empty prompt; give some text to complete.")
@@ -238,19 +244,22 @@ class Generator:
         else:
             gen.seed()
         max_new = min(s.max_tokens, self.cfg.context_length - len(prompt))
-        rows = [_Row() for _ in range(n)]
+        rows = [_Row(pending=healing.data if healing else b"") for _ in range(n)]
+        skip = healing.text if healing else ""
         history = torch.empty((n, 0), dtype=torch.long, device=self.plan.device)
         for _step in range(max_new):
             if is_stale and is_stale():
                 raise Stale()
             logits = apply_repetition_penalty(logits, history, s.repetition_penalty)
-            next_ids = sample(logits, gen, s.temperature, s.top_k, s.top_p)
+            next_ids = sample(self._heal_mask(logits, rows), gen, s.temperature, s.top_k, s.top_p)
             logprobs = torch.log_softmax(logits.float(), dim=-1).gather(1, next_ids[:, None]).squeeze(1)
             ids_list = next_ids.tolist()
             lp_list = logprobs.tolist()
             for r, row in enumerate(rows):
                 if row.finish is None:
-                    self._advance(row, ids_list[r], lp_list[r], stop)
+                    if row.pending:
+                        row.pending = self.vocabulary.advance(row.pending, ids_list[r])
+                    self._advance(row, ids_list[r], lp_list[r], stop, skip)
                     if on_text is not None:
                         on_text(r, row.text)
             if all(row.finish is not None for row in rows):
@@ -260,13 +269,28 @@ class Generator:
                 logits = self.model(next_ids[:, None], cache, last_only=True)[:, -1].float()
         return [Candidate(row.text, row.ids, row.logprob, row.finish or "length") for row in rows]
 
-    def _advance(self, row: _Row, token: int, logprob: float, stop: StopRule | None) -> None:
+    def _heal_mask(self, logits: torch.Tensor, rows: list[_Row]) -> torch.Tensor:
+        """`logits` with every token that does not spell a row's pending healed bytes at -inf."""
+        if not any(row.pending for row in rows):
+            return logits
+        masked = logits.clone()
+        for r, row in enumerate(rows):
+            if row.pending and row.finish is None:
+                keep = torch.tensor(self.vocabulary.allowed(row.pending), device=logits.device)
+                masked[r] = torch.full_like(logits[r], float("-inf")).index_copy_(0, keep, logits[r, keep])
+        return masked
+
+    def _advance(self, row: _Row, token: int, logprob: float, stop: StopRule | None, skip: str = "") -> None:
         if token in self._special:
             row.finish = "eot"
             return
         row.ids.append(token)
         row.logprob += logprob
+        if row.pending:  # still writing the healed text again: nothing to show yet
+            return
         text = self.tokenizer.decode(row.ids)
+        # The healed bytes are whole characters, so the decoded text starts with them.
+        text = text[len(skip) :] if text.startswith(skip) else text
         if stop is not None:
             cut = stop.cut(text)
             if cut is not None:
@@ -283,9 +307,16 @@ class Generator:
         stop: StopRule | None = None,
         is_stale: Callable[[], bool] | None = None,
     ) -> list[Candidate]:
-        """FIM completion at a cursor between `prefix` and `suffix`."""
-        prompt = self.fim_prompt(prefix, suffix, sampling.max_tokens)
-        return self.generate(prompt, sampling, stop, is_stale)
+        """FIM completion at a cursor between `prefix` and `suffix`, the word at the cursor healed."""
+        prompt, healing = self.heal(self.fim_prompt(prefix, suffix, sampling.max_tokens))
+        return self.generate(prompt, sampling, stop, is_stale, healing=healing)
+
+    def heal(self, prompt: list[int]) -> tuple[list[int], Healing | None]:
+        """An SPM prompt without its last prefix token, and that token's healing (see `healing`)."""
+        if len(prompt) < 3 or prompt[-2] in self._special:
+            return prompt, None
+        healing = self.vocabulary.healing(prompt[-2])
+        return (prompt[:-2] + prompt[-1:], healing) if healing else (prompt, None)
 
 
 @dataclass
@@ -294,3 +325,5 @@ class _Row:
     text: str = ""
     logprob: float = 0.0
     finish: str | None = None
+    pending: bytes = b""
+    """Healed bytes this row has still to write."""

@@ -109,6 +109,10 @@ class BpeTokenizer(Tokenizer):
     def token_id(self, token: str) -> int:
         return self._ids[token] if token in self._ids else int(self._hf.token_to_id(token))
 
+    def id_to_token(self, token_id: int) -> str | None:
+        """The vocabulary entry of `token_id` (bytes written in GPT-2's byte-to-unicode alphabet)."""
+        return self._hf.id_to_token(token_id)
+
     def to_json(self) -> str:
         return self._hf.to_str(pretty=False)
 

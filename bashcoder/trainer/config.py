@@ -21,9 +21,21 @@ TOKENIZERS = ("bpe", "char")
 UINT16_TOKENS = 65536  # train.bin/val.bin hold uint16 ids
 
 # Options that may change between a run and its --resume: they move where
-# things are read or written, or how often we look, not the arithmetic.
+# things are read or written, or how often we look, not the arithmetic - and
+# --max-steps, so that a finished run can be trained longer: the cosine then
+# stretches to the new end (the learning rate rises again, a warm restart).
 RESUME_FREE_FIELDS = frozenset(
-    {"resume", "device", "compile", "out", "data", "eval_interval", "save_interval", "log_interval"}
+    {
+        "resume",
+        "device",
+        "compile",
+        "out",
+        "data",
+        "eval_interval",
+        "save_interval",
+        "log_interval",
+        "max_steps",
+    }
 )
 
 

@@ -89,3 +89,9 @@ def test_runs_refuse_to_overwrite_or_to_resume_mismatched_options(corpus_dir: Pa
         train(dataclasses.replace(cfg, resume=True, lr=0.01, seed=1))
     # Changing only where and how often we look is fine.
     assert train(dataclasses.replace(cfg, resume=True, log_interval=3, eval_interval=5)).step == 12
+    # A finished run trains longer when --max-steps is raised, from where it stopped.
+    longer = train(dataclasses.replace(cfg, resume=True, max_steps=16))
+    assert longer.step == 16
+    records = [json.loads(line) for line in (cfg.out_dir / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in records if r["kind"] == "train"]
+    assert max(steps) == 16 and load_model_dir(cfg.out_dir).meta["training"]["step"] == 16
