@@ -127,7 +127,7 @@ def prefill_ms(gen: Generator, n: int) -> float:
         gen.reset_cache()
         t0 = time.perf_counter()
         with torch.inference_mode():
-            gen._prefill([0, *ids])  # the engine's prefill path: cache fill + last-position logits
+            gen._prefill([0, *ids], 1)  # the engine's prefill path: cache fill + last-position logits
         synchronize(gen.plan.device)
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
