@@ -223,3 +223,24 @@ def test_generate_refuses_bad_arguments_with_the_fix(
     arguments = [uri if a == "URI" else a for a in arguments]
     with pytest.raises(JsonRpcException, match=says.replace("[", r"\[")):
         server.execute("bashcoder.generate", arguments)
+
+
+def test_a_cursor_inside_a_word_gets_the_rest_of_the_word(server: ServerProcess, scripts: list[str]) -> None:
+    # Token healing: typing `ech|` must not leave the model stuck on the split token
+    # `ech` (on the micro model, unhealed greedy completions continued 0 of 103 such words).
+    cuts = [
+        (n, i)
+        for n, text in enumerate(scripts)
+        for i in range(30, len(text), 37)
+        if text[i - 1].isalpha() and text[i].isalpha()
+    ][:20]
+    hits = 0
+    for n, i in cuts:
+        text = scripts[n]
+        doc = f"file:///tmp/heal/{n}-{i}.sh"
+        server.open(doc, text[:i])
+        line = text[:i].count("\n")
+        result = server.inline(doc, line, i - (text.rfind("\n", 0, i) + 1))
+        if result is not None and result.items and text[i:].startswith(result.items[0].insert_text[:2]):
+            hits += 1
+    assert hits >= 1, f"no mid-word cursor of {len(cuts)} got the rest of its word"
