@@ -78,12 +78,14 @@ def similarity(a: str, b: str) -> float:
 def run_probe(gen: Generator, probe: Probe, mode: str, max_tokens: int = 64) -> ProbeResult:
     sampling = SamplingConfig(temperature=0, max_tokens=max_tokens)
     stop = StopRule("line")
-    # Prefix-only is plain left-to-right text; FIM adds the rest of the file as suffix.
+    # Prefix-only is plain left-to-right text (the raw model); FIM adds the rest
+    # of the file as suffix and asks as the editors do, token healing included.
+    healing = None
     if mode == "fim":
-        prompt = gen.fim_prompt(probe.prefix, probe.rest, max_tokens)
+        prompt, healing = gen.heal(gen.fim_prompt(probe.prefix, probe.rest, max_tokens))
     else:
         prompt = gen.plain_prompt(probe.prefix, max_tokens)
-    completion = gen.generate(prompt, sampling, stop)[0].text.lstrip("\n").split("\n")[0]
+    completion = gen.generate(prompt, sampling, stop, healing=healing)[0].text.lstrip("\n").split("\n")[0]
     ok = bash_check(probe.prefix + completion + probe.rest).ok
     return ProbeResult(
         probe,
