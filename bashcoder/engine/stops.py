@@ -35,10 +35,43 @@ class StopRule:
     """Whether the cursor sits at the start of a line (after only whitespace)."""
 
     def cut(self, text: str) -> int | None:
-        """Index at which `text` must be cut because it is complete, or None to go on."""
+        """Index at which `text` must be cut because it is complete (or looping), or None to go on."""
         if self.mode == "line":
-            return _line_cut(text)
-        return _block_cut(text, self.cursor_indent, self.starts_at_line_start)
+            done = _line_cut(text)
+        else:
+            done = _block_cut(text, self.cursor_indent, self.starts_at_line_start)
+        looping = repetition_cut(text)
+        return done if looping is None else looping if done is None else min(done, looping)
+
+
+REPEATS = 4
+"""A unit written this many times in a row at the end of a completion is a loop."""
+MAX_UNIT = 8
+
+
+def repetition_cut(text: str, repeats: int = REPEATS, max_unit: int = MAX_UNIT) -> int | None:
+    """Where to cut a completion that has fallen into a loop (`-e -e -e -e`, `/lib/lib/lib/lib`), pure.
+
+    A small model that is unsure repeats itself until the token budget runs
+    out: the suggestion is junk and every step of it costs latency. A unit of
+    2-8 characters with two different characters, one of them a letter or
+    digit, written `repeats` times in a row ends the completion after its
+    first copy. Bash's own runs stay: `XXXXXXXX` (mktemp), `==========`,
+    indentation, `../../../`.
+    """
+    for size in range(2, max_unit + 1):
+        span = size * repeats
+        if len(text) < span:
+            break
+        tail = text[-span:]
+        unit = tail[:size]
+        if tail != unit * repeats or len(set(unit)) < 2 or not any(ch.isalnum() for ch in unit):
+            continue
+        start = len(text) - span
+        while start > 0 and text[start - 1] == text[start - 1 + size]:
+            start -= 1
+        return start + size
+    return None
 
 
 def _line_cut(text: str) -> int | None:

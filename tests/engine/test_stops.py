@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
 from bashcoder.engine.stops import (
     StopRule,
     choose_mode,
     close_compounds,
+    repetition_cut,
     stop_rule_for,
     trim_suffix_overlap,
 )
@@ -63,3 +66,34 @@ def test_close_compounds_only_when_the_suffix_lacks_them() -> None:
     assert close_compounds(pre, loop, "") == loop + "\n  esac\ndone"
     assert close_compounds(pre, "f() {\n  echo", "") == "f() {\n  echo\n}"
     assert close_compounds(pre, "echo fine", "") == "echo fine"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("tar -c -f -e -e -e -e", "tar -c -f -e"),
+        ('grep -e "s/lib/lib/lib/lib/lib/li', 'grep -e "s/lib'),
+        ("p 0 0 0 0 0 0 ", "p 0"),
+        ("ababababab", "ab"),
+    ],
+)
+def test_a_looping_completion_is_cut_after_its_first_copy(text: str, kept: str) -> None:
+    assert text[: repetition_cut(text)] == kept
+    assert StopRule("line").cut(text) == len(kept)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tmp=$(mktemp /tmp/backup.XXXXXXXXXX)",
+        "echo '=========================='",
+        "                indented",
+        "cd ../../../",
+        "0 0 * * * /usr/bin/backup",
+        "echo -e -e -e",  # three copies are not yet a loop
+        "",
+    ],
+)
+def test_bash_with_runs_of_its_own_is_not_cut(text: str) -> None:
+    assert repetition_cut(text) is None
+    assert StopRule("line").cut(text) is None
