@@ -51,16 +51,6 @@ class KVCache:
     def capacity(self) -> int:
         return self.k.shape[3]
 
-    def expand_rows(self, n: int) -> KVCache:
-        """A cache of `n` rows each holding a copy of row 0 (prefill once, sample N)."""
-        shape = (self.k.shape[0], n, *self.k.shape[2:])
-        k = self.k.new_empty(shape)
-        v = self.v.new_empty(shape)
-        # Copy only the filled positions; the rest is written before it is read.
-        k[:, :, :, : self.length] = self.k[:, :1, :, : self.length]
-        v[:, :, :, : self.length] = self.v[:, :1, :, : self.length]
-        return KVCache(k, v, self.length)
-
     def rows(self, n: int) -> KVCache:
         """A view of the first `n` rows (writes go to this cache's storage)."""
         return KVCache(self.k[:, :n], self.v[:, :n], self.length)

@@ -106,18 +106,13 @@ def baseline_parses(prefix: str, suffix: str) -> bool:
     return bash_check(prefix + filler + suffix).ok
 
 
-def candidate_ok(prefix: str, candidate: str, suffix: str, baseline: bool | None = None) -> bool:
+def candidate_ok(prefix: str, candidate: str, suffix: str) -> bool:
     """True when the candidate keeps the file as parseable as it was.
 
     A file that fails `bash -n` whatever stands at the cursor (the user is
-    mid-edit) is judged by tree-sitter's relative count instead. Pass
-    `baseline` (from `baseline_parses`) to check several candidates at one cursor.
+    mid-edit) is judged by tree-sitter's relative count instead.
     """
-    if bash_check(prefix + candidate + suffix).ok:
-        return True
-    if baseline if baseline is not None else baseline_parses(prefix, suffix):
-        return False
-    return not adds_parse_errors(prefix, candidate, suffix)
+    return candidates_ok(prefix, [candidate], suffix)[0]
 
 
 def candidates_ok(prefix: str, candidates: Sequence[str], suffix: str) -> list[bool]:

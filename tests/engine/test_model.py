@@ -65,15 +65,17 @@ def test_kv_cache_decoding_matches_full_forward() -> None:
     assert torch.allclose(full, torch.cat(parts, dim=1), atol=1e-5)
 
 
-def test_expanded_rows_continue_like_the_original() -> None:
+def test_rows_synced_from_row0_continue_like_the_original() -> None:
     cfg = preset("micro", vocab_size=300)
     model = build_model(cfg).eval()
     idx = torch.randint(0, cfg.vocab_size, (1, 30))
     with torch.no_grad():
-        cache = KVCache.allocate(cfg, 1, torch.device("cpu"), torch.float32)
-        model(idx[:, :29], cache)
-        rows = cache.expand_rows(3)
-        out = model(idx[:, 29:].expand(3, 1), rows)
+        cache = KVCache.allocate(cfg, 3, torch.device("cpu"), torch.float32)
+        row0 = cache.rows(1)
+        model(idx[:, :29], row0)  # a prefill fills row 0 only
+        cache.length = row0.length
+        cache.copy_row0(range(1, 3), 0, 29)
+        out = model(idx[:, 29:].expand(3, 1), cache)
         ref = model(idx)[:, -1]
     for r in range(3):
         assert torch.allclose(out[r, -1], ref[0], atol=1e-5)
