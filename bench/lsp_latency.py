@@ -13,7 +13,10 @@ keystroke, so that mode overstates the tail).
 
 It prints p50/p95 over the keystrokes after which a suggestion is shown (and
 over all keystrokes), with the KV cache of the previous prompt reused and with
-it switched off (`bashcoder-lsp --no-prefix-cache`), in single-line mode; the
+it switched off (`bashcoder-lsp --no-prefix-cache`), in single-line mode, under
+the server's default time budget (`timeBudgetMs`, 100 ms: past it a suggestion
+is the start of its line) and, for comparison, without one (whole lines); the
+mean length of what is shown says what the budget costs; the
 cold first request (a freshly opened 197-line file, completed in its middle:
 the whole prompt is prefilled); the share of keystrokes answered by
 type-through; and the share left without a suggestion.
@@ -73,8 +76,8 @@ class Run:
     name: str
     latencies: list[float]
     """ms per typed keystroke."""
-    shown: list[bool]
-    """Whether a suggestion came back after each typed keystroke."""
+    shown: list[int]
+    """Characters of the first suggestion after each typed keystroke (0: none came back)."""
     type_through: int
     cold_ms: list[float]
     """First request on each of a few freshly opened files (the whole prompt is prefilled)."""
@@ -109,24 +112,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def replay(server: ServerProcess, uri: str, steps: list[Step]) -> tuple[list[float], list[bool]]:
+def replay(server: ServerProcess, uri: str, steps: list[Step]) -> tuple[list[float], list[int]]:
     client = server.client
     latencies: list[float] = []
-    shown: list[bool] = []
+    shown: list[int] = []
 
-    async def keystroke(step: Step, version: int) -> tuple[float, bool]:
+    async def keystroke(step: Step, version: int) -> tuple[float, int]:
         at = (step.line, step.character)
         started = time.perf_counter()
         client.text_document_did_change(change_params(uri, version, [(at, at, step.text)]))
         end = (step.line, step.character + 1) if step.text != "\n" else (step.line + 1, 0)
         result = await client.text_document_inline_completion_async(inline_params(uri, *end))
-        return (time.perf_counter() - started) * 1000, bool(result and result.items)
+        ms = (time.perf_counter() - started) * 1000
+        return ms, len(str(result.items[0].insert_text)) if result and result.items else 0
 
     for version, step in enumerate(steps, start=2):
         if step.typed:
-            ms, ok = server.run(lambda s=step, v=version: keystroke(s, v))
+            ms, chars = server.run(lambda s=step, v=version: keystroke(s, v))
             latencies.append(ms)
-            shown.append(ok)
+            shown.append(chars)
         else:
             at = (step.line, step.character)
             server.change(uri, version, [(at, at, step.text)])
@@ -191,7 +195,8 @@ def engine_costs(model: Path, script: str, max_tokens: int, rows: int) -> None:
 
 def report(run: Run) -> None:
     n = len(run.latencies)
-    with_suggestion = [ms for ms, ok in zip(run.latencies, run.shown, strict=True) if ok]
+    with_suggestion = [ms for ms, chars in zip(run.latencies, run.shown, strict=True) if chars]
+    lengths = [chars for chars in run.shown if chars]
     p50, p95 = percentile(with_suggestion, 50), percentile(with_suggestion, 95)
     print(f"\n{run.name}")
     print(f"  server start to model ready   {run.ready_s:7.2f} s")
@@ -207,6 +212,7 @@ def report(run: Run) -> None:
         f"  all keystrokes:   p50 / p95   {percentile(run.latencies, 50):7.1f} / {percentile(run.latencies, 95):.1f} ms"
     )
     print(f"  mean                          {statistics.fmean(run.latencies):7.1f} ms")
+    print(f"  characters shown, mean        {statistics.fmean(lengths) if lengths else 0:7.1f}")
     print(f"  answered by type-through      {100 * run.type_through / max(1, n):6.1f} %")
     print(f"  left with no suggestion       {100 * (n - len(with_suggestion)) / max(1, n):6.1f} %")
 
@@ -223,7 +229,15 @@ def main() -> None:
     )
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--candidates", type=int, default=1, help="the server's default is 1")
-    parser.add_argument("--no-compare", action="store_true", help="skip the run without KV-cache reuse")
+    parser.add_argument(
+        "--time-budget-ms",
+        type=int,
+        default=100,
+        help="the server's timeBudgetMs (default 100, as the server's)",
+    )
+    parser.add_argument(
+        "--no-compare", action="store_true", help="skip the runs without KV-cache reuse and without a budget"
+    )
     args = parser.parse_args()
 
     import torch
@@ -241,15 +255,21 @@ def main() -> None:
         print(
             f"model: {kind}: {cfg.num_params() / 1e6:.1f}M parameters, vocab {cfg.vocab_size}, context {cfg.context_length}"
         )
-        settings = {"mode": "line", "maxTokens": args.max_tokens, "candidates": args.candidates}
+        settings = {
+            "mode": "line",
+            "maxTokens": args.max_tokens,
+            "candidates": args.candidates,
+            "timeBudgetMs": args.time_budget_ms,
+        }
         print(f"settings: {settings} (other settings at their defaults)")
         engine_costs(model, script, args.max_tokens, args.candidates)
         steps = plan_typing(script, args.max_keystrokes)
-        runs = [measure("single-line, KV cache reused", model, settings, steps, script, [])]
+        budget = f"time budget {args.time_budget_ms} ms" if args.time_budget_ms else "no time budget"
+        runs = [measure(f"single-line, KV cache reused, {budget}", model, settings, steps, script, [])]
         if not args.no_compare:
             runs.append(
                 measure(
-                    "single-line, KV cache off (--no-prefix-cache)",
+                    f"single-line, KV cache off (--no-prefix-cache), {budget}",
                     model,
                     settings,
                     steps,
@@ -257,6 +277,18 @@ def main() -> None:
                     ["--no-prefix-cache"],
                 )
             )
+            if args.time_budget_ms:
+                whole = {**settings, "timeBudgetMs": 0}
+                runs.append(
+                    measure(
+                        "single-line, KV cache reused, no time budget (whole lines)",
+                        model,
+                        whole,
+                        steps,
+                        script,
+                        [],
+                    )
+                )
     for run in runs:
         report(run)
     print(f"\nload average after the run {os.getloadavg()[0]:.2f} (a shared machine inflates every figure)")

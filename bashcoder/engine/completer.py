@@ -10,6 +10,7 @@ model).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from bashcoder.engine.syntax import candidates_ok, rank
 # enclosing compound, bounded so a 5 MB file costs what a small one does.
 CHECK_WINDOW_CHARS = 20_000
 MIN_SUGGESTION_CHARS = 2
+BLOCK_BUDGET_FACTOR = 4
+"""A multi-line suggestion may take this many times the time budget: its value is its length."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,17 @@ class CompletionRequest:
     """Sampling knobs, including how many candidates."""
     check_syntax: bool = True
     """Rank candidates that keep the file parseable first (bash -n)."""
+    time_budget_ms: float = 0.0
+    """Most milliseconds from the keystroke to a single-line answer (block: `BLOCK_BUDGET_FACTOR`
+    times as long); when it runs out the model stops and the text so far is the suggestion,
+    the rest comes when the user types through it or accepts it. 0 = no limit."""
+
+    def deadline(self, started: float, mode: str) -> float | None:
+        """The `time.perf_counter()` by which decoding must end, for a keystroke at `started`."""
+        if self.time_budget_ms <= 0:
+            return None
+        factor = BLOCK_BUDGET_FACTOR if mode == "block" else 1
+        return started + factor * self.time_budget_ms / 1000
 
 
 @dataclass(frozen=True)
@@ -117,14 +131,23 @@ class Completer:
             return type_through(self._last, prefix, suffix)
 
     def complete(
-        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
+        self,
+        req: CompletionRequest,
+        is_stale: Callable[[], bool] | None = None,
+        started: float | None = None,
     ) -> list[Suggestion]:
-        """Ranked suggestions, best first; raises generate.Stale when superseded."""
+        """Ranked suggestions, best first; raises generate.Stale when superseded.
+
+        `started` is the `time.perf_counter()` of the keystroke, which the
+        time budget counts from (default: now).
+        """
+        started = time.perf_counter() if started is None else started
         hit = self.cached(req.prefix, req.suffix)
         if hit is not None:
             return hit
         stop = stop_rule_for(req.prefix, req.mode)
-        candidates = self.generator.complete(req.prefix, req.suffix, req.sampling, stop, is_stale)
+        deadline = req.deadline(started, stop.mode)
+        candidates = self.generator.complete(req.prefix, req.suffix, req.sampling, stop, is_stale, deadline)
         suggestions = self.rank(req, candidates, stop.mode)
         with self._lock:
             self._last = _Last(req.prefix, req.suffix, suggestions)

@@ -9,6 +9,7 @@ dtype policy in `device`, candidate post-processing in `stops`.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +69,8 @@ class Candidate:
     logprob: float
     """Sum of the chosen tokens' log-probabilities under the model (before temperature)."""
     finish: str
-    """'stop' (a stop rule), 'eot' (end of text), 'length' (max tokens or context)."""
+    """'stop' (a stop rule), 'eot' (end of text), 'length' (max tokens or context),
+    'time' (the deadline came first: the text so far)."""
     syntax_ok: bool | None = None
 
     @property
@@ -170,16 +172,20 @@ class Generator:
         is_stale: Callable[[], bool] | None = None,
         on_text: Callable[[int, str], None] | None = None,
         healing: Healing | None = None,
+        deadline: float | None = None,
     ) -> list[Candidate]:
         """Sample `sampling.num_candidates` completions of `prompt_ids`.
 
         Raises `Stale` as soon as `is_stale()` turns true (checked every step).
         `on_text(row, text_so_far)` streams each candidate's text. With
         `healing`, each candidate first writes `healing.text` again (see
-        `healing`), and its text is what follows.
+        `healing`), and its text is what follows. With a `deadline`
+        (`time.perf_counter()` seconds), no decode step starts that the last
+        one's duration says would end past it: unfinished candidates end
+        there with finish 'time' (the prefill and its token always run).
         """
         with self._lock:
-            return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text, healing)
+            return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text, healing, deadline)
 
     def _prefill(self, prompt: list[int], rows: int) -> tuple[KVCache, torch.Tensor]:
         """A cache of `rows` rows holding `prompt`, and the logits after its last token."""
@@ -224,6 +230,7 @@ class Generator:
         is_stale: Callable[[], bool] | None,
         on_text: Callable[[int, str], None] | None,
         healing: Healing | None = None,
+        deadline: float | None = None,
     ) -> list[Candidate]:
         if not prompt:
             raise BashcoderError("empty prompt; give some text to complete.")
@@ -247,6 +254,7 @@ class Generator:
         rows = [_Row(pending=healing.data if healing else b"") for _ in range(n)]
         skip = healing.text if healing else ""
         history = torch.empty((n, 0), dtype=torch.long, device=self.plan.device)
+        step_s = 0.0  # the last decode step's duration: what the next one will likely take
         for _step in range(max_new):
             if is_stale and is_stale():
                 raise Stale()
@@ -264,9 +272,15 @@ class Generator:
                         on_text(r, row.text)
             if all(row.finish is not None for row in rows):
                 break
+            started = time.perf_counter()
+            if deadline is not None and started + step_s > deadline:
+                for row in rows:
+                    row.finish = row.finish or "time"
+                break
             history = torch.cat([history, next_ids[:, None]], dim=1)
             with autocast(self.plan.device, self.plan.decode_dtype):
                 logits = self.model(next_ids[:, None], cache, last_only=True)[:, -1].float()
+            step_s = time.perf_counter() - started
         return [Candidate(row.text, row.ids, row.logprob, row.finish or "length") for row in rows]
 
     def _heal_mask(self, logits: torch.Tensor, rows: list[_Row]) -> torch.Tensor:
@@ -306,10 +320,11 @@ class Generator:
         sampling: SamplingConfig,
         stop: StopRule | None = None,
         is_stale: Callable[[], bool] | None = None,
+        deadline: float | None = None,
     ) -> list[Candidate]:
         """FIM completion at a cursor between `prefix` and `suffix`, the word at the cursor healed."""
         prompt, healing = self.heal(self.fim_prompt(prefix, suffix, sampling.max_tokens))
-        return self.generate(prompt, sampling, stop, is_stale, healing=healing)
+        return self.generate(prompt, sampling, stop, is_stale, healing=healing, deadline=deadline)
 
     def heal(self, prompt: list[int]) -> tuple[list[int], Healing | None]:
         """An SPM prompt without its last prefix token, and that token's healing (see `healing`)."""

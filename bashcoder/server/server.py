@@ -254,7 +254,7 @@ class BashcoderServer(LanguageServer):
             self.worker.supersede(cursor.uri)
             suggestions = hit
         else:
-            job = self.worker.submit(cursor.uri, _completion_work(self.service, req), share=req)
+            job = self.worker.submit(cursor.uri, _completion_work(self.service, req, started), share=req)
             try:
                 suggestions = await job.wait()
             except Stale:
@@ -271,9 +271,9 @@ class BashcoderServer(LanguageServer):
 
 
 def _completion_work(
-    service: CompletionService, req: Any
+    service: CompletionService, req: Any, started: float
 ) -> Callable[[Callable[[], bool]], list[Suggestion]]:
-    return lambda is_stale: service.complete(req, is_stale)
+    return lambda is_stale: service.complete(req, is_stale, started)
 
 
 def _changes(params: lsp.DidChangeTextDocumentParams) -> list[Change]:

@@ -135,6 +135,7 @@ class CompletionService:
             # The syntax check only orders candidates (`bash -n` runs 1-2 times per candidate, ~5 ms
             # each on 2 cores): a single candidate has nothing to be ordered against.
             check_syntax=settings.candidates > 1,
+            time_budget_ms=settings.time_budget_ms,
         )
 
     def cached(self, req: CompletionRequest) -> list[Suggestion] | None:
@@ -151,15 +152,22 @@ class CompletionService:
         return clean(hit) or None
 
     def complete(
-        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
+        self,
+        req: CompletionRequest,
+        is_stale: Callable[[], bool] | None = None,
+        started: float | None = None,
     ) -> list[Suggestion]:
-        """Ranked suggestions for a request; raises `Stale` when superseded or cancelled."""
+        """Ranked suggestions for a request; raises `Stale` when superseded or cancelled.
+
+        `started` (`time.perf_counter()`) is when the keystroke's request arrived: the time
+        budget counts from there, queueing included.
+        """
         completer = self.completer
         if completer is None:
             return []
         if not self.reuse_prefix_cache:
             reset_prefix_cache(completer.generator)
-        suggestions = clean(completer.complete(req, is_stale))
+        suggestions = clean(completer.complete(req, is_stale, started))
         with self._lock:
             self._exact = (req, suggestions)
         return suggestions

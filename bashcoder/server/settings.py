@@ -48,6 +48,12 @@ class ServerSettings:
     """Nucleus sampling: the smallest set of tokens whose probability reaches p, in (0, 1]."""
     max_tokens: int = 64
     """Most tokens generated for one suggestion, 1 to 512."""
+    time_budget_ms: int = 100
+    """Most milliseconds from a keystroke to its single-line suggestion, 0 to 60000 (0 = no limit).
+    When it runs out the model stops and shows what it has written so far; the rest of the line
+    comes when the user types through the suggestion or accepts it. Multi-line suggestions get
+    four times as long. Like llama.vim's t_max_predict_ms: ghost text that comes late is ghost text
+    the user has already typed past."""
     candidates: int = 1
     """Candidates sampled per request and ranked (syntax-valid first, then by log-probability), 1 to 8.
     One by default: ghost text shows one suggestion, and on a 2-core CPU three cost ~1.5x the
@@ -152,6 +158,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("topK", "top_k", _int_in(0, None)),
     _Spec("topP", "top_p", _float_in(0.0, 1.0, open_lo=True)),
     _Spec("maxTokens", "max_tokens", _int_in(1, 512)),
+    _Spec("timeBudgetMs", "time_budget_ms", _int_in(0, 60000)),
     _Spec("candidates", "candidates", _int_in(1, 8)),
     _Spec("mode", "mode", _mode),
     _Spec("enabled", "enabled", _bool),

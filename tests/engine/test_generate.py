@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import itertools
+import time
+
 import pytest
 import torch
 
@@ -102,6 +105,40 @@ def test_stale_request_stops_decoding(gen: Generator) -> None:
     with pytest.raises(Stale):
         gen.generate(gen.plain_prompt(PROMPT, 50), SamplingConfig(max_tokens=50), is_stale=stale)
     assert steps["n"] == 4
+
+
+def test_a_deadline_already_past_leaves_the_prefill_token_only(gen: Generator) -> None:
+    ids = gen.plain_prompt(PROMPT, 30)
+    greedy = SamplingConfig(temperature=0, max_tokens=30)
+    full = gen.generate(ids, greedy)[0]
+    late = gen.generate(ids, greedy, deadline=time.perf_counter() - 1)[0]
+    assert late.finish == "time" and late.token_ids == full.token_ids[:1]
+    far = gen.generate(ids, greedy, deadline=time.perf_counter() + 3600)[0]
+    assert (far.token_ids, far.finish) == (full.token_ids, full.finish)
+
+
+def test_a_deadline_stops_at_the_step_that_would_overrun_it(
+    gen: Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clock that advances 10 ms per reading: every decode step "takes" 10 ms.
+    ticks = itertools.count()
+    monkeypatch.setattr("bashcoder.engine.generate.time.perf_counter", lambda: next(ticks) * 0.010)
+    ids = gen.plain_prompt(PROMPT, 30)
+    greedy = SamplingConfig(temperature=0, max_tokens=30)
+    full = gen.generate(ids, greedy)[0]
+    start = next(ticks) * 0.010
+    cut = gen.generate(ids, greedy, deadline=start + 0.100)[0]
+    # Two readings a step (10 ms apart): the step that would end past start + 100 ms never starts.
+    assert cut.finish == "time" and 2 < len(cut.token_ids) < 8
+    assert full.token_ids[: len(cut.token_ids)] == cut.token_ids
+    assert full.text.startswith(cut.text)
+
+
+def test_the_time_budget_of_a_request_is_longer_for_blocks() -> None:
+    req = CompletionRequest("echo ", "", "auto", SamplingConfig(), time_budget_ms=100)
+    assert req.deadline(5.0, "line") == pytest.approx(5.1)
+    assert req.deadline(5.0, "block") == pytest.approx(5.4)
+    assert CompletionRequest("echo ").deadline(5.0, "line") is None
 
 
 def test_long_prompt_keeps_the_text_nearest_the_cursor(gen: Generator) -> None:

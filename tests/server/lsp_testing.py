@@ -9,7 +9,15 @@ from pathlib import Path
 from lsprotocol import types as lsp
 
 LSP_BIN = str(Path(sys.executable).with_name("bashcoder-lsp"))
-TEST_SETTINGS = {"temperature": 0, "candidates": 1, "maxTokens": 16, "mode": "line", "enabled": True}
+# No time budget: on a busy test machine it would cut the answers these tests compare.
+TEST_SETTINGS = {
+    "temperature": 0,
+    "candidates": 1,
+    "maxTokens": 16,
+    "timeBudgetMs": 0,
+    "mode": "line",
+    "enabled": True,
+}
 CAPABILITIES = lsp.ClientCapabilities(
     window=lsp.WindowClientCapabilities(work_done_progress=True),
     workspace=lsp.WorkspaceClientCapabilities(configuration=True),

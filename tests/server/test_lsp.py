@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
 from bashcoder.server.harness import ServerProcess, inline_params
 
-LONG = {"temperature": 1.0, "candidates": 4, "maxTokens": 512, "mode": "block"}
+LONG = {"temperature": 1.0, "candidates": 4, "maxTokens": 512, "timeBudgetMs": 0, "mode": "block"}
 """Settings that keep the model decoding for a good while: to be cancelled or superseded."""
 
 
@@ -177,6 +177,27 @@ def test_cancel_request_stops_decoding_and_the_server_answers_on(
             assert server.inline(uri, 1, 0, timeout=30) is not None
             return
     pytest.fail("every long request finished before it could be cancelled")
+
+
+def test_the_time_budget_shows_the_start_of_the_line_in_time(
+    server: ServerProcess, uri: str, scripts: list[str]
+) -> None:
+    text = scripts[0]
+    server.open(uri, text)
+
+    def ghost_text(line: int, char: int, budget_ms: int) -> str:
+        server.configure({"bashcoder": {"timeBudgetMs": budget_ms}})  # a new request: not a repeat
+        result = server.inline(uri, line, char)
+        return result.items[0].insert_text if result and result.items else ""
+
+    cut_short = 0
+    for line, char in cursors_in(text):
+        full = ghost_text(line, char, 0)
+        # 1 ms is over before the prompt is read: the answer is the prompt's own next token.
+        quick = ghost_text(line, char, 1)
+        assert full.startswith(quick), (full, quick)
+        cut_short += bool(quick) and len(quick) < len(full)
+    assert cut_short, "no cursor where the budget cut a suggestion short"
 
 
 def test_equal_requests_for_one_keystroke_share_one_model_run(

@@ -17,7 +17,7 @@ from bashcoder.server.service import (
 )
 from bashcoder.server.settings import ServerSettings
 
-GREEDY = ServerSettings(temperature=0.0, candidates=1, max_tokens=16, mode="line")
+GREEDY = ServerSettings(temperature=0.0, candidates=1, max_tokens=16, time_budget_ms=0, mode="line")
 
 
 @pytest.fixture(scope="module")
