@@ -104,14 +104,19 @@ class Attention(nn.Module):
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
-def decode_attention(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Attention of one query per row over the cache: q (B, nh, 1, hs).
+def decode_attention(
+    q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Attention of a few queries per row over the cache: q (B, nh, T, hs); `mask` (T, S) is
+    True where a query may look (None: everywhere, as for one query at the end).
 
     Three plain ops beat SDPA's CPU flash kernel for a single query (~60 vs
     ~150 us a layer for tiny on 2 cores): its tiling pays off only with many
     queries.
     """
     scores = torch.matmul(q * q.shape[-1] ** -0.5, keys.transpose(-1, -2))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
     return torch.matmul(scores.softmax(dim=-1), values)
 
 
@@ -141,6 +146,11 @@ class Block(nn.Module):
     def forward(self, x, cos, sin, layer, cache, mask):  # noqa: ANN001 - hot path, types as in Attention
         x = x + self.attn(self.norm1(x), cos, sin, layer, cache, mask)
         return x + self.out(F.gelu(self.fc(self.norm2(x)), approximate="tanh"))
+
+
+SMALL_STEP_TOKENS = 8
+"""Up to this many new tokens on a cache take `Transformer._small_step`: a decode step is one,
+and the prefill of a keystroke (the changed and the healed token, then <|fim_middle|>) 2-4."""
 
 
 class Transformer(nn.Module):
@@ -183,12 +193,12 @@ class Transformer(nn.Module):
                 f"sequence of {start + T} tokens exceeds the context of {self.cfg.context_length}"
             )
         if (
-            T == 1
+            T <= SMALL_STEP_TOKENS
             and cache is not None
             and cache.k.dtype == self.wte.weight.dtype == torch.float32
             and not torch.is_autocast_enabled(idx.device.type)
         ):
-            return self._decode_step(idx, cache)
+            return self._small_step(idx, cache, last_only)
         cos = self.rope_cos[start : start + T]
         sin = self.rope_sin[start : start + T]
         mask = None
@@ -203,31 +213,36 @@ class Transformer(nn.Module):
         x = self.norm(x[:, -1:] if last_only else x)
         return F.linear(x, self.wte.weight)  # tied head, (B, T, V)
 
-    def _decode_step(self, idx: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """`forward` for one fp32 token per row with a cache, without nn.Module dispatch.
+    def _small_step(self, idx: torch.Tensor, cache: KVCache, last_only: bool) -> torch.Tensor:
+        """`forward` for a few fp32 tokens per row on a cache, without nn.Module dispatch.
 
         A decode step is ~100 small ops on ~4 ms of matmuls; module calls,
-        attribute lookups and the fused norm's dtype checks cost another ~1 ms
-        on a 2-core CPU. Same math as `forward` (a test holds them equal).
+        attribute lookups, the fused norm's dtype checks and SDPA's flash
+        kernel cost another ~1-2 ms on a 2-core CPU. Same math as `forward`
+        (a test holds them equal).
         """
-        B = idx.shape[0]
+        B, T = idx.shape
         C, nh, hs, eps = self.cfg.n_embd, self.cfg.n_head, self.cfg.head_dim, self.cfg.norm_eps
         pos = cache.length
-        cos, sin = self.rope_cos[pos : pos + 1], self.rope_sin[pos : pos + 1]
+        end = pos + T
+        cos, sin = self.rope_cos[pos:end], self.rope_sin[pos:end]
+        # Query i (position pos + i) sees keys 0..pos + i; one query sees them all.
+        mask = torch.ones(T, end, dtype=torch.bool, device=idx.device).tril(pos) if T > 1 else None
         wte = self.wte.weight
         x = F.embedding(idx, wte)
         for i, block in enumerate(self.blocks):
             attn = block.attn
             qkv = F.linear(rms_norm(x, block.norm1.weight, eps), attn.qkv.weight)
-            qkv = qkv.view(B, 1, 3, nh, hs).transpose(1, 3)  # (B, nh, 3, 1, hs)
+            qkv = qkv.view(B, T, 3, nh, hs).transpose(1, 3)  # (B, nh, 3, T, hs)
             qk = apply_rope(qkv[:, :, :2], cos, sin)
-            cache.k[i, :, :, pos : pos + 1] = qk[:, :, 1]
-            cache.v[i, :, :, pos : pos + 1] = qkv[:, :, 2]
-            y = decode_attention(qk[:, :, 0], cache.k[i, :, :, : pos + 1], cache.v[i, :, :, : pos + 1])
-            x = x + F.linear(y.transpose(1, 2).reshape(B, 1, C), attn.proj.weight)
+            cache.k[i, :, :, pos:end] = qk[:, :, 1]
+            cache.v[i, :, :, pos:end] = qkv[:, :, 2]
+            y = decode_attention(qk[:, :, 0], cache.k[i, :, :, :end], cache.v[i, :, :, :end], mask)
+            x = x + F.linear(y.transpose(1, 2).reshape(B, T, C), attn.proj.weight)
             h = F.linear(rms_norm(x, block.norm2.weight, eps), block.fc.weight)
             x = x + F.linear(F.gelu(h, approximate="tanh"), block.out.weight)
-        cache.length = pos + 1
+        cache.length = end
+        x = x[:, -1:] if last_only else x
         return F.linear(rms_norm(x, self.norm.weight, eps), wte)
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:

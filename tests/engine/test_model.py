@@ -61,8 +61,13 @@ def test_kv_cache_decoding_matches_full_forward() -> None:
         full = model(idx)
         cache = KVCache.allocate(cfg, 2, torch.device("cpu"), torch.float32)
         parts = [model(idx[:, :20], cache), model(idx[:, 20:33], cache)]  # prefill, then a chunk at an offset
-        parts += [model(idx[:, t : t + 1], cache) for t in range(33, 50)]  # one token at a time
+        parts.append(model(idx[:, 33:36], cache))  # a keystroke's few tokens: the plain-op path
+        parts += [model(idx[:, t : t + 1], cache) for t in range(36, 50)]  # one token at a time
     assert torch.allclose(full, torch.cat(parts, dim=1), atol=1e-5)
+    with torch.no_grad():  # and a few tokens at the very start, last position only
+        fresh = KVCache.allocate(cfg, 2, torch.device("cpu"), torch.float32)
+        first = model(idx[:, :4], fresh, last_only=True)
+    assert torch.allclose(first, full[:, 3:4], atol=1e-5)
 
 
 def test_rows_synced_from_row0_continue_like_the_original() -> None:
