@@ -25,6 +25,10 @@ from bashcoder.engine.model import KVCache
 from bashcoder.engine.sampling import apply_repetition_penalty, sample
 from bashcoder.engine.stops import StopRule
 
+DEADLINE_MIN_TOKENS = 4
+"""Tokens a candidate gets even past its deadline: after a cold prefill of a whole prompt (~100 ms
+on 2 cores) the budget is gone, and one token is hardly a suggestion."""
+
 
 @dataclass(frozen=True)
 class SamplingConfig:
@@ -182,7 +186,8 @@ class Generator:
         `healing`), and its text is what follows. With a `deadline`
         (`time.perf_counter()` seconds), no decode step starts that the last
         one's duration says would end past it: unfinished candidates end
-        there with finish 'time' (the prefill and its token always run).
+        there with finish 'time'. The first `DEADLINE_MIN_TOKENS` tokens are
+        written whatever the clock says.
         """
         with self._lock:
             return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text, healing, deadline)
@@ -255,7 +260,7 @@ class Generator:
         skip = healing.text if healing else ""
         history = torch.empty((n, 0), dtype=torch.long, device=self.plan.device)
         step_s = 0.0  # the last decode step's duration: what the next one will likely take
-        for _step in range(max_new):
+        for step in range(max_new):
             if is_stale and is_stale():
                 raise Stale()
             logits = apply_repetition_penalty(logits, history, s.repetition_penalty)
@@ -273,7 +278,7 @@ class Generator:
             if all(row.finish is not None for row in rows):
                 break
             started = time.perf_counter()
-            if deadline is not None and started + step_s > deadline:
+            if deadline is not None and step + 1 >= DEADLINE_MIN_TOKENS and started + step_s > deadline:
                 for row in rows:
                     row.finish = row.finish or "time"
                 break

@@ -50,7 +50,8 @@ class ServerSettings:
     """Most tokens generated for one suggestion, 1 to 512."""
     time_budget_ms: int = 100
     """Most milliseconds from a keystroke to its single-line suggestion, 0 to 60000 (0 = no limit).
-    When it runs out the model stops and shows what it has written so far; the rest of the line
+    When it runs out the model stops and shows what it has written so far (at least 4 tokens, so a
+    cold start that spends the budget reading the file still shows something); the rest of the line
     comes when the user types through the suggestion or accepts it. Multi-line suggestions get
     four times as long. Like llama.vim's t_max_predict_ms: ghost text that comes late is ghost text
     the user has already typed past."""

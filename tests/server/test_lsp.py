@@ -193,7 +193,7 @@ def test_the_time_budget_shows_the_start_of_the_line_in_time(
     cut_short = 0
     for line, char in cursors_in(text):
         full = ghost_text(line, char, 0)
-        # 1 ms is over before the prompt is read: the answer is the prompt's own next token.
+        # 1 ms is over before the prompt is read: the answer is the first few tokens only.
         quick = ghost_text(line, char, 1)
         assert full.startswith(quick), (full, quick)
         cut_short += bool(quick) and len(quick) < len(full)
