@@ -230,6 +230,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--candidates", type=int, default=1, help="the server's default is 1")
     parser.add_argument(
+        "--temperature", type=float, default=None, help="the server's temperature (default: the server's)"
+    )
+    parser.add_argument(
         "--time-budget-ms",
         type=int,
         default=100,
@@ -261,6 +264,8 @@ def main() -> None:
             "candidates": args.candidates,
             "timeBudgetMs": args.time_budget_ms,
         }
+        if args.temperature is not None:
+            settings["temperature"] = args.temperature
         print(f"settings: {settings} (other settings at their defaults)")
         engine_costs(model, script, args.max_tokens, args.candidates)
         steps = plan_typing(script, args.max_keystrokes)

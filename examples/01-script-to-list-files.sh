@@ -2,11 +2,21 @@
 # --- bashcoder-generate --prompt '# Script to list files' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Script to list files
 #
-# If the the the the the the file.
-# This program is use the terms of the published of the hope it that you have received a GNU General Public License, or it by
+# This program is free software; you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation; either version 2 of the License, or
+# (at your option) any later version.
 #
-#   This program is distributed in the terms of the
-# This program of this program.
-#    along is not be free software; without it of the published, it
-#   MERCHANTABILITY: 100050000236303-978-34085100111510000010301001000009305012100400002000001000000040110004001000000000000000000139500
+# This program is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+# Lesser General Public License for more details.
+#
+# You should have received a copy of the GNU General Public License
+# along with this program.  If not, see <http://www.gnu.org/licenses/>.
+#
+
+# This program is free software; you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation; either version 2 of the License
 # bash -n: ok

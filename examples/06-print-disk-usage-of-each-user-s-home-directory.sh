@@ -2,17 +2,28 @@
 # --- bashcoder-generate --prompt '# Print disk usage of each user's home directory' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Print disk usage of each user's home directory
 #
-# If the default for the 's' is not be installed, but it to the option.
-# This program of the GNU General Public License.
-# You should have received the copy by the Free Software Foundation.
-# along: 1000587050.120.9.0, <longdesc lang="en">
+# This program is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+# License for more details.  See the GNU General Public License as
+#   along with this program: If not, see <http://www.gnu.org/licenses/>.
 #
-#   This program is distributed in the hope it will redistribute it will have can't be useful.
-#
-#   Abin/sh
-#
-#
-#   This program is free software; you can redistribute it that redistribute it under the terms of the published of the License.
-#   (action of the published of the GNU General Public License.
-#    Copyright 00000046-30004001000000000000000000039500
-# bash -n: ok
+# The following line is used to see <http://www.gnu.org/licenses/>.
+
+_e()
+{
+    local cur prev words cword
+    _init_completion || return
+
+    # shellcheck disable=SC20018
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W 'test-help' -- "$cur"))
+        return
+    fi
+
+    # check if the package function are running
+    #
+    # (c) completion are given from the shell system
+    #
+    # Returns 2: no option in the command shell version
+# bash -n: INVALID: line 27: syntax error: unexpected end of file
