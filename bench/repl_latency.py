@@ -161,6 +161,12 @@ def main() -> None:
     ap.add_argument(
         "--pause-ms", type=float, default=20.0, help="Pause after each suggestion before the next key."
     )
+    ap.add_argument(
+        "--time-budget-ms",
+        type=int,
+        default=Settings.time_budget_ms,
+        help="Ghost text time budget (default: the REPL's, 100; 0 = whole answers).",
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -173,7 +179,9 @@ def main() -> None:
         else:
             model_dir = random_tiny(args.cache or Path(tmp))
         generator = load(model_dir, args.device)
-        settings = Settings(temperature=0.2, max_tokens=args.max_tokens, seed=0)
+        settings = Settings(
+            temperature=0.2, max_tokens=args.max_tokens, time_budget_ms=args.time_budget_ms, seed=0
+        )
         assistant = Assistant(generator, settings)
         work = Path(tmp) / "project"
         (work / "src").mkdir(parents=True)
@@ -190,7 +198,8 @@ def main() -> None:
         f"vocab {cfg.vocab_size}, {generator.model.num_params() / 1e6:.1f}M parameters"
     )
     print(
-        f"settings: max_tokens {settings.max_tokens}, mode {settings.mode}, temperature {settings.temperature}"
+        f"settings: max_tokens {settings.max_tokens}, mode {settings.mode}, temperature {settings.temperature},"
+        f" time budget {settings.time_budget_ms} ms"
     )
     print(f"keystrokes: {len(samples)} over {len(COMMANDS)} commands")
     groups = {"all": [ms for ms, _ in samples]}

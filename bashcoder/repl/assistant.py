@@ -83,10 +83,13 @@ class Assistant:
         """`wanted`, capped so the prompt keeps at least half the context window."""
         return max(1, min(wanted, self.generator.cfg.context_length // 2))
 
-    def suggest(self, before: str, after: str = "", is_stale: StaleCheck | None = None) -> Suggestion | None:
+    def suggest(
+        self, before: str, after: str = "", is_stale: StaleCheck | None = None, timed: bool = True
+    ) -> Suggestion | None:
         """Ghost text for a cursor between `before` and `after` in the input; None if nothing fits.
 
-        Raises `generate.Stale` when `is_stale()` turns true.
+        Raises `generate.Stale` when `is_stale()` turns true. `timed` applies the
+        settings' time budget (a keystroke's); off, the whole answer is waited for.
         """
         s = self.settings
         start = time.perf_counter()
@@ -96,8 +99,9 @@ class Assistant:
             s.mode,
             s.sampling(max_tokens=self._tokens(s.max_tokens)),
             check_syntax=False,  # one candidate: nothing to rank, and bash -n costs milliseconds
+            time_budget_ms=s.time_budget_ms if timed else 0,
         )
-        found = self.ghost.complete(req, is_stale)
+        found = self.ghost.complete(req, is_stale, start)
         best = found[0] if found else None
         self.last_latency = Latency((time.perf_counter() - start) * 1000, bool(best and best.from_cache))
         if best is None:

@@ -85,6 +85,13 @@ def start(config: ReplConfig, interactive: bool) -> None:
     help="Most tokens per suggestion.",
 )
 @click.option(
+    "--time-budget-ms",
+    default=Settings.time_budget_ms,
+    show_default=True,
+    type=click.IntRange(0, 60000),
+    help="Most ms from a keystroke to its ghost text; past it the text so far is shown. 0 = no limit.",
+)
+@click.option(
     "--mode",
     type=click.Choice(MODES),
     default=Settings.mode,
@@ -147,6 +154,7 @@ def command(**opts: Any) -> None:
         top_k=opts["top_k"],
         top_p=opts["top_p"],
         max_tokens=opts["max_tokens"],
+        time_budget_ms=opts["time_budget_ms"],
         mode=opts["mode"],
         candidates=opts["candidates"],
         menu_temperature=opts["menu_temperature"],

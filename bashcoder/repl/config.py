@@ -31,6 +31,10 @@ class Settings:
     """Nucleus sampling threshold in (0, 1]; 1 turns it off."""
     max_tokens: int = 48
     """Most tokens in a ghost-text suggestion or a Tab candidate."""
+    time_budget_ms: int = 100
+    """Most milliseconds from a keystroke to its ghost text, 0 to 60000 (0 = no limit): past it the
+    model stops and shows what it has written (at least 4 tokens), the rest comes as you type
+    through it. Piped input (no terminal) and the Tab menu wait for whole answers."""
     mode: Mode = "auto"
     """'line' ends suggestions at the end of the line, 'block' at the end of the compound
     command, 'auto' decides from the cursor's context."""
@@ -54,6 +58,10 @@ class Settings:
             raise BashcoderError(f"candidates {self.candidates} is outside 1..16; try 4.")
         if not 1 <= self.max_tokens <= 1024 or not 1 <= self.block_tokens <= 1024:
             raise BashcoderError("max_tokens and block_tokens must be within 1..1024.")
+        if not 0 <= self.time_budget_ms <= 60000:
+            raise BashcoderError(
+                f"time_budget_ms {self.time_budget_ms} is outside 0..60000; try 100 (0 = no limit)."
+            )
         self.sampling()  # SamplingConfig validates top_k and top_p and names the fix
 
     def sampling(

@@ -18,7 +18,8 @@ def micro_generator(micro_model_dir: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def assistant(micro_generator) -> Assistant:  # type: ignore[no-untyped-def]
     """A fresh Assistant (own settings, context and type-through memory) on the shared model."""
-    return Assistant(micro_generator, Settings(temperature=0.0, seed=0))
+    # No time budget: on a busy test machine it would cut the answers these tests compare.
+    return Assistant(micro_generator, Settings(temperature=0.0, seed=0, time_budget_ms=0))
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bashcoder.engine.generate import Generator
 from bashcoder.repl.assistant import Assistant
 from bashcoder.repl.cli import command
+from bashcoder.repl.config import Settings
 from bashcoder.repl.scripted import complete_line
 
 REPL = Path(sys.executable).parent / "bashcoder-repl"
@@ -50,6 +52,26 @@ def test_scripted_lines_match_the_interactive_suggestions(assistant: Assistant) 
     assistant.ghost.forget()
     assert complete_line(assistant, "tar -c") == "tar -c" + (found.text if found else "")
     assert complete_line(assistant, "   ") == "   "
+
+
+def test_ghost_text_keeps_the_time_budget_and_piped_lines_wait_for_whole_answers(
+    micro_generator: Generator,
+) -> None:
+    whole = Assistant(micro_generator, Settings(temperature=0.0, time_budget_ms=0))
+    # 1 ms is over before the prompt is read: the first few tokens only.
+    hurried = Assistant(micro_generator, Settings(temperature=0.0, time_budget_ms=1))
+    cut_short = 0
+    for line in ("tar -c", "for f in ", "if [ -d ", "echo ", "find . -name ", "rm -rf "):
+        full = whole.suggest(line)
+        whole.ghost.forget()
+        quick = hurried.suggest(line)
+        hurried.ghost.forget()
+        full_text, quick_text = (full.text if full else ""), (quick.text if quick else "")
+        assert full_text.startswith(quick_text)
+        cut_short += len(quick_text) < len(full_text)
+        assert complete_line(hurried, line) == line + full_text  # piped input ignores the clock
+        hurried.ghost.forget()
+    assert cut_short, "the budget cut no suggestion short"
 
 
 def test_a_missing_model_is_one_line_naming_the_flag(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ def test_set_parses_each_kind_of_value() -> None:
     assert s.updated("top_k", "10").top_k == 10
     assert s.updated("top_p", "0.5").top_p == 0.5
     assert s.updated("max_tokens", "16").max_tokens == 16
+    assert s.updated("time_budget_ms", "0").time_budget_ms == 0
     assert s.updated("mode", "line").mode == "line"
     assert s.updated("seed", "3").seed == 3
     assert s.updated("seed", "none").seed is None
@@ -31,6 +32,7 @@ def test_set_parses_each_kind_of_value() -> None:
         ("top_p", "0", "top_p"),
         ("mode", "paragraph", "line, block, auto"),
         ("candidates", "99", "1..16"),
+        ("time_budget_ms", "-5", "0..60000"),
         ("colour", "red", "settable: temperature"),
     ],
 )

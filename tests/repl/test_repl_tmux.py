@@ -79,9 +79,14 @@ def test_ghost_text_in_a_real_terminal_is_accepted_and_run(
     work = tmp_path / "work"
     work.mkdir()
     state = tmp_path / "xdg-state"
-    prefix, expected = ascii_suggestion(Assistant(micro_generator, Settings(temperature=0.0)), work)
+    prefix, expected = ascii_suggestion(
+        Assistant(micro_generator, Settings(temperature=0.0, time_budget_ms=0)), work
+    )
     start = f"$ {prefix}"
-    tmux = Tmux(f"env XDG_STATE_HOME={state} {REPL} --model {micro_model_dir} --temperature 0", work)
+    tmux = Tmux(
+        f"env XDG_STATE_HOME={state} {REPL} --model {micro_model_dir} --temperature 0 --time-budget-ms 0",
+        work,
+    )
     try:
         tmux.wait(lambda s: any(line == "$" for line in s) and "micro" in s[-1], "the prompt and toolbar")
         tmux.type(prefix)
