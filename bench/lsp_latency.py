@@ -51,6 +51,7 @@ from bashcoder.engine.syntax import bash_check
 from bashcoder.engine.tokenizer import train_tokenizer
 from bashcoder.server.harness import ServerProcess, change_params, inline_params
 from bashcoder.server.service import reset_prefix_cache
+from bashcoder.server.settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "bench" / "data" / "backup_rotate.sh"
@@ -235,8 +236,8 @@ def main() -> None:
     parser.add_argument(
         "--time-budget-ms",
         type=int,
-        default=100,
-        help="the server's timeBudgetMs (default 100, as the server's)",
+        default=ServerSettings().time_budget_ms,
+        help="the server's timeBudgetMs (default: the server's default)",
     )
     parser.add_argument(
         "--no-compare", action="store_true", help="skip the runs without KV-cache reuse and without a budget"
