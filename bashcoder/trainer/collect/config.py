@@ -85,6 +85,15 @@ class CollectConfig:
     deb_files: tuple[Path, ...] = ()
     """Local .deb files (--deb-file, or a --debian value ending in .deb)."""
 
+    tldr: tuple[str, ...] = ()
+    """tldr-pages repositories (a local clone or bare directory, or a URL) whose pages become command examples."""
+
+    man: bool = False
+    """Collect the command lines of man pages' EXAMPLES sections (installed pages and `man_packages`)."""
+
+    man_packages: tuple[str, ...] = ()
+    """Debian packages whose man pages --man reads too (the --debian-default list)."""
+
     permissive_only: bool = False
     """Apply the git license rule to every source: keep only permissive (or --allow-license) files."""
 
@@ -113,10 +122,18 @@ class CollectConfig:
     """Duplicate detection."""
 
     def __post_init__(self) -> None:
-        if not (self.dirs or self.system or self.git_urls or self.debian_packages or self.deb_files):
+        if not (
+            self.dirs
+            or self.system
+            or self.git_urls
+            or self.debian_packages
+            or self.deb_files
+            or self.tldr
+            or self.man
+        ):
             raise BashcoderError(
                 "no sources given: pass --dir PATH, --system, --git URL, --debian PKG, --deb-file PATH, "
-                "--git-default or --debian-default."
+                "--git-default, --debian-default, --tldr or --man."
             )
         if self.git_timeout <= 0 or self.apt_timeout <= 0:
             raise BashcoderError("timeouts must be positive numbers of seconds.")

@@ -28,6 +28,7 @@ CORPUS_FILE = "corpus.jsonl"
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
 FIELDS = ("text", "source", "group", "path", "license", "sha256")
+DOCS_SOURCE = "docs"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Record:
 
     @property
     def input_key(self) -> str:
+        """The key of the input that made the record; documentation inputs group their records
+        by command family (`docs:tldr/git` comes from input `docs:tldr`)."""
+        if self.source == DOCS_SOURCE:
+            return f"{self.source}:{self.group.split('/', 1)[0]}"
         return f"{self.source}:{self.group}"
 
     def to_json(self) -> str:
@@ -130,7 +135,7 @@ def build_manifest(
     """The manifest (a pure function of its arguments: same inputs, same bytes).
 
     `inputs` maps input keys to what their scan saw (source, group, version,
-    license, scanned, drops, secrets); `duplicates` maps input keys to the
+    license, scanned, drops, secrets, removed boilerplate); `duplicates` maps input keys to the
     duplicate drops of this run's global deduplication.
     """
     kept = Counter(r.input_key for r in records)
@@ -139,6 +144,7 @@ def build_manifest(
         kept_bytes[r.input_key] += len(r.text.encode("utf-8"))
     drops: Counter[str] = Counter()
     secrets: Counter[str] = Counter()
+    removed: Counter[str] = Counter()
     merged: dict[str, dict[str, object]] = {}
     for key in sorted(inputs):
         info = dict(inputs[key])
@@ -147,6 +153,7 @@ def build_manifest(
         drops.update(scan_drops)
         drops.update(dupes)
         secrets.update({str(k): int(v) for k, v in dict(info.get("secrets", {})).items()})  # type: ignore[call-overload]
+        removed.update({str(k): int(v) for k, v in dict(info.get("removed", {})).items()})  # type: ignore[call-overload]
         info["drops"] = dict(sorted(scan_drops.items()))
         info["duplicates"] = dict(sorted(dupes.items()))
         info["kept"] = kept.get(key, 0)
@@ -162,6 +169,7 @@ def build_manifest(
         "by_license": _sizes(records, "license"),
         "drops": dict(sorted(drops.items())),
         "secrets": dict(sorted(secrets.items())),
+        "removed": dict(sorted(removed.items())),
         "inputs": merged,
         "settings": dict(settings),
         "versions": dict(sorted(versions.items())),

@@ -24,6 +24,7 @@ from pathlib import Path
 import bashcoder
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.trainer.collect import corpus as corpus_io
+from bashcoder.trainer.collect.boilerplate import strip_boilerplate
 from bashcoder.trainer.collect.config import CollectConfig, FilterConfig
 from bashcoder.trainer.collect.corpus import Record
 from bashcoder.trainer.collect.dedup import deduplicate
@@ -35,6 +36,7 @@ from bashcoder.trainer.collect.secrets import scrub
 from bashcoder.trainer.collect.sources import Entry, Input, InputError
 from bashcoder.trainer.collect.sources.debian import deb_inputs, fetch_debs
 from bashcoder.trainer.collect.sources.dirs import dir_inputs
+from bashcoder.trainer.collect.sources.docs import TldrInput, man_inputs
 from bashcoder.trainer.collect.sources.git import git_inputs
 
 
@@ -55,6 +57,7 @@ class Scan:
     scanned: int = 0
     drops: Counter[str] = field(default_factory=Counter)
     secrets: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
     records: list[Record] = field(default_factory=list)
 
     def info(self) -> dict[str, object]:
@@ -66,6 +69,7 @@ class Scan:
             "scanned": self.scanned,
             "drops": dict(sorted(self.drops.items())),
             "secrets": dict(sorted(self.secrets.items())),
+            "removed": dict(sorted(self.removed.items())),
         }
 
 
@@ -80,24 +84,47 @@ class Result:
 
 
 def clean_text(
-    path: str, data_text: str, cfg: FilterConfig, drops: Counter[str], secrets: Counter[str]
+    path: str,
+    data_text: str,
+    cfg: FilterConfig,
+    drops: Counter[str],
+    secrets: Counter[str],
+    removed: Counter[str],
 ) -> str | None:
-    """Quality-filter and scrub one decoded script; None (with the drop counted) when it is rejected."""
+    """Quality-filter, scrub and strip boilerplate from one decoded script; None (drop counted) when rejected.
+
+    Boilerplate goes before the size check runs again, so a maintainer
+    script that was only a debhelper section is dropped as too small.
+    """
     reason = quality_reason(path, data_text, cfg)
     if reason is not None:
         drops[reason] += 1
         return None
     scrubbed = scrub(data_text)
     secrets.update(scrubbed.counts)
-    return scrubbed.text
-
-
-def process_entry(entry: Entry, cfg: FilterConfig, scan: Scan, location: str = "") -> str | None:
-    """detect -> size -> read -> decode -> filters -> scrub for one raw file; None when dropped."""
-    verdict = detect(f"{location.rstrip('/')}/{entry.path}" if location else entry.path, entry.head)
-    if verdict.shell is None:
-        scan.drops[verdict.reason or "not-shell"] += 1
+    stripped = strip_boilerplate(scrubbed.text)
+    removed.update(stripped.counts)
+    reason = size_reason(len(stripped.text.encode("utf-8")), cfg)
+    if reason is not None:
+        drops[reason] += 1
         return None
+    return stripped.text
+
+
+def process_entry(
+    entry: Entry, cfg: FilterConfig, scan: Scan, location: str = "", converted: bool = False
+) -> tuple[str, str | None] | None:
+    """detect -> size -> read -> decode -> filters -> scrub -> strip for one raw file; None when dropped.
+
+    Returns the cleaned text and the SPDX id its header declared (read
+    before the header is stripped), or None. A `converted` entry is shell text
+    its input made (documentation examples): there is nothing to detect.
+    """
+    if not converted:
+        verdict = detect(f"{location.rstrip('/')}/{entry.path}" if location else entry.path, entry.head)
+        if verdict.shell is None:
+            scan.drops[verdict.reason or "not-shell"] += 1
+            return None
     reason = size_reason(entry.size, cfg)
     if reason is not None:
         scan.drops[reason] += 1
@@ -116,11 +143,16 @@ def process_entry(entry: Entry, cfg: FilterConfig, scan: Scan, location: str = "
     if text is None:
         scan.drops[reason or "binary"] += 1
         return None
-    return clean_text(entry.path, text, cfg, scan.drops, scan.secrets)
+    cleaned = clean_text(entry.path, text, cfg, scan.drops, scan.secrets, scan.removed)
+    return None if cleaned is None else (cleaned, spdx_header(text))
 
 
 def license_ok(source: str, license_id: str, cfg: CollectConfig) -> bool:
-    """The license rule: git always, every source under --permissive-only."""
+    """The license rule: git always, every source under --permissive-only.
+
+    Debian packages, system files and documentation keep their license in the
+    record; only GitHub-style repositories of unknown provenance are held to it.
+    """
     if source != "git" and not cfg.permissive_only:
         return True
     return allowed(license_id, frozenset(cfg.allow_licenses))
@@ -129,26 +161,26 @@ def license_ok(source: str, license_id: str, cfg: CollectConfig) -> bool:
 def scan_input(inp: Input, cfg: CollectConfig, bar: Bar) -> Scan:
     """Read every entry of a prepared input into kept records."""
     scan = Scan(inp.source, inp.group)
-    texts: list[tuple[str, str]] = []
+    texts: list[tuple[str, str, str | None]] = []
     # The source counts what it skips without yielding (symlinks, binaries by name): those were seen too.
     unyielded: Counter[str] = Counter()
     for entry in inp.entries(unyielded):
         scan.scanned += 1
         bar.file(entry.size)
-        text = process_entry(entry, cfg.filters, scan, inp.location)
-        if text is not None:
-            texts.append((entry.path, text))
-            bar.kept(len(text.encode("utf-8")))
+        kept = process_entry(entry, cfg.filters, scan, inp.location, inp.converted)
+        if kept is not None:
+            texts.append((entry.path, *kept))
+            bar.kept(len(kept[0].encode("utf-8")))
     scan.scanned += sum(unyielded.values())
     scan.drops.update(unyielded)
     # Some inputs (packages) only know their license after the whole scan.
     scan.version, scan.license = inp.version, inp.license
-    for path, text in texts:
-        file_license = spdx_header(text) or inp.license_for(path)
+    for path, text, header_license in texts:
+        file_license = header_license or inp.license_for(path)
         if not license_ok(inp.source, file_license, cfg):
             scan.drops["license-not-allowed"] += 1
             continue
-        scan.records.append(Record(text, inp.source, inp.group, path, file_license))
+        scan.records.append(Record(text, inp.source, inp.group_for(path), path, file_license))
     return scan
 
 
@@ -188,6 +220,17 @@ def _input_groups(
         return list(deb_inputs(files))
 
     yield "debian", debian
+
+    def docs() -> list[Input]:
+        inputs: list[Input] = [
+            TldrInput(inner) for inner in git_inputs(cfg.tldr, cache, cfg.git_timeout, reporter.warn)
+        ]
+        if cfg.man:
+            debs = fetch_debs(cfg.man_packages, cache, cfg.apt_timeout, reporter.warn)
+            inputs += man_inputs(debs, warn=reporter.warn)
+        return inputs
+
+    yield "docs", docs
 
 
 def collect(cfg: CollectConfig, reporter: Reporter) -> Result:
@@ -253,11 +296,12 @@ def collect(cfg: CollectConfig, reporter: Reporter) -> Result:
         )
         drops: Counter[str] = Counter(dict(info.get("drops", {})))  # type: ignore[arg-type]
         secrets: Counter[str] = Counter(dict(info.get("secrets", {})))  # type: ignore[arg-type]
-        text = clean_text(record.path, record.text, cfg.filters, drops, secrets)
+        removed: Counter[str] = Counter(dict(info.get("removed", {})))  # type: ignore[arg-type]
+        text = clean_text(record.path, record.text, cfg.filters, drops, secrets, removed)
         if text is not None and not license_ok(record.source, record.license, cfg):
             drops["license-not-allowed"] += 1
             text = None
-        info["drops"], info["secrets"] = dict(drops), dict(secrets)
+        info["drops"], info["secrets"], info["removed"] = dict(drops), dict(secrets), dict(removed)
         if text is not None:
             carried.append(Record(text, record.source, record.group, record.path, record.license))
 

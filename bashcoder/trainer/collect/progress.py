@@ -157,6 +157,10 @@ def summary(
     if secrets:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(secrets.items(), key=lambda kv: (-kv[1], kv[0])))
         lines += ["", f"secrets replaced: {sum(secrets.values()):,} ({detail})"]
+    removed = manifest.get("removed", {})
+    if removed:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(removed.items(), key=lambda kv: (-kv[1], kv[0])))
+        lines += ["", f"boilerplate removed: {sum(removed.values()):,} ({detail})"]
     verb = "would write" if dry_run else "wrote"
     lines += [
         "",

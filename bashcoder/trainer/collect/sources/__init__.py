@@ -45,7 +45,7 @@ class Input:
     """A root, repository or package. Subclasses fill in prepare() and entries()."""
 
     source: str = ""
-    """"dir", "git" or "debian": the record's `source`."""
+    """"dir", "git", "debian" or "docs": the record's `source`."""
 
     group: str = ""
     """The record's `group`: root path, repository URL or package name."""
@@ -80,6 +80,13 @@ class Input:
     def license_for(self, path: str) -> str:
         """License of one file when the input knows better than its overall license (system packages)."""
         return self.license
+
+    converted: bool = False
+    """True when entries are shell text made by the input (documentation examples), not files to detect."""
+
+    def group_for(self, path: str) -> str:
+        """The record's group for one entry: the input's own group, or a finer one (documentation pages)."""
+        return self.group
 
     def cleanup(self) -> None:
         """Release temporary files."""

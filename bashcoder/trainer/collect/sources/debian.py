@@ -137,8 +137,18 @@ class DebInput(Input):
 
     source = "debian"
 
-    def __init__(self, path: Path, doc_root: str = "/usr/share/doc") -> None:
+    def __init__(
+        self,
+        path: Path,
+        doc_root: str = "/usr/share/doc",
+        *,
+        wanted: Callable[[str], bool] | None = None,
+        maintainer_scripts: bool = True,
+    ) -> None:
+        """`wanted(path)` picks the data members to yield (default: any not skipped by name)."""
         self.path = path
+        self.wanted = wanted
+        self.maintainer_scripts = maintainer_scripts
         self.group = path.name.split("_", 1)[0]
         self.doc_root = doc_root
         self._members: list[tuple[str, int, int]] = []
@@ -193,7 +203,7 @@ class DebInput(Input):
             with open_member_tar(fh, *control) as tf:
                 for member in tf:
                     path = safe_member_path(member.name)
-                    if path in MAINTAINER_SCRIPTS and member.isreg():
+                    if self.maintainer_scripts and path in MAINTAINER_SCRIPTS and member.isreg():
                         yield from _tar_entry(tf, member, f"DEBIAN/{path}")
             with open_member_tar(fh, *data) as tf:
                 for member in tf:
@@ -212,7 +222,7 @@ class DebInput(Input):
                         extracted = tf.extractfile(member)
                         if extracted is not None:
                             copyright_text = extracted.read(COPYRIGHT_LIMIT).decode("utf-8", "replace")
-                    elif skip_by_name(path):
+                    elif not self.wanted(path) if self.wanted is not None else skip_by_name(path):
                         drops["not-shell"] += 1
                     else:
                         yield from _tar_entry(tf, member, path)

@@ -42,7 +42,15 @@ def root_license(root: str) -> str:
                 ids.append(classify_text(data.decode("utf-8", "replace")))
     finally:
         os.close(fd)
-    # LICENSE-MIT + LICENSE-APACHE is the usual "pick one" layout.
+    return combine_root_licenses(names, ids)
+
+
+def combine_root_licenses(names: list[str], ids: list[str]) -> str:
+    """One SPDX expression for the license files `names` found at a root, classified as `ids`.
+
+    LICENSE-MIT + LICENSE-APACHE is the usual "pick one" layout (OR); other
+    sets of files all apply (AND).
+    """
     alternatives = len(names) > 1 and all(re.match(r"(?i)licen[cs]e[-_.]", n) for n in names)
     return combine(ids, alternatives)
 

@@ -15,40 +15,19 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.trainer.collect.sources import Entry, Input, InputError
 from bashcoder.trainer.collect.sources.dirs import root_license
+from bashcoder.trainer.collect.sources.gitcmd import redact_url, run_git
+from bashcoder.trainer.collect.sources.gittree import LocalGitInput, is_local_repository
 from bashcoder.trainer.collect.walk import walk
 
-_URL_PASSWORD = re.compile(r"(://[^/\s:@]+):[^@\s/]+@")
 _URL = re.compile(r"^(?:https?|git|ssh|file)://\S+$|^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:[^\s]+$")
-
-# -c options for every git call: nothing in a cloned repository or in the
-# user's config may run code (hooks, fsmonitor) or reach for submodules.
-SAFE_CONFIG = (
-    "core.hooksPath=/dev/null",
-    "core.fsmonitor=false",
-    "protocol.ext.allow=never",
-    "submodule.recurse=false",
-    "fetch.recurseSubmodules=false",
-    "advice.detachedHead=false",
-    "init.defaultBranch=main",
-)
-
-
-def redact_url(url: str) -> str:
-    """The URL without user name and password (the record's group must not carry credentials)."""
-    parts = urlsplit(url)
-    if parts.scheme and "@" in parts.netloc:
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    return url
 
 
 def normalize_url(url: str) -> str:
@@ -72,47 +51,6 @@ def cache_slug(url: str) -> str:
     clean = redact_url(url)
     tail = re.sub(r"[^A-Za-z0-9._-]+", "-", clean.split("://", 1)[-1]).strip("-.")[-60:]
     return f"{tail}-{hashlib.sha256(clean.encode()).hexdigest()[:10]}"
-
-
-def git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        GIT_TERMINAL_PROMPT="0",
-        GIT_LFS_SKIP_SMUDGE="1",
-        GIT_SSH_COMMAND=env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
-        LC_ALL="C",
-    )
-    env.pop("GIT_ASKPASS", None)
-    env.pop("SSH_ASKPASS", None)
-    return env
-
-
-def run_git(args: list[str], *, cwd: Path | None, timeout: float, what: str) -> str:
-    """Run one git command safely; InputError with git's last line on failure or timeout."""
-    cmd = ["git"]
-    for option in SAFE_CONFIG:
-        cmd += ["-c", option]
-    cmd += args
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=cwd,
-            env=git_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise InputError(
-            f"{what} took longer than {timeout:.0f}s; raise --git-timeout or check the network"
-        ) from exc
-    if proc.returncode != 0:
-        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
-        last = lines[-1] if lines else f"exit status {proc.returncode}"
-        # git may echo the URL it was given: never print a password from it.
-        raise InputError(_URL_PASSWORD.sub(r"\1:***@", f"{what} failed: {last}"))
-    return proc.stdout.strip()
 
 
 class GitInput(Input):
@@ -213,10 +151,18 @@ def read_list(path: Path) -> list[str]:
 
 def git_inputs(
     urls: tuple[str, ...], cache_dir: Path, timeout: float, warn: Callable[[str], None]
-) -> list[GitInput]:
-    """One input per distinct URL, sorted by group."""
-    seen: dict[str, GitInput] = {}
+) -> list[Input]:
+    """One input per distinct repository, sorted by group.
+
+    A path to a repository on disk (a clone or a bare directory) is read at
+    HEAD where it lies (gittree.LocalGitInput); anything else is cloned.
+    """
+    seen: dict[str, Input] = {}
     for url in urls:
+        if is_local_repository(url.strip()):
+            local = LocalGitInput(Path(url.strip()), timeout)
+            seen.setdefault(f"local:{local.path}", local)
+            continue
         clean = normalize_url(url)
         seen.setdefault(redact_url(clean), GitInput(clean, cache_dir, timeout, warn))
     return [seen[k] for k in sorted(seen)]
