@@ -1,7 +1,7 @@
 """The training run's configuration: one frozen dataclass, one field per `bashcoder-train` option.
 
 Owns the knobs and their validation; knows nothing about devices, data or
-models beyond the preset names. `train_cli.py` maps click options onto these
+models beyond the preset names. `cli/train.py` maps click options onto these
 fields one to one, so a field added here is an option added there.
 """
 
@@ -13,17 +13,20 @@ from pathlib import Path
 
 from bashcoder.engine.config import PRESETS
 from bashcoder.engine.errors import BashcoderError
+from bashcoder.trainer.schedule import DEFAULT_DECAY_FRACTION, SCHEDULES
 
 # Peak learning rate per size when --lr is not given: smaller models tolerate
 # (and need) larger steps; 6e-4 is GPT-2 small's, 1e-3 the usual for ~10M params.
+OPTIMIZERS = ("adamw", "muon")  # built in optim.py; named here so --help never imports torch
 DEFAULT_LR = {"micro": 3e-3, "tiny": 1e-3, "small": 6e-4}
 TOKENIZERS = ("bpe", "char")
 UINT16_TOKENS = 65536  # train.bin/val.bin hold uint16 ids
 
 # Options that may change between a run and its --resume: they move where
 # things are read or written, or how often we look, not the arithmetic - and
-# --max-steps, so that a finished run can be trained longer: the cosine then
-# stretches to the new end (the learning rate rises again, a warm restart).
+# --max-steps and --decay-steps, so that a run can be trained longer (with WSD
+# at constant rate; a cosine stretches to the new end, a warm restart) and a
+# copy of it decayed (--init-from).
 RESUME_FREE_FIELDS = frozenset(
     {
         "resume",
@@ -35,8 +38,13 @@ RESUME_FREE_FIELDS = frozenset(
         "save_interval",
         "log_interval",
         "max_steps",
+        "decay_steps",
+        "init_from",
     }
 )
+# Warmup when --warmup-steps is not given: a tenth of a short run, at most
+# this many steps (enough for AdamW's second moments to settle).
+MAX_DEFAULT_WARMUP = 100
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,21 @@ class TrainConfig:
     """Peak learning rate; None picks the size's default (DEFAULT_LR)."""
     min_lr_ratio: float = 0.1
     """Final learning rate as a fraction of the peak (end of the cosine)."""
-    warmup_steps: int = 100
-    """Steps of linear warmup before the cosine decay."""
+    warmup_steps: int | None = None
+    """Steps of linear warmup; None means a tenth of --max-steps, at most MAX_DEFAULT_WARMUP."""
+    optimizer: str = "adamw"
+    """adamw, or muon (torch.optim.Muon on the hidden matrices, AdamW on embeddings and norms)."""
+    schedule: str = "cosine"
+    """cosine (decay over the whole run) or wsd (warmup, constant, then decay over --decay-steps)."""
+    decay_steps: int | None = None
+    """WSD only: the last steps over which the rate decays; None means 20% of --max-steps, 0 never
+    (a run to be continued, and decayed later in a copy made with --init-from)."""
+    mix: tuple[tuple[str, float], ...] = ()
+    """Target shares of training tokens per corpus source, e.g. (("git", 0.5), ("docs", 0.2)); sources
+    not named keep their natural size. Reached by repeating or dropping documents in prepare."""
+    init_from: Path | None = None
+    """Start from the training state of another run directory (copied into `out`), as --resume does:
+    used to decay a copy of a constant-rate WSD run without touching it."""
     weight_decay: float = 0.1
     """AdamW weight decay for matrices; norms and embeddings get none."""
     grad_clip: float = 1.0
@@ -112,7 +133,29 @@ class TrainConfig:
                 raise BashcoderError(
                     f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}."
                 )
-        if self.warmup_steps < 0 or self.warmup_steps >= self.max_steps:
+        if self.optimizer not in OPTIMIZERS:
+            raise BashcoderError(
+                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
+            )
+        if self.schedule not in SCHEDULES:
+            raise BashcoderError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
+        if self.decay_steps is not None and not 0 <= self.decay_steps <= self.max_steps:
+            raise BashcoderError(
+                f"--decay-steps {self.decay_steps} must be between 0 and --max-steps {self.max_steps}."
+            )
+        if self.decay_steps is not None and self.schedule != "wsd":
+            raise BashcoderError("--decay-steps belongs to --schedule wsd; add it, or drop --decay-steps.")
+        seen: set[str] = set()
+        for name, share in self.mix:
+            if name in seen or not 0 < share <= 1:
+                raise BashcoderError(
+                    f"--mix {name}={share}: each source once, with a share above 0 and at most 1 "
+                    "(e.g. --mix git=0.5,debian=0.3,docs=0.2)."
+                )
+            seen.add(name)
+        if self.init_from is not None and self.resume:
+            raise BashcoderError("--init-from starts a new --out from another run; drop --resume.")
+        if self.warmup_steps is not None and (self.warmup_steps < 0 or self.warmup_steps >= self.max_steps):
             raise BashcoderError(
                 f"--warmup-steps {self.warmup_steps} must be at least 0 and below --max-steps {self.max_steps}; "
                 "lower it."
@@ -143,6 +186,22 @@ class TrainConfig:
         return self.out if self.out is not None else Path("runs") / self.model_size
 
     @property
+    def warmup(self) -> int:
+        """Warmup steps in effect (the default scales with a short run, so --max-steps 30 works)."""
+        if self.warmup_steps is not None:
+            return self.warmup_steps
+        return min(MAX_DEFAULT_WARMUP, self.max_steps // 10)
+
+    @property
+    def decay(self) -> int:
+        """WSD decay steps in effect (0 for cosine, which decays over the whole run)."""
+        if self.schedule != "wsd":
+            return 0
+        if self.decay_steps is not None:
+            return self.decay_steps
+        return round(self.max_steps * DEFAULT_DECAY_FRACTION)
+
+    @property
     def peak_lr(self) -> float:
         return self.lr if self.lr is not None else DEFAULT_LR[self.model_size]
 
@@ -152,6 +211,7 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, object]:
         raw = dataclasses.asdict(self)
+        raw["mix"] = ",".join(f"{name}={share:g}" for name, share in self.mix)  # as --mix spells it
         return {k: str(v) if isinstance(v, Path) else v for k, v in raw.items()}
 
 

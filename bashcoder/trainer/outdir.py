@@ -76,3 +76,33 @@ def check_out_dir(out: Path, resume: bool) -> None:
         raise BashcoderError(
             f"{out} already holds files; choose an empty or new --out so nothing is overwritten."
         )
+
+
+def branch_run(source: Path, out: Path) -> None:
+    """Copy the run in `source` (training state, curves, best model) into a new `out`, to be resumed there.
+
+    The source is only read: a constant-rate WSD run goes on untouched while
+    its copy in `out` decays. BashcoderError when `source` holds no run or
+    `out` already holds files.
+    """
+    if not has_train_state(source):
+        raise BashcoderError(f"--init-from {source}: no {STATE_DIR}/ there; name a training run directory.")
+    if source.resolve() == out.resolve():
+        raise BashcoderError("--init-from names --out itself; use --resume to continue a run in place.")
+    if out.exists() and any(not p.name.startswith(".") for p in out.iterdir()):
+        raise BashcoderError(f"{out} already holds files; choose an empty or new --out for the copy.")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".branch-", dir=out))
+    try:
+        for item in sorted(source.iterdir()):
+            if item.name.startswith("."):
+                continue
+            if item.is_dir():
+                shutil.copytree(item, staging / item.name)
+            else:
+                shutil.copy2(item, staging / item.name)
+        # The state goes last, so an interrupted copy leaves no resumable half run.
+        for item in sorted(staging.iterdir(), key=lambda p: p.name == STATE_DIR):
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -19,7 +19,7 @@ import json
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.tokenizer import CharTokenizer, Tokenizer, load_tokenizer, train_tokenizer
 from bashcoder.trainer.split import choose_val_groups
 
-PREPARE_FORMAT = 1
+PREPARE_FORMAT = 2  # 2: val.bin is sorted by source, with each source's token range in meta
 CORPUS_FILE = "corpus.jsonl"
 MANIFEST_FILE = "manifest.json"
 PREPARED_DIR = "prepared"
@@ -95,9 +95,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare_key(corpus_sha256: str, tokenizer: str, vocab_size: int, val_fraction: float) -> str:
+def prepare_key(
+    corpus_sha256: str,
+    tokenizer: str,
+    vocab_size: int,
+    val_fraction: float,
+    mix: tuple[tuple[str, float], ...] = (),
+) -> str:
     """Cache key of the prepared files: everything that changes their bytes."""
-    options = {
+    options: dict[str, object] = {
         "format": PREPARE_FORMAT,
         "corpus": corpus_sha256,
         "tokenizer": tokenizer,
@@ -105,25 +111,35 @@ def prepare_key(corpus_sha256: str, tokenizer: str, vocab_size: int, val_fractio
         "val_fraction": val_fraction,
         "split_seed": SPLIT_SEED,
     }
+    if mix:
+        options["mix"] = sorted(mix)
     return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def prepare(
-    data_dir: Path, tokenizer: str = "bpe", vocab_size: int = 8192, val_fraction: float = 0.05
+    data_dir: Path,
+    tokenizer: str = "bpe",
+    vocab_size: int = 8192,
+    val_fraction: float = 0.05,
+    mix: tuple[tuple[str, float], ...] = (),
 ) -> Prepared:
-    """Prepared files for the corpus in `data_dir`, built now or found in the cache."""
+    """Prepared files for the corpus in `data_dir`, built now or found in the cache.
+
+    `mix` sets target shares of training tokens per source (see
+    `repeat_factors`); the validation split is never resampled.
+    """
     corpus = data_dir / CORPUS_FILE
     if not corpus.is_file():
         raise BashcoderError(f"no corpus at {corpus}; run bashcoder-collect first or pass --data DIR.")
     digest = file_sha256(corpus)
-    key = prepare_key(digest, tokenizer, vocab_size, val_fraction)
+    key = prepare_key(digest, tokenizer, vocab_size, val_fraction, mix)
     dest = data_dir / PREPARED_DIR / key
     if (dest / META_FILE).is_file():
         return load_prepared(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=dest.parent))
     try:
-        meta = _build(corpus, tmp, tokenizer, vocab_size, val_fraction)
+        meta = _build(corpus, tmp, tokenizer, vocab_size, val_fraction, mix)
         meta.update(key=key, corpus_sha256=digest)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         try:
@@ -146,12 +162,23 @@ def load_prepared(directory: Path) -> Prepared:
     return Prepared(directory, meta, load_tokenizer(directory / TOKENIZER_FILE))
 
 
-def _build(corpus: Path, out: Path, kind: str, vocab_size: int, val_fraction: float) -> dict[str, object]:
+def _build(
+    corpus: Path,
+    out: Path,
+    kind: str,
+    vocab_size: int,
+    val_fraction: float,
+    mix: tuple[tuple[str, float], ...],
+) -> dict[str, object]:
     group_bytes: Counter[str] = Counter()
+    group_source: dict[str, str] = {}
     sources: Counter[str] = Counter()
+    source_names: set[str] = set()
     licenses: Counter[str] = Counter()
     for doc in read_corpus(corpus):
         group_bytes[doc.group] += len(doc.text.encode("utf-8"))
+        group_source.setdefault(doc.group, doc.source)
+        source_names.add(doc.source)
         sources[doc.source] += 1
         licenses[doc.license] += 1
     if not group_bytes:
@@ -159,12 +186,26 @@ def _build(corpus: Path, out: Path, kind: str, vocab_size: int, val_fraction: fl
             f"the corpus {corpus} holds no documents; run bashcoder-collect on some bash sources."
         )
     val_groups = choose_val_groups(group_bytes, val_fraction, SPLIT_SEED)
+    train_bytes: Counter[str] = Counter()
+    for group, n in group_bytes.items():
+        if group not in val_groups:
+            train_bytes[group_source[group]] += n
+    factors = repeat_factors(train_bytes, dict(mix))
 
-    def texts(split: str) -> Iterator[str]:
+    def docs(split: str) -> Iterator[Doc]:
+        """The split's documents grouped by source (one pass over the corpus per source), so each
+        source is one stretch of the .bin whatever the order of corpus.jsonl."""
         want_val = split == "val"
-        return (d.text for d in read_corpus(corpus) if (d.group in val_groups) == want_val)
+        for source in sorted(source_names):
+            yield from (
+                d for d in read_corpus(corpus) if d.source == source and (d.group in val_groups) == want_val
+            )
 
-    tok = _train_tokenizer(kind, vocab_size, texts("train"))
+    # The tokenizer sees the natural training split, whatever the mix, so runs
+    # that differ only in their mix share one vocabulary.
+    tok = _train_tokenizer(
+        kind, vocab_size, (d.text for d in read_corpus(corpus) if d.group not in val_groups)
+    )
     tok.save(out / TOKENIZER_FILE)
     meta: dict[str, object] = {
         "format": PREPARE_FORMAT,
@@ -175,14 +216,66 @@ def _build(corpus: Path, out: Path, kind: str, vocab_size: int, val_fraction: fl
         "sources": dict(sources.most_common()),
         "licenses": dict(licenses.most_common()),
         "manifest": read_manifest(corpus.parent / MANIFEST_FILE),
+        "mix": {name: round(factors[name], 4) for name in sorted(factors)},
     }
     for split in SPLITS:
-        stats = _encode(tok, texts(split), out / f"{split}.bin")
+        weights = factors if split == "train" else {}
+        stats = _encode(tok, docs(split), out / f"{split}.bin", weights)
         groups = sorted(g for g in group_bytes if (g in val_groups) == (split == "val"))
         stats["groups"] = len(groups)
         meta[split] = stats
     meta["val_groups"] = sorted(val_groups)
     return meta
+
+
+def repeat_factors(source_bytes: Mapping[str, int], shares: Mapping[str, float]) -> dict[str, float]:
+    """How many times each source's documents go into train.bin so the sources reach `shares`.
+
+    `source_bytes`: the training split's bytes per source (bytes stand in
+    for tokens, which are not known before encoding). Named sources get
+    their share of the result; the others keep their natural size and share
+    the rest. When every source is named, the shares are normalised and the
+    split keeps its natural total. A factor below 1 drops documents, above 1
+    repeats them. BashcoderError when a share names no source of the split,
+    or the named shares leave nothing for the others.
+    """
+    present = {s: n for s, n in source_bytes.items() if n > 0}
+    unknown = sorted(set(shares) - set(present))
+    if unknown:
+        raise BashcoderError(
+            f"--mix names {', '.join(unknown)}, which the training split does not hold; "
+            f"its sources are {', '.join(sorted(present))}."
+        )
+    factors = {s: 1.0 for s in present}
+    if not shares:
+        return factors
+    natural = sum(present.values())
+    rest = sum(n for s, n in present.items() if s not in shares)
+    named_total = sum(shares.values())
+    if rest == 0:
+        total = float(natural)
+        shares = {s: v / named_total for s, v in shares.items()}
+    else:
+        if named_total >= 1:
+            raise BashcoderError(
+                f"--mix shares add up to {named_total:g}, leaving nothing for the other sources "
+                f"({', '.join(sorted(set(present) - set(shares)))}); name them too, or lower the shares."
+            )
+        total = rest / (1 - named_total)
+    for name, share in shares.items():
+        factors[name] = share * total / present[name]
+    return factors
+
+
+def copies(text: str, factor: float) -> int:
+    """How many copies of a document a repeat factor asks for: the whole part, plus one more with the
+    fractional part's probability, drawn from the text's own hash (the same document, the same answer)."""
+    whole = int(factor)
+    frac = factor - whole
+    if frac <= 0:
+        return whole
+    draw = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") / 2**64
+    return whole + (1 if draw < frac else 0)
 
 
 def _train_tokenizer(kind: str, vocab_size: int, texts: Iterator[str]) -> Tokenizer:
@@ -197,35 +290,50 @@ def _train_tokenizer(kind: str, vocab_size: int, texts: Iterator[str]) -> Tokeni
     return tok
 
 
-def _encode(tok: Tokenizer, texts: Iterator[str], path: Path) -> dict[str, int]:
-    """Write `<eot> doc <eot> doc ...` as uint16 to `path`; return docs, bytes and tokens."""
+def _encode(
+    tok: Tokenizer, docs: Iterator[Doc], path: Path, factors: Mapping[str, float]
+) -> dict[str, object]:
+    """Write `<eot> doc <eot> doc ...` as uint16 to `path`, each document as many times as its source's factor asks.
+
+    Returns docs, bytes and tokens written, and `sources`: each source's
+    [start, end) token range (the corpus is sorted by source, so each source
+    is one stretch), for per-source validation figures.
+    """
     eot = tok.eot_id
-    docs = n_bytes = n_tokens = 0
+    docs_n = n_bytes = n_tokens = 0
+    ranges: dict[str, list[int]] = {}
     with path.open("wb") as fh:
-        batch: list[str] = []
+        batch: list[Doc] = []
 
         def flush() -> None:
-            nonlocal docs, n_bytes, n_tokens
+            nonlocal docs_n, n_bytes, n_tokens
+            texts = [d.text for d in batch]
             encoded = (
-                tok.encode_batch(batch) if hasattr(tok, "encode_batch") else [tok.encode(t) for t in batch]
+                tok.encode_batch(texts) if hasattr(tok, "encode_batch") else [tok.encode(t) for t in texts]
             )
-            for text, ids in zip(batch, encoded, strict=True):
+            for doc, ids in zip(batch, encoded, strict=True):
+                times = copies(doc.text, factors[doc.source]) if factors else 1
+                if times == 0:
+                    continue
                 arr = np.asarray([eot, *ids], dtype=np.int64)
                 if arr.max() >= 1 << 16:
                     raise BashcoderError("token ids do not fit uint16; use --vocab-size 65536 or less.")
-                arr.astype(np.uint16).tofile(fh)
-                docs += 1
-                n_bytes += len(text.encode("utf-8"))
-                n_tokens += len(arr)
+                span = ranges.setdefault(doc.source, [n_tokens, n_tokens])
+                for _ in range(times):
+                    arr.astype(np.uint16).tofile(fh)
+                    docs_n += 1
+                    n_bytes += len(doc.text.encode("utf-8"))
+                    n_tokens += len(arr)
+                span[1] = n_tokens
             batch.clear()
 
-        for text in texts:
-            batch.append(text)
+        for doc in docs:
+            batch.append(doc)
             if len(batch) >= _ENCODE_BATCH:
                 flush()
         if batch:
             flush()
-    return {"docs": docs, "bytes": n_bytes, "tokens": n_tokens}
+    return {"docs": docs_n, "bytes": n_bytes, "tokens": n_tokens, "sources": ranges}
 
 
 def read_manifest(path: Path) -> dict[str, object]:

@@ -35,7 +35,7 @@ from bashcoder.trainer.data import WindowSampler
 from bashcoder.trainer.evaluate import EvalResult, evaluate
 from bashcoder.trainer.metrics import MetricsLog
 from bashcoder.trainer.optim import build_optimizer
-from bashcoder.trainer.outdir import check_out_dir, publish_model, write_text_atomic
+from bashcoder.trainer.outdir import branch_run, check_out_dir, publish_model, write_text_atomic
 from bashcoder.trainer.plot import PLOT_FILE, plot_metrics
 from bashcoder.trainer.prepare import Prepared, load_prepared, prepare, token_byte_lengths
 from bashcoder.trainer.schedule import lr_at
@@ -48,6 +48,10 @@ from bashcoder.trainer.step import (
     set_lr,
     train_step,
 )
+
+# Validation targets each corpus source gets at least (when it has them), so a
+# small source's bits per byte is not a handful of windows.
+MIN_SOURCE_TARGETS = 16384
 
 
 @dataclass
@@ -131,8 +135,10 @@ class _Run:
         cfg = self.cfg
 
         def main_side() -> str:
-            check_out_dir(self.out, cfg.resume)
-            return str(prepare(cfg.data, cfg.tokenizer, cfg.vocab_size, cfg.val_fraction).directory)
+            if cfg.init_from is not None:
+                branch_run(cfg.init_from, self.out)
+            check_out_dir(self.out, cfg.resume or cfg.init_from is not None)
+            return str(prepare(cfg.data, cfg.tokenizer, cfg.vocab_size, cfg.val_fraction, cfg.mix).directory)
 
         prepared = load_prepared(Path(dist_.run_on_main(main_side, self.info)))
         need = cfg.batch_size * (cfg.seq_len + 1)
@@ -155,12 +161,16 @@ class _Run:
         self.model_cfg = preset(cfg.model_size, vocab_size=tok.vocab_size)
         self.model = build_model(self.model_cfg, seed=cfg.seed).to(info.device)
         self.model.train()
-        self.optimizer = build_optimizer(self.model, cfg.peak_lr, cfg.weight_decay, info.device)
+        self.optimizer = build_optimizer(
+            self.model, cfg.peak_lr, cfg.weight_decay, info.device, cfg.optimizer
+        )
         fim = FimTokens(tok.fim_prefix_id, tok.fim_suffix_id, tok.fim_middle_id, tok.eot_id)
         self.sampler = WindowSampler(
             prepared.bin_path("train"), cfg.seq_len, cfg.batch_size, cfg.fim_rate, fim, cfg.seed, info.rank
         )
         self.val_tokens = np.memmap(prepared.bin_path("val"), dtype=np.uint16, mode="r")
+        raw_ranges = prepared.split_meta("val").get("sources", {})
+        self.val_ranges = {str(k): (int(v[0]), int(v[1])) for k, v in raw_ranges.items() if v[1] - v[0] > 1}
         self.byte_lengths = token_byte_lengths(tok)
         self.tokens_per_step = cfg.batch_size * cfg.seq_len * cfg.grad_accum * info.world_size
         use_compile = cfg.compile if cfg.compile is not None else compile_by_default(info.device)
@@ -208,21 +218,39 @@ class _Run:
             )
         return xt.to(device), yt.to(device)
 
-    def _evaluate(self) -> EvalResult:
+    def _evaluate(self) -> tuple[EvalResult, dict[str, float]]:
+        """Validation over the whole split, and bits per byte of each corpus source in it.
+
+        Each source's stretch of val.bin gets its share of --eval-tokens (at
+        least MIN_SOURCE_TARGETS, or all of it), so the total is measured as
+        before and a small source is not drowned in noise.
+        """
         cfg, info = self.cfg, self.info
-        part = evaluate(
-            self.model,
-            self.val_tokens,
-            self.byte_lengths,
-            cfg.seq_len,
-            cfg.batch_size,
-            cfg.eval_tokens,
-            self.plan,
-            info.rank,
-            info.world_size,
-        )
-        loss_sum, targets, n_bytes = dist_.all_reduce_sum([part.loss_sum, part.targets, part.n_bytes], info)
-        return EvalResult(loss_sum, int(targets), int(n_bytes))
+        ranges = self.val_ranges or {"": (0, len(self.val_tokens))}
+        total = sum(end - start for start, end in ranges.values())
+        sums = [0.0, 0, 0]
+        by_source: dict[str, float] = {}
+        for source, (start, end) in sorted(ranges.items()):
+            budget = max(MIN_SOURCE_TARGETS, cfg.eval_tokens * (end - start) // max(1, total))
+            part = evaluate(
+                self.model,
+                self.val_tokens[start:end],
+                self.byte_lengths,
+                cfg.seq_len,
+                cfg.batch_size,
+                budget,
+                self.plan,
+                info.rank,
+                info.world_size,
+            )
+            loss_sum, targets, n_bytes = dist_.all_reduce_sum(
+                [part.loss_sum, part.targets, part.n_bytes], info
+            )
+            one = EvalResult(loss_sum, int(targets), int(n_bytes))
+            if source and one.n_bytes:
+                by_source[source] = one.bpb
+            sums = [sums[0] + loss_sum, sums[1] + int(targets), sums[2] + int(n_bytes)]
+        return EvalResult(sums[0], int(sums[1]), int(sums[2])), by_source
 
     def _summary(self, prepared: Prepared, finished: bool) -> dict[str, object]:
         p = self.progress
@@ -280,12 +308,19 @@ class _Run:
             write_text_atomic(self.out / "README.md", render_card(self._summary(prepared, finished)))
 
     def _eval_and_keep_best(self, prepared: Prepared, bar: tqdm) -> None:
-        result = self._evaluate()
+        result, by_source = self._evaluate()
         p = self.progress
         p.last_val_bpb = result.bpb
         if self.info.is_main:
             self.log.append(
-                {"kind": "val", "step": p.step, "tokens": p.tokens, "loss": result.loss, "bpb": result.bpb}
+                {
+                    "kind": "val",
+                    "step": p.step,
+                    "tokens": p.tokens,
+                    "loss": result.loss,
+                    "bpb": result.bpb,
+                    "bpb_by_source": by_source,
+                }
             )
             bar.write(
                 f"step {p.step}: val loss {result.loss:.4f}, {result.bpb:.4f} bits/byte", file=sys.stderr
@@ -337,7 +372,7 @@ class _Run:
         cfg, info = self.cfg, self.info
         prepared = self._prepare()
         self._build(prepared)
-        if cfg.resume:
+        if cfg.resume or cfg.init_from is not None:
             self._restore(prepared)
         elif info.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -370,7 +405,9 @@ class _Run:
         self._restart_clock()
         with stopper.installed(), bar:
             while p.step < cfg.max_steps:
-                lr = lr_at(p.step, cfg.peak_lr, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
+                lr = lr_at(
+                    p.step, cfg.peak_lr, cfg.warmup, cfg.max_steps, cfg.min_lr_ratio, cfg.schedule, cfg.decay
+                )
                 set_lr(self.optimizer, lr)
                 loss, norm = train_step(
                     self.net, self.optimizer, self._next_batch, self.plan, cfg.grad_accum, cfg.grad_clip
