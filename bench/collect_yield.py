@@ -57,7 +57,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    cmd = [sys.executable, "-c", "from bashcoder.trainer.collect.cli import command; command()"]
+    cmd = [sys.executable, "-c", "from bashcoder.cli.collect import main; main()"]
     cmd += ["--system", "--debian-default", "--out", str(out), *args.extra]
     if not args.warm_cache:
         cmd += ["--cache-dir", str(scratch / "cache")]

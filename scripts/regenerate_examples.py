@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from bashcoder.engine.loader import find_model
-from bashcoder.generate_command import GenerateOptions, run_generate
+from bashcoder.engine.oneshot import GenerateOptions, run_generate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

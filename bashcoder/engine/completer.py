@@ -15,15 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
+from bashcoder.engine.knobs import BLOCK_BUDGET_FACTOR, DEFAULT_MODE, MIN_SUGGESTION_CHARS, Mode
 from bashcoder.engine.stops import close_compounds, stop_rule_for, trim_suffix_overlap
 from bashcoder.engine.syntax import candidates_ok, rank
 
 # Syntax checks look at this much text around the cursor: enough for any
 # enclosing compound, bounded so a 5 MB file costs what a small one does.
 CHECK_WINDOW_CHARS = 20_000
-MIN_SUGGESTION_CHARS = 2
-BLOCK_BUDGET_FACTOR = 4
-"""A multi-line suggestion may take this many times the time budget: its value is its length."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class CompletionRequest:
     """Text before the cursor."""
     suffix: str = ""
     """Text after the cursor."""
-    mode: str = "auto"
+    mode: Mode = DEFAULT_MODE
     """'line', 'block' or 'auto' (decided from the cursor's context)."""
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     """Sampling knobs, including how many candidates."""

@@ -21,28 +21,32 @@ from bashcoder.engine.device import DevicePlan, autocast
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.fim import FimTokens, spm, window_prefix, window_suffix
 from bashcoder.engine.healing import Healing, Vocabulary
+from bashcoder.engine.knobs import (
+    DEADLINE_MIN_TOKENS,
+    MAX_TOKENS,
+    REPETITION_PENALTY,
+    TEMPERATURE,
+    TOP_K,
+    TOP_P,
+)
 from bashcoder.engine.model import KVCache
 from bashcoder.engine.sampling import apply_repetition_penalty, sample
 from bashcoder.engine.stops import StopRule
-
-DEADLINE_MIN_TOKENS = 4
-"""Tokens a candidate gets even past its deadline: after a cold prefill of a whole prompt (~100 ms
-on 2 cores) the budget is gone, and one token is hardly a suggestion."""
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
     """How to draw tokens."""
 
-    temperature: float = 0.2
+    temperature: float = TEMPERATURE.default
     """0 = greedy (argmax); higher = more varied."""
-    top_k: int = 40
+    top_k: int = int(TOP_K.default)
     """Keep only the k most likely tokens (0 = all)."""
-    top_p: float = 0.95
+    top_p: float = TOP_P.default
     """Keep the smallest set of tokens whose probability reaches p (1 = all)."""
-    repetition_penalty: float = 1.0
+    repetition_penalty: float = REPETITION_PENALTY.default
     """> 1 discourages tokens already in the completion."""
-    max_tokens: int = 64
+    max_tokens: int = int(MAX_TOKENS.default)
     """Most new tokens per candidate."""
     num_candidates: int = 1
     """Candidates sampled in one batch from a single prefill."""
@@ -50,18 +54,17 @@ class SamplingConfig:
     """Seed of the explicit torch.Generator; None = fresh randomness."""
 
     def __post_init__(self) -> None:
+        # The ranges are the knobs' (engine/knobs.py), except that a caller of the engine may ask
+        # for any temperature and any length: only the user-facing surfaces cap them.
         if self.temperature < 0:
             raise BashcoderError(f"temperature {self.temperature} is negative; use 0 (greedy) or more.")
-        if not 0 < self.top_p <= 1:
-            raise BashcoderError(f"top_p {self.top_p} is outside (0, 1]; use e.g. 0.95.")
-        if self.top_k < 0:
-            raise BashcoderError(f"top_k {self.top_k} is negative; use 0 (off) or more.")
+        TOP_P.check(self.top_p)
+        TOP_K.check(self.top_k)
+        REPETITION_PENALTY.check(self.repetition_penalty)
         if self.max_tokens < 1:
             raise BashcoderError(f"max_tokens {self.max_tokens} must be at least 1.")
         if self.num_candidates < 1:
             raise BashcoderError(f"num_candidates {self.num_candidates} must be at least 1.")
-        if self.repetition_penalty <= 0:
-            raise BashcoderError("repetition_penalty must be positive; 1.0 disables it.")
 
 
 @dataclass

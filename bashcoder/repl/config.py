@@ -1,7 +1,9 @@
 """The REPL's configuration: start-up options and the settings `:set` can change.
 
-Owns the names, defaults and valid ranges of every knob, and parsing a `:set`
-value into a new `Settings`. Knows nothing about prompt_toolkit or the model.
+Owns the REPL's own settings (the Tab menu, Ctrl-G) and parsing a `:set`
+value into a new `Settings`; the shared completion knobs' defaults and
+ranges are the engine's (engine/knobs.py). Knows nothing about
+prompt_toolkit or the model, and imports no torch (so --help is instant).
 """
 
 from __future__ import annotations
@@ -10,64 +12,69 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.engine.generate import SamplingConfig
+from bashcoder.engine.knobs import (
+    CANDIDATES,
+    DEFAULT_MODE,
+    MAX_TOKENS,
+    MODES,
+    SCRIPT_MAX_TOKENS,
+    TEMPERATURE,
+    TIME_BUDGET_MS,
+    TOP_K,
+    TOP_P,
+    Mode,
+    check_mode,
+    surface_default,
+)
 
-Mode = Literal["line", "block", "auto"]
-MODES: tuple[Mode, ...] = ("line", "block", "auto")
+if TYPE_CHECKING:
+    from bashcoder.engine.generate import SamplingConfig
+
+__all__ = ["MODES", "Mode", "ReplConfig", "Settings"]
+MENU_CANDIDATES = int(surface_default("repl", "candidates"))
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """How suggestions are sampled; `:set NAME VALUE` replaces one field."""
 
-    temperature: float = 0.2
-    """Ghost-text sampling temperature, 0 to 2; 0 is greedy."""
-    top_k: int = 40
-    """Sample among the k most likely tokens; 0 turns the filter off."""
-    top_p: float = 0.95
-    """Nucleus sampling threshold in (0, 1]; 1 turns it off."""
-    max_tokens: int = 48
-    """Most tokens in a ghost-text suggestion or a Tab candidate."""
-    time_budget_ms: int = 100
-    """Most milliseconds from a keystroke to its ghost text, 0 to 60000 (0 = no limit): past it the
-    model stops and shows what it has written (at least 4 tokens), the rest comes as you type
-    through it. Piped input (no terminal) and the Tab menu wait for whole answers."""
-    mode: Mode = "auto"
-    """'line' ends suggestions at the end of the line, 'block' at the end of the compound
-    command, 'auto' decides from the cursor's context."""
-    candidates: int = 4
-    """Candidates sampled for the Tab menu, 1 to 16."""
+    temperature: float = TEMPERATURE.default
+    """Ghost-text sampling temperature (knobs.TEMPERATURE); 0 is greedy."""
+    top_k: int = int(TOP_K.default)
+    """Sample among the k most likely tokens (knobs.TOP_K); 0 turns the filter off."""
+    top_p: float = TOP_P.default
+    """Nucleus sampling threshold (knobs.TOP_P); 1 turns it off."""
+    max_tokens: int = int(MAX_TOKENS.default)
+    """Most tokens in a ghost-text suggestion or a Tab candidate (knobs.MAX_TOKENS)."""
+    time_budget_ms: int = int(TIME_BUDGET_MS.default)
+    """Most milliseconds from a keystroke to its ghost text (knobs.TIME_BUDGET_MS; 0 = no limit): past
+    it the model stops and shows what it has written (at least knobs.DEADLINE_MIN_TOKENS tokens), the
+    rest comes as you type through it. Piped input (no terminal) and the Tab menu wait for whole answers."""
+    mode: Mode = DEFAULT_MODE
+    """Where suggestions stop (knobs.MODES): 'line', 'block' or 'auto'."""
+    candidates: int = MENU_CANDIDATES
+    """Candidates sampled for the Tab menu (knobs.CANDIDATES; see knobs.SURFACE_DEFAULTS)."""
     menu_temperature: float = 0.8
-    """Temperature of the Tab menu's candidates (higher than ghost text so they differ)."""
-    block_tokens: int = 192
-    """Most tokens Ctrl-G generates under a comment."""
+    """Temperature of the Tab menu's candidates (higher than ghost text so they differ; knobs.TEMPERATURE)."""
+    block_tokens: int = SCRIPT_MAX_TOKENS
+    """Most tokens Ctrl-G generates under a comment (knobs.SCRIPT_MAX_TOKENS; range knobs.MAX_TOKENS)."""
     seed: int | None = None
     """Seed for repeatable sampling; None draws fresh randomness."""
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise BashcoderError(f"mode {self.mode!r} is unknown; use one of {', '.join(MODES)}.")
-        for name in ("temperature", "menu_temperature"):
-            value = getattr(self, name)
-            if not 0 <= value <= 2:
-                raise BashcoderError(f"{name} {value} is outside 0..2; try 0.2 (0 = greedy).")
-        if not 1 <= self.candidates <= 16:
-            raise BashcoderError(f"candidates {self.candidates} is outside 1..16; try 4.")
-        if not 1 <= self.max_tokens <= 1024 or not 1 <= self.block_tokens <= 1024:
-            raise BashcoderError("max_tokens and block_tokens must be within 1..1024.")
-        if not 0 <= self.time_budget_ms <= 60000:
-            raise BashcoderError(
-                f"time_budget_ms {self.time_budget_ms} is outside 0..60000; try 100 (0 = no limit)."
-            )
-        self.sampling()  # SamplingConfig validates top_k and top_p and names the fix
+        check_mode(self.mode)
+        for name, knob in KNOB_OF.items():
+            knob.check(getattr(self, name), name)
 
     def sampling(
         self, *, candidates: int = 1, max_tokens: int | None = None, temperature: float | None = None
     ) -> SamplingConfig:
         """The engine's sampling config for one request."""
+        from bashcoder.engine.generate import SamplingConfig  # torch: only once a model runs
+
         return SamplingConfig(
             temperature=self.temperature if temperature is None else temperature,
             top_k=self.top_k,
@@ -103,6 +110,19 @@ class Settings:
     def describe(self) -> list[str]:
         """One `name = value` line per setting."""
         return [f"{f.name} = {getattr(self, f.name)}" for f in dataclasses.fields(self)]
+
+
+KNOB_OF = {
+    "temperature": TEMPERATURE,
+    "top_k": TOP_K,
+    "top_p": TOP_P,
+    "max_tokens": MAX_TOKENS,
+    "time_budget_ms": TIME_BUDGET_MS,
+    "candidates": CANDIDATES,
+    "menu_temperature": TEMPERATURE,
+    "block_tokens": MAX_TOKENS,
+}
+"""Which engine knob gives each numeric setting its valid range."""
 
 
 def state_dir() -> Path:

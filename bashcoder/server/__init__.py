@@ -1,6 +1,6 @@
 """bashcoder.server: `bashcoder-lsp`, ghost-text and menu completions for VS Code and Neovim.
 
-- `cli`       the click command: stdio or --tcp, logging, stdout kept for the protocol
+- `launch`    start-up: --tcp addresses, logging, stdout kept for the protocol (cli/lsp.py calls it)
 - `server`    the pygls server and its thin handlers, the `bashcoder/status` notification,
               the `bashcoder.generate` command
 - `service`   the model as the server uses it: load, complete at a cursor, write a script
@@ -8,7 +8,6 @@
 - `documents` the open documents and cursors; `positions` the pure LSP-position maths
 - `items`     suggestions as lsprotocol items; `script` where a generated body goes
 - `shell`     which documents are served; `settings` what clients may set
-- `harness`   a real server subprocess driven synchronously (tests, bench/lsp_latency.py)
 
 It imports the engine, never the trainer or the REPL.
 """

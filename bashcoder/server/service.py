@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bashcoder.engine.completer import MIN_SUGGESTION_CHARS, Completer, CompletionRequest, Suggestion
+from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion
 from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
+from bashcoder.engine.knobs import MIN_SUGGESTION_CHARS, SCRIPT_MAX_TOKENS
 from bashcoder.engine.loader import find_model, load_generator
 from bashcoder.engine.syntax import candidate_ok
 from bashcoder.server.positions import window_prefix_chars, window_suffix_chars
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 PREFIX_CHARS_PER_TOKEN = 8
 SUFFIX_CHARS_PER_TOKEN = 4
 BAD_BYTES = "\ufffd"
-SCRIPT_MAX_TOKENS = 256
-"""Most tokens `bashcoder.generate` writes (capped at half the model's context)."""
 
 
 @dataclass(frozen=True)

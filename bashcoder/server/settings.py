@@ -1,8 +1,8 @@
 """The settings contract between `bashcoder-lsp` and its editor clients.
 
 This module owns what a client may send as settings (initializationOptions or
-`workspace/didChangeConfiguration`), their camelCase wire names, their valid
-ranges and defaults, and the parsing that never fails: a bad value is reported
+`workspace/didChangeConfiguration`) and their camelCase wire names; the
+defaults and valid ranges are the engine's (engine/knobs.py). Parsing never fails: a bad value is reported
 in a one-line problem and replaced by the base value. It imports no pygls and
 nothing of the engine but `BashcoderError`; the server shows the problems to the
 user and logs them.
@@ -16,18 +16,27 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any
 
 from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.knobs import (
+    CANDIDATES,
+    DEFAULT_MODE,
+    MAX_TOKENS,
+    MODES,
+    TEMPERATURE,
+    TIME_BUDGET_MS,
+    TOP_K,
+    TOP_P,
+    Knob,
+    Mode,
+)
 
 SECTION = "bashcoder"
 """The settings section: clients send either `{"bashcoder": {...}}` or the bare dict."""
 
-Mode = Literal["line", "block", "auto"]
-MODES: tuple[Mode, ...] = ("line", "block", "auto")
 DEVICES = ("cuda", "mps", "cpu")
 
 
@@ -40,26 +49,26 @@ class ServerSettings:
     model shipped in the package."""
     device: str | None = None
     """"cuda", "mps" or "cpu"; None (or "auto") lets the engine choose cuda > mps > cpu."""
-    temperature: float = 0.2
-    """Sampling temperature, 0 to 2; 0 means greedy (argmax)."""
-    top_k: int = 40
-    """Sample only among the k most likely tokens; 0 turns the filter off."""
-    top_p: float = 0.95
-    """Nucleus sampling: the smallest set of tokens whose probability reaches p, in (0, 1]."""
-    max_tokens: int = 64
-    """Most tokens generated for one suggestion, 1 to 512."""
-    time_budget_ms: int = 100
-    """Most milliseconds from a keystroke to its single-line suggestion, 0 to 60000 (0 = no limit).
-    When it runs out the model stops and shows what it has written so far (at least 4 tokens, so a
-    cold start that spends the budget reading the file still shows something); the rest of the line
-    comes when the user types through the suggestion or accepts it. Multi-line suggestions get
-    four times as long. Like llama.vim's t_max_predict_ms: ghost text that comes late is ghost text
-    the user has already typed past."""
-    candidates: int = 1
-    """Candidates sampled per request and ranked (syntax-valid first, then by log-probability), 1 to 8.
+    temperature: float = TEMPERATURE.default
+    """Sampling temperature (knobs.TEMPERATURE); 0 means greedy (argmax)."""
+    top_k: int = int(TOP_K.default)
+    """Sample only among the k most likely tokens (knobs.TOP_K); 0 turns the filter off."""
+    top_p: float = TOP_P.default
+    """Nucleus sampling (knobs.TOP_P): the smallest set of tokens whose probability reaches p."""
+    max_tokens: int = int(MAX_TOKENS.default)
+    """Most tokens generated for one suggestion (knobs.MAX_TOKENS; at most half the model's context)."""
+    time_budget_ms: int = int(TIME_BUDGET_MS.default)
+    """Most milliseconds from a keystroke to its single-line suggestion (knobs.TIME_BUDGET_MS; 0 = no
+    limit). When it runs out the model stops and shows what it has written so far (at least
+    knobs.DEADLINE_MIN_TOKENS tokens, so a cold start that spends the budget reading the file still
+    shows something); the rest of the line comes when the user types through the suggestion or
+    accepts it. Multi-line suggestions get knobs.BLOCK_BUDGET_FACTOR times as long. Like llama.vim's
+    t_max_predict_ms: ghost text that comes late is ghost text the user has already typed past."""
+    candidates: int = int(CANDIDATES.default)
+    """Candidates sampled per request and ranked (syntax-valid first, then by log-probability).
     One by default: ghost text shows one suggestion, and on a 2-core CPU three cost ~1.5x the
     latency (bench/lsp_latency.py); on a GPU they cost about the same as one."""
-    mode: Mode = "auto"
+    mode: Mode = DEFAULT_MODE
     """"line" stops at the end of the line, "block" at the end of the compound command or a blank
     line, "auto" lets the server choose from the context."""
     enabled: bool = True
@@ -95,31 +104,13 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _float_in(lo: float, hi: float, *, open_lo: bool = False) -> Callable[[Any], float]:
-    expected = f"a number {'above' if open_lo else 'from'} {lo:g} {'and up to' if open_lo else 'to'} {hi:g}"
+def _knob(knob: Knob) -> Callable[[Any], float]:
+    """The check of one engine knob; JSON has one number type, so 40.0 is a fine 40."""
 
     def check(value: Any) -> float:
-        if not _is_number(value) or not math.isfinite(value):
-            raise _Invalid(expected)
-        if (value <= lo if open_lo else value < lo) or value > hi:
-            raise _Invalid(expected)
-        return float(value)
-
-    return check
-
-
-def _int_in(lo: int, hi: int | None) -> Callable[[Any], int]:
-    expected = f"a whole number from {lo} to {hi}" if hi is not None else f"a whole number >= {lo}"
-
-    def check(value: Any) -> int:
-        # JSON has one number type and JavaScript/Lua clients may send 40.0 for 40.
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _Invalid(expected)
-        if value < lo or (hi is not None and value > hi):
-            raise _Invalid(expected)
-        return value
+        if not _is_number(value) or not knob.valid(value):
+            raise _Invalid(knob.describe_range())
+        return int(value) if knob.integer else float(value)
 
     return check
 
@@ -155,12 +146,12 @@ def _bool(value: Any) -> bool:
 _SPECS: tuple[_Spec, ...] = (
     _Spec("model", "model", _model),
     _Spec("device", "device", _device),
-    _Spec("temperature", "temperature", _float_in(0.0, 2.0)),
-    _Spec("topK", "top_k", _int_in(0, None)),
-    _Spec("topP", "top_p", _float_in(0.0, 1.0, open_lo=True)),
-    _Spec("maxTokens", "max_tokens", _int_in(1, 512)),
-    _Spec("timeBudgetMs", "time_budget_ms", _int_in(0, 60000)),
-    _Spec("candidates", "candidates", _int_in(1, 8)),
+    _Spec("temperature", "temperature", _knob(TEMPERATURE)),
+    _Spec("topK", "top_k", _knob(TOP_K)),
+    _Spec("topP", "top_p", _knob(TOP_P)),
+    _Spec("maxTokens", "max_tokens", _knob(MAX_TOKENS)),
+    _Spec("timeBudgetMs", "time_budget_ms", _knob(TIME_BUDGET_MS)),
+    _Spec("candidates", "candidates", _knob(CANDIDATES)),
     _Spec("mode", "mode", _mode),
     _Spec("enabled", "enabled", _bool),
 )

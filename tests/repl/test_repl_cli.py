@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bashcoder.cli.repl import main as command
 from bashcoder.engine.generate import Generator
 from bashcoder.repl.assistant import Assistant
-from bashcoder.repl.cli import command
 from bashcoder.repl.config import Settings
 from bashcoder.repl.scripted import complete_line
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lsp_harness import ServerProcess
 
 from bashcoder.engine.checkpoint import save_model_dir
 from bashcoder.engine.config import ModelConfig
 from bashcoder.engine.model import build_model
 from bashcoder.engine.tokenizer import BpeTokenizer
-from bashcoder.server.harness import ServerProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
 from lsp_testing import CAPABILITIES, TEST_SETTINGS, lsp_command  # noqa: E402

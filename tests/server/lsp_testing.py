@@ -28,4 +28,4 @@ def lsp_command(*args: str) -> list[str]:
     """The server command; -v puts the worker's decisions (stale, type-through) in the log."""
     if os.path.exists(LSP_BIN):
         return [LSP_BIN, "-v", *args]
-    return [sys.executable, "-c", "from bashcoder.server.cli import command; command()", "-v", *args]
+    return [sys.executable, "-c", "from bashcoder.cli.lsp import main; main()", "-v", *args]

@@ -8,11 +8,10 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+from lsp_harness import ServerProcess
 from lsp_testing import CAPABILITIES, TEST_SETTINGS, lsp_command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
-
-from bashcoder.server.harness import ServerProcess
 
 SCRIPT = '#!/bin/bash\nfor f in *.log; do\n  gzip "$f"\ndone\n'
 

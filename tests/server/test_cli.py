@@ -13,7 +13,7 @@ import pytest
 from lsp_testing import lsp_command
 
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.server.cli import parse_host_port
+from bashcoder.server.launch import parse_host_port
 
 
 def test_host_port_parsing() -> None:

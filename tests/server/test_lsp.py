@@ -8,10 +8,9 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
+from lsp_harness import ServerProcess, inline_params
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
-
-from bashcoder.server.harness import ServerProcess, inline_params
 
 LONG = {"temperature": 1.0, "candidates": 4, "maxTokens": 512, "timeBudgetMs": 0, "mode": "block"}
 """Settings that keep the model decoding for a good while: to be cancelled or superseded."""

@@ -10,6 +10,7 @@ import math
 import pytest
 
 from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.knobs import CANDIDATES, MAX_TOKENS
 from bashcoder.server.settings import (
     CLIENT_KEYS,
     SECTION,
@@ -172,12 +173,12 @@ def test_edge_values_are_accepted_and_normalised(raw: dict[str, object], expecte
         ("topK", 1.5, "1.5", ">= 0"),
         ("topP", 0, "0", "above 0 and up to 1"),
         ("topP", 1.01, "1.01", "above 0 and up to 1"),
-        ("maxTokens", 0, "0", "from 1 to 512"),
-        ("maxTokens", 513, "513", "from 1 to 512"),
+        ("maxTokens", 0, "0", f"from 1 to {MAX_TOKENS.hi:g}"),
+        ("maxTokens", MAX_TOKENS.hi + 1, f"{MAX_TOKENS.hi + 1:g}", f"from 1 to {MAX_TOKENS.hi:g}"),
         ("timeBudgetMs", -1, "-1", "from 0 to 60000"),
         ("timeBudgetMs", "100ms", '"100ms"', "from 0 to 60000"),
-        ("candidates", 9, "9", "from 1 to 8"),
-        ("candidates", None, "null", "from 1 to 8"),
+        ("candidates", CANDIDATES.hi + 1, f"{CANDIDATES.hi + 1:g}", f"from 1 to {CANDIDATES.hi:g}"),
+        ("candidates", None, "null", f"from 1 to {CANDIDATES.hi:g}"),
         ("mode", "Block", '"Block"', '"line", "block", "auto"'),
         ("mode", ["line"], '["line"]', '"line", "block", "auto"'),
         ("enabled", "yes", '"yes"', "true or false"),

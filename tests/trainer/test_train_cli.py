@@ -8,9 +8,9 @@ import torch
 from click.testing import CliRunner
 from trainer_helpers import fixture_docs, write_corpus
 
+from bashcoder.cli.train import main as command
 from bashcoder.trainer.config import TrainConfig
 from bashcoder.trainer.step import is_out_of_memory, out_of_memory_error
-from bashcoder.trainer.train_cli import command
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 MICRO = [

@@ -1,4 +1,4 @@
-"""Kills and interrupts of a real `python -m bashcoder.trainer` process."""
+"""Kills and interrupts of a real `python -m bashcoder.cli.train` process."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def cli_args(cfg: TrainConfig) -> list[str]:
-    args = [sys.executable, "-m", "bashcoder.trainer"]
+    args = [sys.executable, "-m", "bashcoder.cli.train"]
     for name, value in cfg.to_dict().items():
         if value is None or value is False or name == "compile":
             continue

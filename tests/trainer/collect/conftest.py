@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bashcoder.trainer.collect.cli import command
+from bashcoder.cli.collect import main as command
 
 
 @pytest.fixture

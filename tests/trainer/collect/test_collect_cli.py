@@ -14,7 +14,7 @@ from collect_fixtures import SCRIPTS, read_manifest, read_records, write_tree
 
 from bashcoder.trainer.collect import corpus as corpus_io
 from bashcoder.trainer.collect import pipeline
-from bashcoder.trainer.collect.cli import default_list, parse_list_text
+from bashcoder.trainer.collect.lists import default_list, parse_list_text
 from bashcoder.trainer.collect.sources.debian import PACKAGE_NAME
 from bashcoder.trainer.collect.sources.git import normalize_url
 
@@ -70,7 +70,7 @@ def test_output_does_not_depend_on_the_hash_seed(trees: dict[str, Path], tmp_pat
     for seed in ("1", "2"):
         out = tmp_path / f"seed{seed}"
         env = dict(os.environ, PYTHONHASHSEED=seed, XDG_CACHE_HOME=str(tmp_path / "cache"))
-        code = "from bashcoder.trainer.collect.cli import command; command()"
+        code = "from bashcoder.cli.collect import main; main()"
         subprocess.run(
             [
                 sys.executable,

@@ -1,4 +1,4 @@
-"""`bashcoder-generate`: options and the function behind the command."""
+"""One-shot generation from a prompt (`bashcoder-generate`): options, sampling, optional `bash -n` ranking, printing."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""`bashcoder-repl`: click options onto `ReplConfig`/`Settings`, then the REPL or the scripted mode.
-
-The model loads before the terminal is switched to raw mode, so a model that
-fails to load prints one line and leaves the terminal as it was.
-"""
+"""`bashcoder-repl`: click options onto `ReplConfig`/`Settings`, then repl/launch.start (the REPL, or
+the scripted mode without a terminal). Nothing heavier than the config loads before the options parse."""
 
 from __future__ import annotations
 
@@ -12,38 +9,10 @@ from typing import Any
 
 import click
 
-from bashcoder.cli import reports_errors
-from bashcoder.repl.assistant import Assistant, load
+from bashcoder.cli.errors import reports_errors
+from bashcoder.cli.knobs import knob_range
+from bashcoder.engine.knobs import CANDIDATES, MAX_TOKENS, TEMPERATURE, TIME_BUDGET_MS, TOP_K, TOP_P
 from bashcoder.repl.config import MODES, ReplConfig, Settings
-
-
-def start(config: ReplConfig, interactive: bool) -> None:
-    """Load the model, then run the REPL (a terminal) or complete stdin line by line (no terminal)."""
-    if config.threads:
-        import torch
-
-        torch.set_num_threads(config.threads)
-    assistant = Assistant(load(config.model_path, config.device), config.settings)
-    if not interactive:
-        from bashcoder.repl.scripted import run_scripted
-
-        run_scripted(
-            assistant,
-            sys.stdin,
-            lambda text: click.echo(text),
-            lambda text, style="": click.echo(text, err=True),
-            config,
-        )
-        return
-    from bashcoder.repl.app import Repl
-
-    click.echo(
-        f"bashcoder-repl: model {assistant.model_name} on {assistant.generator.plan.describe()}. "
-        "Tab: candidates · Ctrl-G: write the block a # comment describes · :help · Ctrl-D exits"
-        + ("" if config.execute else " · --no-exec: nothing runs"),
-        err=True,
-    )
-    Repl(assistant, config).run()
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,25 +39,23 @@ def start(config: ReplConfig, interactive: bool) -> None:
     "--temperature",
     default=Settings.temperature,
     show_default=True,
-    type=click.FloatRange(0, 2),
+    type=knob_range(TEMPERATURE),
     help="Ghost text temperature; 0 = greedy.",
 )
-@click.option("--top-k", default=Settings.top_k, show_default=True, type=click.IntRange(0), help="0 = off.")
-@click.option(
-    "--top-p", default=Settings.top_p, show_default=True, type=click.FloatRange(0, 1, min_open=True)
-)
+@click.option("--top-k", default=Settings.top_k, show_default=True, type=knob_range(TOP_K), help="0 = off.")
+@click.option("--top-p", default=Settings.top_p, show_default=True, type=knob_range(TOP_P))
 @click.option(
     "--max-tokens",
     default=Settings.max_tokens,
     show_default=True,
-    type=click.IntRange(1, 1024),
+    type=knob_range(MAX_TOKENS),
     help="Most tokens per suggestion.",
 )
 @click.option(
     "--time-budget-ms",
     default=Settings.time_budget_ms,
     show_default=True,
-    type=click.IntRange(0, 60000),
+    type=knob_range(TIME_BUDGET_MS),
     help="Most ms from a keystroke to its ghost text; past it the text so far is shown. 0 = no limit.",
 )
 @click.option(
@@ -102,17 +69,17 @@ def start(config: ReplConfig, interactive: bool) -> None:
     "--candidates",
     default=Settings.candidates,
     show_default=True,
-    type=click.IntRange(1, 16),
+    type=knob_range(CANDIDATES),
     help="Candidates in the Tab menu.",
 )
 @click.option(
-    "--menu-temperature", default=Settings.menu_temperature, show_default=True, type=click.FloatRange(0, 2)
+    "--menu-temperature", default=Settings.menu_temperature, show_default=True, type=knob_range(TEMPERATURE)
 )
 @click.option(
     "--block-tokens",
     default=Settings.block_tokens,
     show_default=True,
-    type=click.IntRange(1, 1024),
+    type=knob_range(MAX_TOKENS),
     help="Most tokens Ctrl-G writes.",
 )
 @click.option("--seed", default=None, type=int, help="Repeatable sampling.")
@@ -144,7 +111,7 @@ def start(config: ReplConfig, interactive: bool) -> None:
     help="Recent commands shown to the model.",
 )
 @reports_errors
-def command(**opts: Any) -> None:
+def main(**opts: Any) -> None:
     """An interactive bash prompt with the model's suggestions as ghost text.
 
     Without a terminal on stdin, completes each input line and prints it.
@@ -172,4 +139,6 @@ def command(**opts: Any) -> None:
         context_commands=opts["context_commands"],
         settings=settings,
     )
+    from bashcoder.repl.launch import start
+
     start(config, interactive=sys.stdin.isatty() and sys.stdout.isatty())

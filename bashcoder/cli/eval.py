@@ -1,4 +1,4 @@
-"""The `bashcoder-eval` command."""
+"""`bashcoder-eval`: click options onto trainer/quality EvalConfig, then the report as a table, JSON or plot."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from bashcoder.cli import reports_errors
+from bashcoder.cli.errors import reports_errors
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.trainer.quality.report import plot, table
-from bashcoder.trainer.quality.run import EvalConfig, run_eval
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,8 +56,11 @@ from bashcoder.trainer.quality.run import EvalConfig, run_eval
 )
 @click.option("--plot", "plot_out", type=click.Path(), default=None, help="Also write a PNG chart here.")
 @reports_errors
-def command(json_out: str | None, plot_out: str | None, **opts: Any) -> None:
+def main(json_out: str | None, plot_out: str | None, **opts: Any) -> None:
     """Measure a model: bits per byte, next-line accuracy, syntax validity, ShellCheck findings."""
+    from bashcoder.trainer.quality.report import plot, table
+    from bashcoder.trainer.quality.run import EvalConfig, run_eval
+
     if opts["data"] and opts["texts"]:
         raise BashcoderError("pass either --data or --texts, not both.")
     report = run_eval(EvalConfig(**opts))

@@ -1,4 +1,7 @@
-"""`bashcoder-train`: click options mapped one to one onto TrainConfig; no logic here."""
+"""`bashcoder-train`: click options mapped one to one onto TrainConfig; no logic here.
+
+Also `python -m bashcoder.cli.train` (and `torchrun --nproc_per_node N -m bashcoder.cli.train`).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,34 @@ from typing import Any
 
 import click
 
-from bashcoder.cli import reports_errors
+from bashcoder.cli.errors import reports_errors
 from bashcoder.engine.config import PRESETS
-from bashcoder.trainer.config import TOKENIZERS, TrainConfig
+from bashcoder.trainer.config import MAX_DEFAULT_WARMUP, OPTIMIZERS, TOKENIZERS, TrainConfig
+from bashcoder.trainer.schedule import SCHEDULES
 
 _D = TrainConfig()  # defaults come from the dataclass, so help and behaviour cannot drift
+
+
+class MixParam(click.ParamType):
+    """`git=0.5,docs=0.2` -> (("git", 0.5), ("docs", 0.2)); "" -> ()."""
+
+    name = "mix"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        pairs = []
+        for item in str(value).replace(" ", "").split(","):
+            if not item:
+                continue
+            name, sep, share = item.partition("=")
+            try:
+                pairs.append((name, float(share)))
+            except ValueError:
+                self.fail(f"{item!r} is not SOURCE=SHARE (e.g. git=0.5,docs=0.2)", param, ctx)
+            if not sep or not name:
+                self.fail(f"{item!r} is not SOURCE=SHARE (e.g. git=0.5,docs=0.2)", param, ctx)
+        return tuple(pairs)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +82,45 @@ _D = TrainConfig()  # defaults come from the dataclass, so help and behaviour ca
 @click.option(
     "--min-lr-ratio", type=float, default=_D.min_lr_ratio, show_default=True, help="Final LR / peak LR."
 )
-@click.option("--warmup-steps", type=int, default=_D.warmup_steps, show_default=True)
+@click.option(
+    "--warmup-steps",
+    type=int,
+    default=None,
+    help=f"Linear warmup steps [default: a tenth of --max-steps, at most {MAX_DEFAULT_WARMUP}].",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    default=_D.optimizer,
+    show_default=True,
+    help="muon: torch.optim.Muon on the hidden matrices, AdamW on embeddings and norms.",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(SCHEDULES),
+    default=_D.schedule,
+    show_default=True,
+    help="wsd: warmup, constant rate, then a decay over --decay-steps.",
+)
+@click.option(
+    "--decay-steps",
+    type=int,
+    default=None,
+    help="WSD: decay over the last N steps; 0 never decays (continue later) [default: 20%% of --max-steps].",
+)
+@click.option(
+    "--mix",
+    type=MixParam(),
+    default="",
+    metavar="SRC=SHARE,...",
+    help="Target shares of training tokens per corpus source, e.g. git=0.5,docs=0.2 (others keep their size).",
+)
+@click.option(
+    "--init-from",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Start --out from a copy of another run's training state (e.g. to decay a WSD run's copy).",
+)
 @click.option(
     "--weight-decay", type=float, default=_D.weight_decay, show_default=True, help="On matrices only."
 )
@@ -119,7 +183,7 @@ _D = TrainConfig()  # defaults come from the dataclass, so help and behaviour ca
     help="Share of bytes held out, by group.",
 )
 @reports_errors
-def command(**opts: Any) -> None:
+def main(**opts: Any) -> None:
     """Train a bashcoder model on data/corpus.jsonl (from bashcoder-collect).
 
     Multi-GPU: torchrun --nproc_per_node N -m bashcoder.trainer [OPTIONS]
@@ -140,3 +204,7 @@ def command(**opts: Any) -> None:
     click.echo(
         f"trained {result.step} steps ({result.tokens:,} tokens); best val {bpb} bits/byte; model in {result.out}"
     )
+
+
+if __name__ == "__main__":
+    main()

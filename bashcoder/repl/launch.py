@@ -1,0 +1,40 @@
+"""Starting the REPL: the model loads before the terminal is switched to raw mode, so a model that
+fails to load prints one line and leaves the terminal as it was."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bashcoder.repl.assistant import Assistant, load
+from bashcoder.repl.config import ReplConfig
+
+
+def start(config: ReplConfig, interactive: bool) -> None:
+    """Load the model, then run the REPL (a terminal) or complete stdin line by line (no terminal)."""
+    if config.threads:
+        import torch
+
+        torch.set_num_threads(config.threads)
+    assistant = Assistant(load(config.model_path, config.device), config.settings)
+    if not interactive:
+        from bashcoder.repl.scripted import run_scripted
+
+        run_scripted(
+            assistant,
+            sys.stdin,
+            lambda text: click.echo(text),
+            lambda text, style="": click.echo(text, err=True),
+            config,
+        )
+        return
+    from bashcoder.repl.app import Repl
+
+    click.echo(
+        f"bashcoder-repl: model {assistant.model_name} on {assistant.generator.plan.describe()}. "
+        "Tab: candidates · Ctrl-G: write the block a # comment describes · :help · Ctrl-D exits"
+        + ("" if config.execute else " · --no-exec: nothing runs"),
+        err=True,
+    )
+    Repl(assistant, config).run()
