@@ -1,10 +1,16 @@
-"""Editor-style completion at a cursor: what the LSP server and the REPL share.
+"""The whole suggestion at a cursor: what the language server, the REPL and the eval share.
 
-Adds, on top of the Generator: the stop rule for the cursor, post-processing
-(never repeat what follows the cursor, drop empty or trivial text, close
-compounds the suffix lacks), syntax ranking, and type-through (a user who
-types what the last suggestion began with is answered from it, without the
-model).
+Adds, on top of the Generator:
+- the document as the model saw its training data: CRLF line endings turned
+  into LF on the way in and back on the way out, text the tokenizer cannot
+  take made safe, and character windows so a huge file costs what a small one does;
+- the stop rule for the cursor, and one `Halt` (staleness and the time
+  budget, counted from the request's own start) carried down to decoding;
+- post-processing: never repeat what follows the cursor (the rest of its
+  line included: an editor's auto-closed `)"`), cut half characters, close
+  compounds the suffix lacks, drop trivial text and duplicates;
+- syntax ranking, and type-through (a user who types what the last
+  suggestion began with is answered from it, without the model).
 """
 
 from __future__ import annotations
@@ -12,16 +18,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
+from bashcoder.engine.generate import Candidate, Generator, Halt, SamplingConfig
 from bashcoder.engine.knobs import BLOCK_BUDGET_FACTOR, DEFAULT_MODE, MIN_SUGGESTION_CHARS, Mode
-from bashcoder.engine.stops import close_compounds, stop_rule_for, trim_suffix_overlap
+from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
 from bashcoder.engine.syntax import candidates_ok, rank
+from bashcoder.engine.tokenizer import encodable
+from bashcoder.engine.windows import (
+    CHECK_WINDOW_CHARS,
+    PREFIX_CHARS_PER_TOKEN,
+    SUFFIX_CHARS_PER_TOKEN,
+    head_chars,
+    tail_chars,
+)
 
-# Syntax checks look at this much text around the cursor: enough for any
-# enclosing compound, bounded so a 5 MB file costs what a small one does.
-CHECK_WINDOW_CHARS = 20_000
+BAD_BYTES = "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -29,7 +41,7 @@ class CompletionRequest:
     """A cursor in a document and how to complete there."""
 
     prefix: str
-    """Text before the cursor."""
+    """Text before the cursor (the whole document's: the engine windows it)."""
     suffix: str = ""
     """Text after the cursor."""
     mode: Mode = DEFAULT_MODE
@@ -39,16 +51,19 @@ class CompletionRequest:
     check_syntax: bool = True
     """Rank candidates that keep the file parseable first (bash -n)."""
     time_budget_ms: float = 0.0
-    """Most milliseconds from the keystroke to a single-line answer (block: `BLOCK_BUDGET_FACTOR`
+    """Most milliseconds from `started` to a single-line answer (block: knobs.BLOCK_BUDGET_FACTOR
     times as long); when it runs out the model stops and the text so far is the suggestion,
     the rest comes when the user types through it or accepts it. 0 = no limit."""
+    started: float = field(default_factory=time.perf_counter, compare=False)
+    """`time.perf_counter()` of the keystroke: the time budget counts from here, queueing included.
+    Not part of the request's identity (the same cursor asked again is the same request)."""
 
-    def deadline(self, started: float, mode: str) -> float | None:
-        """The `time.perf_counter()` by which decoding must end, for a keystroke at `started`."""
+    def deadline(self, mode: str) -> float | None:
+        """The `time.perf_counter()` by which decoding must end, or None without a budget."""
         if self.time_budget_ms <= 0:
             return None
         factor = BLOCK_BUDGET_FACTOR if mode == "block" else 1
-        return started + factor * self.time_budget_ms / 1000
+        return self.started + factor * self.time_budget_ms / 1000
 
 
 @dataclass(frozen=True)
@@ -56,13 +71,15 @@ class Suggestion:
     """A ranked, post-processed completion."""
 
     text: str
-    """Text to insert at the cursor."""
+    """Text to insert at the cursor (in the document's own line endings)."""
     mean_logprob: float
     syntax_ok: bool | None
     mode: str
     """The resolved mode ('line' or 'block')."""
     from_cache: bool = False
     """True when answered by type-through, without the model."""
+    finish: str = ""
+    """Why the model stopped: 'stop', 'eot', 'length' or 'time' (see generate.Candidate)."""
 
 
 @dataclass
@@ -72,11 +89,57 @@ class _Last:
     suggestions: list[Suggestion]
 
 
+# ---- the document as the model sees it (pure) ------------------------------------------
+def line_ending(prefix: str, suffix: str) -> str:
+    """The document's line ending: "\\r\\n" when its first line break (before the cursor, else after) is CRLF."""
+    for text in (prefix, suffix):
+        nl = text.find("\n")
+        if nl >= 0:
+            return "\r\n" if nl > 0 and text[nl - 1] == "\r" else "\n"
+    return "\n"
+
+
+def to_model_text(text: str) -> str:
+    """Text as the model was trained on it: LF line endings, nothing the tokenizer cannot encode."""
+    return encodable(text.replace("\r\n", "\n"))
+
+
+def to_document_text(text: str, eol: str) -> str:
+    """A suggestion written with the document's own line endings."""
+    return text.replace("\n", eol) if eol != "\n" else text
+
+
+# ---- post-processing (pure) -------------------------------------------------------------
+def cut_at_line_rest(text: str, suffix: str) -> str:
+    """`text` cut where it would repeat what already stands after the cursor on its line.
+
+    An editor that auto-closed `)"` leaves `stamp="$(date |)"`: a suggestion
+    `+%F)" || exit 1` would give `...+%F)" || exit 1)"`. The suggestion ends
+    where the rest of the line (or, failing that, its leading closing
+    characters) last appears in the suggestion's first line.
+    """
+    rest = suffix.split("\n", 1)[0].rstrip()
+    if not rest.strip() or not text:
+        return text
+    first = text.split("\n", 1)[0]
+    at = first.rfind(rest.strip())
+    if at < 0:
+        closers = ""
+        for ch in rest.lstrip():
+            if ch not in CLOSING_CHARS:
+                break
+            closers += ch
+        at = first.rfind(closers) if closers else -1
+    return text[:at] if at >= 0 else text
+
+
 def postprocess(prefix: str, suffix: str, text: str, mode: str) -> str:
     """Trim a raw candidate into what the editor should show (pure)."""
     # The model may stop inside a multi-byte character; never show half of one.
-    text = text.split("\ufffd", 1)[0]
-    text = trim_suffix_overlap(text, suffix)
+    text = text.split(BAD_BYTES, 1)[0]
+    cut = cut_at_line_rest(text, suffix)
+    # Cut before the rest of the line: what now ends the text is the user's, not an overlap.
+    text = cut if cut != text else trim_suffix_overlap(text, suffix)
     if mode == "block":
         text = close_compounds(prefix, text.rstrip(" \t\n"), suffix)
     text = text.rstrip(" \t") if mode == "line" else text.rstrip()
@@ -93,21 +156,15 @@ def type_through(last: _Last | None, prefix: str, suffix: str) -> list[Suggestio
     if not typed:
         return None
     rest = [
-        Suggestion(s.text[len(typed) :], s.mean_logprob, s.syntax_ok, s.mode, from_cache=True)
+        replace(s, text=s.text[len(typed) :], from_cache=True)
         for s in last.suggestions
-        if s.text.startswith(typed) and len(s.text[len(typed) :].strip()) > 0
+        if s.text.startswith(typed) and len(s.text[len(typed) :].strip()) >= MIN_SUGGESTION_CHARS
     ]
     return rest or None
 
 
-def _window(prefix: str, suffix: str) -> tuple[str, str]:
-    if len(prefix) > CHECK_WINDOW_CHARS:
-        cut = prefix.find("\n", len(prefix) - CHECK_WINDOW_CHARS)
-        prefix = prefix[cut + 1 :] if cut >= 0 else prefix[-CHECK_WINDOW_CHARS:]
-    if len(suffix) > CHECK_WINDOW_CHARS:
-        cut = suffix.rfind("\n", 0, CHECK_WINDOW_CHARS)
-        suffix = suffix[: cut + 1] if cut >= 0 else suffix[:CHECK_WINDOW_CHARS]
-    return prefix, suffix
+def _check_window(prefix: str, suffix: str) -> tuple[str, str]:
+    return tail_chars(prefix, CHECK_WINDOW_CHARS), head_chars(suffix, CHECK_WINDOW_CHARS)
 
 
 class Completer:
@@ -123,10 +180,22 @@ class Completer:
         with self._lock:
             self._last = None
 
+    def _windows(self, prefix: str, suffix: str) -> tuple[str, str]:
+        ctx = self.generator.cfg.context_length
+        return (
+            to_model_text(tail_chars(prefix, PREFIX_CHARS_PER_TOKEN * ctx)),
+            to_model_text(head_chars(suffix, SUFFIX_CHARS_PER_TOKEN * ctx)),
+        )
+
     def cached(self, prefix: str, suffix: str) -> list[Suggestion] | None:
-        """Type-through answer for this cursor, or None when the model is needed."""
+        """Type-through answer for this cursor (document text), or None when the model is needed."""
+        eol = line_ending(prefix, suffix)
+        pre, suf = self._windows(prefix, suffix)
         with self._lock:
-            return type_through(self._last, prefix, suffix)
+            hit = type_through(self._last, pre, suf)
+        if hit is None:
+            return None
+        return [replace(s, text=to_document_text(s.text, eol)) for s in hit]
 
     def complete(
         self,
@@ -136,22 +205,29 @@ class Completer:
     ) -> list[Suggestion]:
         """Ranked suggestions, best first; raises generate.Stale when superseded.
 
-        `started` is the `time.perf_counter()` of the keystroke, which the
-        time budget counts from (default: now).
+        The time budget counts from `req.started` (`started`, when given,
+        overrides it: callers that build the request after the keystroke).
         """
-        started = time.perf_counter() if started is None else started
+        if started is not None:
+            req = replace(req, started=started)
         hit = self.cached(req.prefix, req.suffix)
         if hit is not None:
             return hit
-        stop = stop_rule_for(req.prefix, req.mode)
-        deadline = req.deadline(started, stop.mode)
-        candidates = self.generator.complete(req.prefix, req.suffix, req.sampling, stop, is_stale, deadline)
-        suggestions = self.rank(req, candidates, stop.mode)
+        eol = line_ending(req.prefix, req.suffix)
+        pre, suf = self._windows(req.prefix, req.suffix)
+        stop = stop_rule_for(pre, req.mode)
+        halt = Halt(is_stale, req.deadline(stop.mode))
+        candidates = self.generator.complete(pre, suf, req.sampling, stop, halt)
+        suggestions = self.rank(replace(req, prefix=pre, suffix=suf), candidates, stop.mode)
         with self._lock:
-            self._last = _Last(req.prefix, req.suffix, suggestions)
-        return suggestions
+            self._last = _Last(pre, suf, suggestions)
+        return [replace(s, text=to_document_text(s.text, eol)) for s in suggestions]
 
     def rank(self, req: CompletionRequest, candidates: list[Candidate], mode: str) -> list[Suggestion]:
+        """Post-processed, deduplicated suggestions, syntax-valid first, then by mean log-probability.
+
+        `req.prefix`/`req.suffix` are model text (LF, windowed).
+        """
         seen: dict[str, Candidate] = {}
         for cand in candidates:
             text = postprocess(req.prefix, req.suffix, cand.text, mode)
@@ -160,7 +236,31 @@ class Completer:
         texts = list(seen)
         checks: list[bool | None] = [None] * len(texts)
         if req.check_syntax and len(texts) > 0:
-            pre, suf = _window(req.prefix, req.suffix)
+            pre, suf = _check_window(req.prefix, req.suffix)
             checks = list(candidates_ok(pre, texts, suf))
         order = rank([(checks[i], seen[t].mean_logprob) for i, t in enumerate(texts)])
-        return [Suggestion(texts[i], seen[texts[i]].mean_logprob, checks[i], mode) for i in order]
+        return [
+            Suggestion(texts[i], seen[texts[i]].mean_logprob, checks[i], mode, finish=seen[texts[i]].finish)
+            for i in order
+        ]
+
+    def write_script(
+        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
+    ) -> list[Suggestion]:
+        """Whole scripts (block mode, no stop rule but the token limit) for the text after `req.prefix`,
+        ranked; a candidate cut by the token limit loses its unfinished last line."""
+        eol = line_ending(req.prefix, req.suffix)
+        pre, suf = self._windows(req.prefix, req.suffix)
+        candidates = self.generator.complete(
+            pre, suf, req.sampling, None, Halt(is_stale, req.deadline("block"))
+        )
+        model_req = replace(req, prefix=pre, suffix=suf, mode="block")
+        ranked = self.rank(model_req, [complete_lines(c) for c in candidates], "block")
+        return [replace(s, text=to_document_text(s.text, eol)) for s in ranked]
+
+
+def complete_lines(cand: Candidate) -> Candidate:
+    """A script candidate cut off by the token limit, without its unfinished last line (pure)."""
+    if cand.finish != "length" or "\n" not in cand.text:
+        return cand
+    return replace(cand, text=cand.text[: cand.text.rfind("\n") + 1])

@@ -17,9 +17,9 @@ import torch
 
 from bashcoder.engine.checkpoint import LoadedModel
 from bashcoder.engine.chunked import ChunkedEncoder
-from bashcoder.engine.device import DevicePlan, autocast
+from bashcoder.engine.device import DevicePlan, autocast, model_forward
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.engine.fim import FimTokens, spm, window_prefix, window_suffix
+from bashcoder.engine.fim import FimTokens, spm
 from bashcoder.engine.healing import Healing, Vocabulary
 from bashcoder.engine.knobs import (
     DEADLINE_MIN_TOKENS,
@@ -32,6 +32,7 @@ from bashcoder.engine.knobs import (
 from bashcoder.engine.model import KVCache
 from bashcoder.engine.sampling import apply_repetition_penalty, sample
 from bashcoder.engine.stops import StopRule
+from bashcoder.engine.windows import window_prefix, window_suffix
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,37 @@ class Stale(Exception):  # noqa: N818 - a signal, not an error
     """The request was cancelled or superseded while decoding."""
 
 
+@dataclass(frozen=True)
+class Halt:
+    """When decoding must end early, carried from the request down to the decode loop.
+
+    `is_stale()` turning true raises `Stale` (checked before every step: the
+    request was cancelled or superseded). Past `deadline` (`time.perf_counter()`
+    seconds) no decode step starts that the last one's duration says would end
+    after it, and unfinished candidates end with finish 'time'; the first
+    `DEADLINE_MIN_TOKENS` tokens are written whatever the clock says.
+    """
+
+    is_stale: Callable[[], bool] | None = None
+    deadline: float | None = None
+
+    def check(self) -> None:
+        """Raise `Stale` if the request is stale."""
+        if self.is_stale is not None and self.is_stale():
+            raise Stale()
+
+    def out_of_time(self, tokens: int, now: float, step_s: float) -> bool:
+        """Whether a step starting `now` and lasting `step_s` would end past the deadline, after `tokens` tokens."""
+        return self.deadline is not None and tokens >= DEADLINE_MIN_TOKENS and now + step_s > self.deadline
+
+    @staticmethod
+    def of(value: Halt | Callable[[], bool] | None) -> Halt:
+        """A Halt from a Halt, a bare `is_stale` callable, or None (never halts)."""
+        if isinstance(value, Halt):
+            return value
+        return Halt(is_stale=value)
+
+
 @dataclass
 class _PrefixCache:
     """The last prompt's KV cache, in as many rows as the last call sampled.
@@ -121,6 +153,8 @@ class Generator:
         self.loaded = loaded
         self.plan = plan
         self.model = loaded.model
+        self._forward = model_forward(self.model, plan)
+        """Runs the model's inference forwards: the model, or its ONNX Runtime graphs (see `device`)."""
         self.tokenizer = loaded.tokenizer
         self.cfg = loaded.config
         self.fim = FimTokens(
@@ -176,24 +210,20 @@ class Generator:
         prompt_ids: Sequence[int],
         sampling: SamplingConfig,
         stop: StopRule | None = None,
-        is_stale: Callable[[], bool] | None = None,
+        halt: Halt | Callable[[], bool] | None = None,
         on_text: Callable[[int, str], None] | None = None,
         healing: Healing | None = None,
-        deadline: float | None = None,
     ) -> list[Candidate]:
         """Sample `sampling.num_candidates` completions of `prompt_ids`.
 
-        Raises `Stale` as soon as `is_stale()` turns true (checked every step).
-        `on_text(row, text_so_far)` streams each candidate's text. With
-        `healing`, each candidate first writes `healing.text` again (see
-        `healing`), and its text is what follows. With a `deadline`
-        (`time.perf_counter()` seconds), no decode step starts that the last
-        one's duration says would end past it: unfinished candidates end
-        there with finish 'time'. The first `DEADLINE_MIN_TOKENS` tokens are
-        written whatever the clock says.
+        `halt` (a `Halt`, or a bare `is_stale` callable) ends decoding early:
+        `Stale` is raised when the request goes stale, and candidates end with
+        finish 'time' at its deadline. `on_text(row, text_so_far)` streams each
+        candidate's text. With `healing`, each candidate first writes
+        `healing.text` again (see `healing`), and its text is what follows.
         """
         with self._lock:
-            return self._generate(list(prompt_ids), sampling, stop, is_stale, on_text, healing, deadline)
+            return self._generate(list(prompt_ids), sampling, stop, Halt.of(halt), on_text, healing)
 
     def _prefill(self, prompt: list[int], rows: int) -> tuple[KVCache, torch.Tensor]:
         """A cache of `rows` rows holding `prompt`, and the logits after its last token."""
@@ -217,7 +247,7 @@ class Generator:
         dtype = self.plan.prefill_dtype if new.shape[1] > 1 else self.plan.decode_dtype
         row0 = cache.rows(1)
         with autocast(self.plan.device, dtype):
-            logits = self.model(new, row0, last_only=True)
+            logits = self._forward(new, row0, last_only=True)
         cache.length = row0.length
         # Rows already in sync need the new positions; the others the whole prompt.
         cache.copy_row0(range(1, min(pc.synced, rows)), reuse, len(prompt))
@@ -235,10 +265,9 @@ class Generator:
         prompt: list[int],
         s: SamplingConfig,
         stop: StopRule | None,
-        is_stale: Callable[[], bool] | None,
+        halt: Halt,
         on_text: Callable[[int, str], None] | None,
         healing: Healing | None = None,
-        deadline: float | None = None,
     ) -> list[Candidate]:
         if not prompt:
             raise BashcoderError("empty prompt; give some text to complete.")
@@ -246,8 +275,7 @@ class Generator:
             raise BashcoderError(
                 f"prompt of {len(prompt)} tokens fills the {self.cfg.context_length}-token context."
             )
-        if is_stale and is_stale():
-            raise Stale()
+        halt.check()
         n = s.num_candidates
         # Candidates decode in the prefix cache itself: decoding only writes
         # positions after the prompt, which the next call truncates away.
@@ -264,8 +292,7 @@ class Generator:
         history = torch.empty((n, 0), dtype=torch.long, device=self.plan.device)
         step_s = 0.0  # the last decode step's duration: what the next one will likely take
         for step in range(max_new):
-            if is_stale and is_stale():
-                raise Stale()
+            halt.check()
             logits = apply_repetition_penalty(logits, history, s.repetition_penalty)
             next_ids = sample(self._heal_mask(logits, rows), gen, s.temperature, s.top_k, s.top_p)
             logprobs = torch.log_softmax(logits.float(), dim=-1).gather(1, next_ids[:, None]).squeeze(1)
@@ -281,13 +308,13 @@ class Generator:
             if all(row.finish is not None for row in rows):
                 break
             started = time.perf_counter()
-            if deadline is not None and step + 1 >= DEADLINE_MIN_TOKENS and started + step_s > deadline:
+            if halt.out_of_time(step + 1, started, step_s):
                 for row in rows:
                     row.finish = row.finish or "time"
                 break
             history = torch.cat([history, next_ids[:, None]], dim=1)
             with autocast(self.plan.device, self.plan.decode_dtype):
-                logits = self.model(next_ids[:, None], cache, last_only=True)[:, -1].float()
+                logits = self._forward(next_ids[:, None], cache, last_only=True)[:, -1].float()
             step_s = time.perf_counter() - started
         return [Candidate(row.text, row.ids, row.logprob, row.finish or "length") for row in rows]
 
@@ -327,12 +354,11 @@ class Generator:
         suffix: str,
         sampling: SamplingConfig,
         stop: StopRule | None = None,
-        is_stale: Callable[[], bool] | None = None,
-        deadline: float | None = None,
+        halt: Halt | None = None,
     ) -> list[Candidate]:
         """FIM completion at a cursor between `prefix` and `suffix`, the word at the cursor healed."""
         prompt, healing = self.heal(self.fim_prompt(prefix, suffix, sampling.max_tokens))
-        return self.generate(prompt, sampling, stop, is_stale, healing=healing, deadline=deadline)
+        return self.generate(prompt, sampling, stop, halt, healing=healing)
 
     def heal(self, prompt: list[int]) -> tuple[list[int], Healing | None]:
         """An SPM prompt without its last prefix token, and that token's healing (see `healing`)."""

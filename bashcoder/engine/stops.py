@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bashcoder.engine.syntax import mask_literals
+
 MODES = ("line", "block", "auto")
 _OPENERS = re.compile(r"(\bthen|\bdo|\belse|\bin|\{|\(\)\s*\{?|\|\||&&|\\)\s*$")
 CLOSING_CHARS = frozenset("\"')]}`")
@@ -149,18 +151,23 @@ def trim_suffix_overlap(completion: str, suffix: str, min_overlap: int = 3) -> s
 
 
 def close_compounds(prefix: str, completion: str, suffix: str) -> str:
-    """Append `fi`/`done`/`esac`/`}` the completion opened, unless the suffix closes them."""
+    """Append `fi`/`done`/`esac`/`}` the completion opened, unless the suffix closes them.
+
+    Words inside strings, comments and here-document bodies open nothing
+    (`echo "run it again if it fails"`), and a closer is indented with its
+    opener's own characters (a tab stays a tab).
+    """
     text = prefix + completion
-    need = _unclosed(text)
+    need = _unclosed(mask_literals(text), text)
     if not need:
         return completion
-    have = _words(suffix)
+    have = _words(mask_literals(suffix))
     additions: list[str] = []
     for word, indent in reversed(need):
         if have.get(word, 0) > 0:
             have[word] -= 1
             continue
-        additions.append(" " * indent + word)
+        additions.append(indent + word)
     if not additions:
         return completion
     sep = "" if completion.endswith("\n") else "\n"
@@ -170,17 +177,18 @@ def close_compounds(prefix: str, completion: str, suffix: str) -> str:
 _WORD = re.compile(r"(?<![\w$-])(if|fi|for|while|until|select|done|case|esac)(?![\w-])|(\{)\s*$|^\s*(\})")
 
 
-def _unclosed(text: str) -> list[tuple[str, int]]:
-    """Stack of closers still owed by `text`, with the opener line's indentation."""
-    stack: list[tuple[str, int]] = []
-    for raw in text.split("\n"):
-        line = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
+def _unclosed(masked: str, original: str) -> list[tuple[str, str]]:
+    """Stack of closers still owed by the code in `masked` (literals blanked), with the opener
+    line's own leading whitespace taken from `original` (the same lines, unmasked)."""
+    stack: list[tuple[str, str]] = []
+    for line, raw in zip(masked.split("\n"), original.split("\n"), strict=True):
+        lead = raw[: indent_of(raw)]
         for m in _WORD.finditer(line):
             word = m.group(1) or m.group(2) or m.group(3)
             if word in CLOSERS:
-                stack.append((CLOSERS[word], indent_of(raw)))
+                stack.append((CLOSERS[word], lead))
             elif word == "{":
-                stack.append(("}", indent_of(raw)))
+                stack.append(("}", lead))
             elif stack and stack[-1][0] == word:
                 stack.pop()
     return stack

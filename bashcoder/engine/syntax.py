@@ -4,6 +4,12 @@ tree-sitter-bash flags about 3% of valid real scripts, so it is only used
 relatively: does prefix + candidate + suffix have more parse errors than the
 text without the candidate? `bash -n` (parse without running) is the
 authority and runs in a subprocess with a timeout.
+
+`bash -n` runs with the parse-time options a script may set for itself
+(`shopt -s extglob` does not run under -n, so `rm -- !(*.keep)` would be
+rejected): see PARSE_OPTIONS. tree-sitter also tells where the literal text
+is (strings, comments, here-document bodies), so that words there are not
+read as keywords (`literal_spans`).
 """
 
 from __future__ import annotations
@@ -63,6 +69,62 @@ def adds_parse_errors(prefix: str, candidate: str, suffix: str) -> bool:
     return error_count(prefix + candidate + suffix) > error_count(prefix + suffix)
 
 
+PARSE_OPTIONS = ("-O", "extglob")
+"""Options that change how bash parses, turned on for the check. A script enables extglob with
+`shopt -s extglob`, which `bash -n` never runs; turning it on accepts `!(*.keep)` and the other
+extended patterns and rejects no script that is valid without it."""
+
+LITERAL_NODES = frozenset({"string_content", "raw_string", "ansi_c_string", "comment", "heredoc_content"})
+"""tree-sitter-bash nodes whose text is data, never code (the `$(...)` inside a string is not one)."""
+
+
+def literal_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) character offsets of string contents, comments and here-document bodies in `text`.
+
+    tree-sitter recovers from errors, so an unfinished script (a cursor in
+    the middle of a `for`) still gets its strings and comments found.
+    """
+    data = text.encode("utf-8", errors="surrogatepass")
+    tree = _parser().parse(data)
+    spans: list[tuple[int, int]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in LITERAL_NODES or (node.type == "heredoc_body" and not node.named_children):
+            spans.append((node.start_byte, node.end_byte))
+            continue
+        stack.extend(node.children)
+    if not spans:
+        return []
+    # Byte offsets to character offsets (the text may hold non-ASCII characters).
+    ascii_only = len(data) == len(text)
+    out = []
+    for start, end in sorted(spans):
+        if ascii_only:
+            out.append((start, end))
+        else:
+            out.append(
+                (
+                    len(data[:start].decode("utf-8", "surrogatepass")),
+                    len(data[:end].decode("utf-8", "surrogatepass")),
+                )
+            )
+    return out
+
+
+def mask_literals(text: str) -> str:
+    """`text` with the characters of every literal span replaced by spaces (newlines kept), pure."""
+    spans = literal_spans(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
 @lru_cache(maxsize=1)
 def _bash() -> str:
     path = shutil.which("bash")
@@ -75,7 +137,7 @@ def bash_check(text: str, timeout: float = 5.0) -> SyntaxResult:
     """`bash -n` on `text` (nothing is executed)."""
     try:
         proc = subprocess.run(
-            [_bash(), "-n"],
+            [_bash(), *PARSE_OPTIONS, "-n"],
             input=text.encode("utf-8", errors="surrogatepass"),
             capture_output=True,
             timeout=timeout,

@@ -9,6 +9,7 @@ asks which one it holds.
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,6 +26,20 @@ FIM_MIDDLE = "<|fim_middle|>"
 PAD = "<|pad|>"
 SPECIAL_TOKENS = (EOT, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, PAD)
 DEFAULT_VOCAB_SIZE = 8192
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (which UTF-8 cannot hold) replaced by U+FFFD, pure.
+
+    Some editors send undecodable file bytes as lone surrogates (`\\udce9` in JSON),
+    and Python keeps them in a str; the tokenizer cannot take them. The model
+    never saw such text in training, so the replacement character is as good a
+    stand-in as any, and the rest of the document is completed as usual.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
 
 
 class Tokenizer(ABC):
@@ -94,10 +109,10 @@ class BpeTokenizer(Tokenizer):
         self._ids = {t: int(hf.token_to_id(t)) for t in SPECIAL_TOKENS}
 
     def encode(self, text: str) -> list[int]:
-        return self._hf.encode(text, add_special_tokens=False).ids
+        return self._hf.encode(encodable(text), add_special_tokens=False).ids
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in self._hf.encode_batch(texts, add_special_tokens=False)]
+        return [e.ids for e in self._hf.encode_batch([encodable(t) for t in texts], add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._hf.decode(list(ids), skip_special_tokens=False)

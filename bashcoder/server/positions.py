@@ -163,27 +163,3 @@ def word_before(prefix: str) -> str:
     """The identifier characters just before the cursor (what a completion menu filters on)."""
     match = _WORD_TAIL.search(prefix[-200:])
     return match.group(0) if match else ""
-
-
-def window_prefix_chars(prefix: str, limit: int) -> str:
-    """The end of `prefix`, at most about `limit` characters, starting at a line start.
-
-    The start moves in steps of `limit // 2` counted from the document's start,
-    so typing at the cursor leaves it where it was for many keystrokes.
-    """
-    if len(prefix) <= limit:
-        return prefix
-    step = max(1, limit // 2)
-    k = -(-(len(prefix) - limit) // step)  # ceil: the smallest step whose cut fits the limit
-    cut = k * step
-    nl = prefix.find("\n", cut - 1)
-    start = nl + 1 if 0 <= nl < cut - 1 + step else cut
-    return prefix[start:]
-
-
-def window_suffix_chars(suffix: str, limit: int) -> str:
-    """The start of `suffix`, at most `limit` characters, ending at a line end when there is one."""
-    if len(suffix) <= limit:
-        return suffix
-    nl = suffix.rfind("\n", 0, limit)
-    return suffix[: nl + 1] if nl >= 0 else suffix[:limit]

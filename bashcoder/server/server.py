@@ -8,7 +8,8 @@ params that do not parse get an InvalidParams error; bad settings get a
 message and the defaults.
 
 Custom protocol: the notification `bashcoder/status` {device, latencyMs,
-model} after the model loads and after each completion, and the command
+model} after the model loads and after each completion, the request
+`bashcoder/stats` (the model worker's job counts, for diagnostics), and the command
 `bashcoder.generate` [uri, line] that writes a script body below a
 `# comment` line through `workspace/applyEdit`.
 """
@@ -18,15 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from bashcoder import __version__
 from bashcoder.engine.completer import Suggestion
@@ -34,7 +33,9 @@ from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Stale
 from bashcoder.server.documents import Change, Cursor, Documents
 from bashcoder.server.items import completion_items, cursor_position, inline_items
+from bashcoder.server.lifecycle import ModelLifecycle
 from bashcoder.server.positions import ENCODINGS, UTF16, Pos, position_at
+from bashcoder.server.protocol import BashcoderProtocol
 from bashcoder.server.script import insertion, script_spot
 from bashcoder.server.service import CompletionService, ModelInfo
 from bashcoder.server.settings import CLIENT_KEYS, SECTION, SETTING_KEYS, ServerSettings, parse_settings
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 NAME = "bashcoder-lsp"
 STATUS = "bashcoder/status"
 GENERATE = "bashcoder.generate"
-LOAD_KEY = ("load",)
+STATS = "bashcoder/stats"
 TRIGGER_CHARACTERS = [" ", "$", "-", "/", "|", "=", "(", "{", '"']
 
 
@@ -61,58 +62,7 @@ class ServerOptions:
     """Reuse the KV cache of the previous prompt; off only to measure what it saves."""
 
 
-class BashcoderProtocol(LanguageServerProtocol):
-    """pygls' protocol, answering requests whose params do not parse instead of dropping them.
-
-    Documents live in `documents` only: pygls' own copy in its workspace would cost a
-    second O(size) edit per keystroke (~100 ms on a 5 MB file), so the built-in
-    didOpen/didChange/didClose handlers only pass the params on.
-    """
-
-    _ANSWERED = object()
-
-    def _user_handler(self, method: str, params: Any) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(method)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: lsp.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
-        yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_OPEN, params)
-
-    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(
-        self, params: lsp.DidChangeTextDocumentParams
-    ) -> Generator[Any, Any, None]:
-        yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_CHANGE, params)
-
-    @lsp_method(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(
-        self, params: lsp.DidCloseTextDocumentParams
-    ) -> Generator[Any, Any, None]:
-        yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_CLOSE, params)
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException:
-            msg_id, method = data.get("id"), data.get("method")
-            if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) and isinstance(method, str):
-                log.warning("invalid params for %s (request %r); answered with an error", method, msg_id)
-                error = JsonRpcInvalidParams(f"invalid params for {method}: they do not match the LSP types")
-                self._send_response(msg_id, error=error.to_response_error())
-                return self._ANSWERED
-            raise
-
-    def handle_message(self, message: Any) -> None:
-        if message is self._ANSWERED:
-            return
-        if not hasattr(message, "jsonrpc"):
-            log.warning("ignored a message that is not a JSON-RPC object: %.200r", message)
-            return
-        super().handle_message(message)
-
-
-class BashcoderServer(LanguageServer):
+class BashcoderServer(ModelLifecycle, LanguageServer):
     """The server's state: documents, settings, the model service and its worker."""
 
     def __init__(self, options: ServerOptions) -> None:
@@ -170,67 +120,6 @@ class BashcoderServer(LanguageServer):
             },
         )
 
-    # ---- settings and the model -------------------------------------------
-    def apply_settings(self, raw: object) -> None:
-        """New settings from the client; problems are shown, bad values keep their old value."""
-        self.settings, problems = parse_settings(raw, self.settings)
-        if problems:
-            self.show("invalid settings: " + "; ".join(problems))
-        spec = self.wanted_model()
-        if self.model_spec is not None and spec != self.model_spec:
-            self.spawn(self.load_model())
-
-    def wanted_model(self) -> tuple[str | None, str | None]:
-        return (self.settings.model or self.options.model, self.settings.device or self.options.device)
-
-    async def load_model(self) -> None:
-        """Load the model on the worker, with a progress report where the client shows one."""
-        spec = self.model_spec = self.wanted_model()
-        fallback = (self.options.model, self.options.device)
-        token = await self._begin_progress(f"loading model {spec[0] or '(default)'}")
-        try:
-            info = await self._load(spec)
-            if info is None and self.service.ready:
-                self.model_spec = self.loaded_spec  # keep serving the model already loaded
-            elif info is None and spec != fallback:
-                self.model_spec = fallback
-                info = await self._load(fallback)
-            if info is not None:
-                self.loaded_spec = self.model_spec
-        finally:
-            if token is not None:
-                self.work_done_progress.end(
-                    token, lsp.WorkDoneProgressEnd(message="ready" if self.service.ready else "failed")
-                )
-        if info is not None:
-            log.info("model %s ready on %s", info.model, info.description)
-            self.notify_status()
-
-    async def _load(self, spec: tuple[str | None, str | None]) -> ModelInfo | None:
-        try:
-            return await self.worker.submit(LOAD_KEY, lambda _stale: self.service.load(*spec)).wait()
-        except Stale:
-            return None  # a newer load replaced this one
-        except BashcoderError as exc:
-            self.show(f"could not load the model: {exc}", lsp.MessageType.Error)
-        except Exception as exc:  # a broken model directory must not take the server down
-            log.exception("model load failed")
-            self.show(f"could not load the model: {exc}", lsp.MessageType.Error)
-        return None
-
-    async def _begin_progress(self, message: str) -> str | None:
-        capabilities = self.client_capabilities
-        if not (capabilities.window and capabilities.window.work_done_progress):
-            return None
-        token = f"bashcoder-load-{uuid.uuid4()}"
-        try:
-            await self.work_done_progress.create_async(token)
-        except Exception as exc:
-            log.info("client refused a progress token: %s", exc)
-            return None
-        self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="bashcoder", message=message))
-        return token
-
     # ---- completions -------------------------------------------------------
     def cursor_for(self, uri: str, position: lsp.Position) -> Cursor | None:
         """The cursor to complete at, or None where the server stays silent."""
@@ -244,7 +133,7 @@ class BashcoderServer(LanguageServer):
     async def suggest(self, cursor: Cursor) -> list[Suggestion]:
         """Ranked suggestions at a cursor: type-through or a repeat at once, else the model."""
         started = time.perf_counter()
-        req = self.service.request(cursor.prefix, cursor.suffix, self.settings)
+        req = self.service.request(cursor.prefix, cursor.suffix, self.settings, started)
         if req is None:
             return []
         hit = self.service.cached(req)
@@ -254,7 +143,7 @@ class BashcoderServer(LanguageServer):
             self.worker.supersede(cursor.uri)
             suggestions = hit
         else:
-            job = self.worker.submit(cursor.uri, _completion_work(self.service, req, started), share=req)
+            job = self.worker.submit(cursor.uri, _completion_work(self.service, req), share=req)
             try:
                 suggestions = await job.wait()
             except Stale:
@@ -271,9 +160,9 @@ class BashcoderServer(LanguageServer):
 
 
 def _completion_work(
-    service: CompletionService, req: Any, started: float
+    service: CompletionService, req: Any
 ) -> Callable[[Callable[[], bool]], list[Suggestion]]:
-    return lambda is_stale: service.complete(req, is_stale, started)
+    return lambda is_stale: service.complete(req, is_stale)
 
 
 def _changes(params: lsp.DidChangeTextDocumentParams) -> list[Change]:
@@ -357,6 +246,11 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
                 return
             raw = pulled[0] if pulled else None
         ls.apply_settings(raw)
+
+    @server.feature(STATS)
+    def stats(ls: BashcoderServer, params: Any) -> dict[str, int]:
+        """Diagnostics: what the model worker did so far (jobs started, finished, stale, failed)."""
+        return dict(ls.worker.counts)
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(

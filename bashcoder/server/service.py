@@ -1,8 +1,8 @@
 """The model as the language server uses it: load, complete at a cursor, write a script.
 
-Owns the loaded `Generator` and `Completer`, the character windows that keep
-a huge document as cheap as a small one, the answers that need no model
-(type-through and an exact repeat of the last request), and the
+Owns the loaded `Generator` and `Completer` (which own the suggestion itself:
+windows, line endings, post-processing, ranking), the answers that need no
+model (type-through and an exact repeat of the last request), and the
 no-prefix-cache switch the latency benchmark compares against. It knows
 nothing of pygls: the handlers in `server` call it, model work on the
 worker thread and `cached` on the event loop.
@@ -13,26 +13,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion
-from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
-from bashcoder.engine.knobs import MIN_SUGGESTION_CHARS, SCRIPT_MAX_TOKENS
+from bashcoder.engine.generate import Generator, SamplingConfig
+from bashcoder.engine.knobs import SCRIPT_MAX_TOKENS
 from bashcoder.engine.loader import find_model, load_generator
 from bashcoder.engine.syntax import candidate_ok
-from bashcoder.server.positions import window_prefix_chars, window_suffix_chars
 from bashcoder.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
-
-# The windows are generous in characters (bash runs ~3-4 characters a token) so
-# that the engine's token budget decides; they bound the tokenizer's work, which
-# windowing repeats a few times per request, whatever the size of the file.
-PREFIX_CHARS_PER_TOKEN = 8
-SUFFIX_CHARS_PER_TOKEN = 4
-BAD_BYTES = "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -56,31 +49,6 @@ def sampling_for(settings: ServerSettings, max_tokens: int | None = None) -> Sam
         max_tokens=max_tokens or settings.max_tokens,
         num_candidates=settings.candidates,
     )
-
-
-def complete_lines(cand: Candidate) -> Candidate:
-    """A script candidate cut off by the token limit, without its unfinished last line (pure)."""
-    if cand.finish != "length" or "\n" not in cand.text:
-        return cand
-    return dataclasses.replace(cand, text=cand.text[: cand.text.rfind("\n") + 1])
-
-
-def clean(suggestions: list[Suggestion]) -> list[Suggestion]:
-    """Suggestions cut before the first U+FFFD (bytes the model left unfinished or invalid), pure.
-
-    The model emits byte-level tokens, so a candidate can stop in the middle of
-    a UTF-8 sequence; the decoder shows that as U+FFFD, which must never reach
-    the user's file.
-    """
-    out: list[Suggestion] = []
-    seen: set[str] = set()
-    for s in suggestions:
-        if BAD_BYTES in s.text:
-            s = dataclasses.replace(s, text=s.text[: s.text.index(BAD_BYTES)].rstrip(" \t"))
-        if len(s.text.strip()) >= MIN_SUGGESTION_CHARS and s.text not in seen:
-            seen.add(s.text)
-            out.append(s)
-    return out
 
 
 def reset_prefix_cache(generator: Generator) -> None:
@@ -119,15 +87,22 @@ class CompletionService:
             self._exact = None
         return info
 
-    def request(self, prefix: str, suffix: str, settings: ServerSettings) -> CompletionRequest | None:
-        """The engine request for a cursor, windowed; None before a model is loaded."""
+    def request(
+        self, prefix: str, suffix: str, settings: ServerSettings, started: float | None = None
+    ) -> CompletionRequest | None:
+        """The engine request for a cursor; None before a model is loaded.
+
+        `started` (`time.perf_counter()`) is when the keystroke's request arrived: the time
+        budget counts from there, queueing included (default: now).
+        """
         generator = self.generator
         if generator is None:
             return None
         ctx = generator.cfg.context_length
         return CompletionRequest(
-            prefix=window_prefix_chars(prefix, PREFIX_CHARS_PER_TOKEN * ctx),
-            suffix=window_suffix_chars(suffix, SUFFIX_CHARS_PER_TOKEN * ctx),
+            prefix=prefix,
+            suffix=suffix,
+            started=time.perf_counter() if started is None else started,
             mode=settings.mode,
             # A prompt needs room too: at most half the context goes to the completion.
             sampling=sampling_for(settings, min(settings.max_tokens, ctx // 2)),
@@ -145,28 +120,18 @@ class CompletionService:
             return None
         if exact is not None and exact[0] == req:
             return exact[1]
-        hit = completer.cached(req.prefix, req.suffix)
-        if hit is None:
-            return None
-        return clean(hit) or None
+        return completer.cached(req.prefix, req.suffix)
 
     def complete(
-        self,
-        req: CompletionRequest,
-        is_stale: Callable[[], bool] | None = None,
-        started: float | None = None,
+        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
     ) -> list[Suggestion]:
-        """Ranked suggestions for a request; raises `Stale` when superseded or cancelled.
-
-        `started` (`time.perf_counter()`) is when the keystroke's request arrived: the time
-        budget counts from there, queueing included.
-        """
+        """Ranked suggestions for a request; raises `Stale` when superseded or cancelled."""
         completer = self.completer
         if completer is None:
             return []
         if not self.reuse_prefix_cache:
             reset_prefix_cache(completer.generator)
-        suggestions = clean(completer.complete(req, is_stale, started))
+        suggestions = completer.complete(req, is_stale)
         with self._lock:
             self._exact = (req, suggestions)
         return suggestions
@@ -178,15 +143,16 @@ class CompletionService:
         completer = self.completer
         if completer is None:
             return ""
-        generator = completer.generator
-        max_tokens = min(max(settings.max_tokens, SCRIPT_MAX_TOKENS), generator.cfg.context_length // 2)
+        max_tokens = min(
+            max(settings.max_tokens, SCRIPT_MAX_TOKENS), completer.generator.cfg.context_length // 2
+        )
         req = dataclasses.replace(
             self.request(prefix, suffix, settings) or CompletionRequest(prefix, suffix),
             mode="block",
             sampling=sampling_for(settings, max_tokens),
+            time_budget_ms=0,  # a whole script is asked for on purpose: the user waits for it
         )
-        candidates = generator.complete(req.prefix, req.suffix, req.sampling, None, is_stale)
-        ranked = clean(completer.rank(req, [complete_lines(c) for c in candidates], "block"))
+        ranked = completer.write_script(req, is_stale)
         return ranked[0].text if ranked else ""
 
 

@@ -22,6 +22,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Any
@@ -94,6 +95,9 @@ class Worker:
 
     def __init__(self, name: str = "bashcoder-model") -> None:
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.counts: Counter[str] = Counter()
+        """What happened to jobs so far: started, finished, failed, stale_before_start, stale_while_running
+        (diagnostics: the `bashcoder/stats` request returns them; tests wait on them, not on log lines)."""
         self._latest: dict[Hashable, Job] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -155,17 +159,22 @@ class Worker:
     def _run_one(self, job: Job) -> None:
         if job.is_stale():
             log.debug("job %r: dropped, stale before it started", job.key)
+            self.counts["stale_before_start"] += 1
             job.future.set_exception(Stale())
         elif job.future.set_running_or_notify_cancel():
             log.debug("job %r: started", job.key)
+            self.counts["started"] += 1
             started = time.perf_counter()
             try:
                 job.future.set_result(job.work(job.is_stale))
+                self.counts["finished"] += 1
             except BaseException as exc:  # the thread must outlive every job
                 ms = (time.perf_counter() - started) * 1000
                 if isinstance(exc, Stale):
+                    self.counts["stale_while_running"] += 1
                     log.debug("job %r: stopped, went stale while running (%.0f ms)", job.key, ms)
                 else:
+                    self.counts["failed"] += 1
                     log.debug("job %r: failed after %.0f ms: %s", job.key, ms, exc)
                 job.future.set_exception(exc)
         with self._lock:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bashcoder.engine.fim import FimTokens, fim_permute, psm, spm, window_prefix, window_suffix
+from bashcoder.engine.fim import FimTokens, fim_permute, psm, spm
+from bashcoder.engine.windows import window_prefix, window_suffix
 
 T = FimTokens(prefix=1, suffix=2, middle=3, eot=0)
 

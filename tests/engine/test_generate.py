@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from bashcoder.engine.checkpoint import LoadedModel
-from bashcoder.engine.completer import Completer, CompletionRequest, postprocess, type_through
+from bashcoder.engine.completer import CompletionRequest
 from bashcoder.engine.device import plan_for
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.engine.generate import DEADLINE_MIN_TOKENS, Generator, SamplingConfig, Stale
+from bashcoder.engine.generate import DEADLINE_MIN_TOKENS, Generator, Halt, SamplingConfig, Stale
 from bashcoder.engine.stops import StopRule
 
 
@@ -103,7 +103,7 @@ def test_stale_request_stops_decoding(gen: Generator) -> None:
         return steps["n"] > 3
 
     with pytest.raises(Stale):
-        gen.generate(gen.plain_prompt(PROMPT, 50), SamplingConfig(max_tokens=50), is_stale=stale)
+        gen.generate(gen.plain_prompt(PROMPT, 50), SamplingConfig(max_tokens=50), halt=Halt(is_stale=stale))
     assert steps["n"] == 4
 
 
@@ -112,9 +112,9 @@ def test_a_deadline_already_past_leaves_the_first_few_tokens(gen: Generator) -> 
     greedy = SamplingConfig(temperature=0, max_tokens=30)
     full = gen.generate(ids, greedy)[0]
     assert len(full.token_ids) > DEADLINE_MIN_TOKENS
-    late = gen.generate(ids, greedy, deadline=time.perf_counter() - 1)[0]
+    late = gen.generate(ids, greedy, halt=Halt(deadline=time.perf_counter() - 1))[0]
     assert late.finish == "time" and late.token_ids == full.token_ids[:DEADLINE_MIN_TOKENS]
-    far = gen.generate(ids, greedy, deadline=time.perf_counter() + 3600)[0]
+    far = gen.generate(ids, greedy, halt=Halt(deadline=time.perf_counter() + 3600))[0]
     assert (far.token_ids, far.finish) == (full.token_ids, full.finish)
 
 
@@ -128,7 +128,7 @@ def test_a_deadline_stops_at_the_step_that_would_overrun_it(
     greedy = SamplingConfig(temperature=0, max_tokens=30)
     full = gen.generate(ids, greedy)[0]
     start = next(ticks) * 0.010
-    cut = gen.generate(ids, greedy, deadline=start + 0.100)[0]
+    cut = gen.generate(ids, greedy, halt=Halt(deadline=start + 0.100))[0]
     # Two readings a step (10 ms apart): the step that would end past start + 100 ms never starts.
     assert cut.finish == "time" and DEADLINE_MIN_TOKENS < len(cut.token_ids) < 10
     assert full.token_ids[: len(cut.token_ids)] == cut.token_ids
@@ -136,10 +136,10 @@ def test_a_deadline_stops_at_the_step_that_would_overrun_it(
 
 
 def test_the_time_budget_of_a_request_is_longer_for_blocks() -> None:
-    req = CompletionRequest("echo ", "", "auto", SamplingConfig(), time_budget_ms=100)
-    assert req.deadline(5.0, "line") == pytest.approx(5.1)
-    assert req.deadline(5.0, "block") == pytest.approx(5.4)
-    assert CompletionRequest("echo ").deadline(5.0, "line") is None
+    req = CompletionRequest("echo ", "", "auto", SamplingConfig(), time_budget_ms=100, started=5.0)
+    assert req.deadline("line") == pytest.approx(5.1)
+    assert req.deadline("block") == pytest.approx(5.4)
+    assert CompletionRequest("echo ", started=5.0).deadline("line") is None
 
 
 def test_long_prompt_keeps_the_text_nearest_the_cursor(gen: Generator) -> None:
@@ -167,29 +167,3 @@ def test_streaming_reports_growing_text(gen: Generator) -> None:
         on_text=lambda r, t: seen.append(t),
     )
     assert seen[-1] == out[0].text and len(seen) >= 2
-
-
-def test_completer_type_through_answers_without_the_model(gen: Generator) -> None:
-    comp = Completer(gen)
-    req = CompletionRequest("#!/bin/bash\ndir=", "", "line", SamplingConfig(temperature=0, max_tokens=20))
-    first = comp.complete(req)
-    assert first and not first[0].from_cache
-    typed = first[0].text[:2]
-    again = comp.complete(CompletionRequest(req.prefix + typed, "", "line", req.sampling))
-    assert again[0].from_cache and again[0].text == first[0].text[2:]
-
-
-def test_type_through_needs_the_same_suffix_and_a_matching_start() -> None:
-    from bashcoder.engine.completer import Suggestion, _Last
-
-    last = _Last("echo ", "\n", [Suggestion("hello world", -1.0, True, "line")])
-    assert type_through(last, "echo he", "\n")[0].text == "llo world"  # type: ignore[index]
-    assert type_through(last, "echo x", "\n") is None
-    assert type_through(last, "echo he", "other") is None
-
-
-def test_postprocess_drops_repeats_and_trivia() -> None:
-    assert postprocess("x=", '"\n', ' "$1"', "line") == ' "$1'
-    assert postprocess("", "done\n", "done", "line") == ""
-    assert postprocess("", "", "   \n ", "block") == ""
-    assert postprocess("if x; then\n", "", "  echo y\n\n", "block") == "  echo y\nfi"

@@ -114,18 +114,27 @@ def test_typing_what_the_suggestion_began_with_is_answered_from_it(
     assert elapsed < 2.0
 
 
+def stats(server: ServerProcess) -> dict[str, int]:
+    """The model worker's job counts (`bashcoder/stats`)."""
+    return server.send_request("bashcoder/stats", None, f"stats-{time.monotonic_ns()}").result(30)
+
+
+def wait_for_count(server: ServerProcess, name: str, above: int, done: Future[Any] | None = None) -> None:
+    """Poll `bashcoder/stats` until counter `name` exceeds `above` (or `done` finishes first)."""
+    deadline = time.monotonic() + 60
+    while stats(server).get(name, 0) <= above:
+        if (done is not None and done.done()) or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
 def running(server: ServerProcess, uri: str, attempt: int) -> Future[Any] | None:
     """A long inline request whose model job has started; None if it finished before we saw it start."""
-    logged = len(server.stderr_lines)
+    before = stats(server).get("started", 0)
     pending = server.send_request(
         lsp.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 1 + attempt, 0), f"{uri}-{attempt}"
     )
-    started = f"job {uri!r}: started"
-    server.wait_for(
-        "stderr_lines",
-        lambda lines: pending.done() or any(started in ln for ln in lines[logged:]),
-        timeout=60,
-    )
+    wait_for_count(server, "started", before, pending)
     return None if pending.done() else pending
 
 
@@ -135,9 +144,8 @@ def test_a_newer_request_for_the_document_supersedes_the_running_one(
     server = slow_server
     server.configure({"bashcoder": LONG})
     server.open(uri, scripts[1])
-    stopped = f"job {uri!r}: stopped, went stale while running"
     for attempt in range(5):  # a long request that finished before the newer one came is tried again
-        logged = len(server.stderr_lines)
+        stale = stats(server).get("stale_while_running", 0)
         old = running(server, uri, attempt)
         if old is None:
             continue
@@ -146,9 +154,8 @@ def test_a_newer_request_for_the_document_supersedes_the_running_one(
         )
         assert new.result(60) is not None
         if list(old.result(60).items) == []:
-            server.wait_for(
-                "stderr_lines", lambda lines, since=logged: any(stopped in ln for ln in lines[since:])
-            )
+            wait_for_count(server, "stale_while_running", stale)
+            assert stats(server)["stale_while_running"] > stale
             return
     pytest.fail("every long request finished before a newer one could supersede it")
 
@@ -159,9 +166,8 @@ def test_cancel_request_stops_decoding_and_the_server_answers_on(
     server = slow_server
     server.configure({"bashcoder": LONG})
     server.open(uri, scripts[1])
-    stopped = f"job {uri!r}: stopped, went stale while running"
     for attempt in range(5):  # a long request that finished before the cancel came is tried again
-        logged = len(server.stderr_lines)
+        stale = stats(server).get("stale_while_running", 0)
         pending = running(server, uri, attempt)
         if pending is None:
             continue
@@ -169,9 +175,8 @@ def test_cancel_request_stops_decoding_and_the_server_answers_on(
         try:
             pending.result(60)
         except JsonRpcRequestCancelled:
-            server.wait_for(
-                "stderr_lines", lambda lines, since=logged: any(stopped in ln for ln in lines[since:])
-            )
+            wait_for_count(server, "stale_while_running", stale)
+            assert stats(server)["stale_while_running"] > stale
             server.configure({"bashcoder": {"mode": "line", "candidates": 1, "maxTokens": 16}})
             assert server.inline(uri, 1, 0, timeout=30) is not None
             return

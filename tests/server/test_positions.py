@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bashcoder.engine.windows import head_chars, tail_chars
 from bashcoder.server.positions import (
     UTF8,
     UTF16,
@@ -16,8 +17,6 @@ from bashcoder.server.positions import (
     position_at,
     split_at,
     units_len,
-    window_prefix_chars,
-    window_suffix_chars,
     word_before,
 )
 
@@ -106,7 +105,7 @@ def test_the_prefix_window_starts_at_a_line_and_stays_put_while_typing() -> None
     starts = set()
     for extra in range(0, 300, 7):  # the user types 300 characters at the end
         prefix = doc + "x" * extra
-        window = window_prefix_chars(prefix, limit)
+        window = tail_chars(prefix, limit)
         assert len(window) <= limit
         assert prefix.endswith(window)
         start = len(prefix) - len(window)
@@ -116,15 +115,15 @@ def test_the_prefix_window_starts_at_a_line_and_stays_put_while_typing() -> None
 
 
 def test_short_texts_are_not_windowed() -> None:
-    assert window_prefix_chars("echo hi\n", 100) == "echo hi\n"
-    assert window_suffix_chars("done\n", 100) == "done\n"
+    assert tail_chars("echo hi\n", 100) == "echo hi\n"
+    assert head_chars("done\n", 100) == "done\n"
 
 
 def test_the_suffix_window_ends_at_a_line_end() -> None:
     suffix = "done\n" * 100
-    window = window_suffix_chars(suffix, 52)
+    window = head_chars(suffix, 52)
     assert window == "done\n" * 10
-    assert window_suffix_chars("x" * 100, 10) == "x" * 10
+    assert head_chars("x" * 100, 10) == "x" * 10
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])

@@ -6,15 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bashcoder.engine.completer import Suggestion
-from bashcoder.engine.generate import Candidate
-from bashcoder.server.service import (
-    PREFIX_CHARS_PER_TOKEN,
-    CompletionService,
-    clean,
-    complete_lines,
-    sampling_for,
-)
+from bashcoder.engine.windows import PREFIX_CHARS_PER_TOKEN
+from bashcoder.server.service import CompletionService, sampling_for
 from bashcoder.server.settings import ServerSettings
 
 GREEDY = ServerSettings(temperature=0.0, candidates=1, max_tokens=16, time_budget_ms=0, mode="line")
@@ -42,11 +35,13 @@ def test_settings_become_sampling_knobs() -> None:
 
 def test_a_huge_document_is_windowed_before_the_tokenizer_sees_it(service: CompletionService) -> None:
     big = "echo line\n" * 500_000  # 5 MB
-    req = service.request(big, big, GREEDY)
-    assert req is not None
+    assert service.completer is not None
+    prefix, suffix = service.completer._windows(big, big)  # what the engine hands the tokenizer
     ctx = service.generator.cfg.context_length  # type: ignore[union-attr]
-    assert len(req.prefix) <= PREFIX_CHARS_PER_TOKEN * ctx and big.endswith(req.prefix)
-    assert len(req.suffix) < len(big) and big.startswith(req.suffix)
+    assert len(prefix) <= PREFIX_CHARS_PER_TOKEN * ctx and big.endswith(prefix)
+    assert len(suffix) < len(big) and big.startswith(suffix)
+    req = service.request(big, big, GREEDY)
+    assert req is not None and isinstance(service.complete(req), list)
 
 
 def test_a_repeat_and_type_through_are_answered_without_the_model(
@@ -89,18 +84,6 @@ def test_a_script_body_is_written_in_whole_lines(service: CompletionService) -> 
         "#!/bin/bash\n# show disk usage\n", "", ServerSettings(temperature=0.0, candidates=1)
     )
     assert isinstance(body, str)
-    cut = complete_lines(Candidate("echo a\necho b\nech", [1, 2, 3], -1.0, "length"))
-    assert cut.text == "echo a\necho b\n"
-    kept = Candidate("echo a\nech", [1], -1.0, "stop")
-    assert complete_lines(kept) is kept
-
-
-def test_unfinished_utf8_never_reaches_the_editor() -> None:
-    def s(text: str) -> Suggestion:
-        return Suggestion(text=text, mean_logprob=-1.0, syntax_ok=True, mode="line")
-
-    cleaned = clean([s('echo "caf\ufffd'), s("\ufffd\ufffd"), s('echo "caf'), s("ls -la"), s("e \ufffd")])
-    assert [c.text for c in cleaned] == ['echo "caf', "ls -la"]
 
 
 def test_max_tokens_leave_room_for_the_prompt(service: CompletionService) -> None:
