@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,7 @@ import numpy as np
 
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.tokenizer import CharTokenizer, Tokenizer, load_tokenizer, train_tokenizer
-from bashcoder.trainer.split import choose_val_groups
+from bashcoder.trainer.split import choose_split, file_key
 
 PREPARE_FORMAT = 2  # 2: val.bin is sorted by source, with each source's token range in meta
 CORPUS_FILE = "corpus.jsonl"
@@ -135,7 +136,7 @@ def prepare(
     key = prepare_key(digest, tokenizer, vocab_size, val_fraction, mix)
     dest = data_dir / PREPARED_DIR / key
     if (dest / META_FILE).is_file():
-        return load_prepared(dest)
+        return _load_and_warn(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=dest.parent))
     try:
@@ -149,7 +150,15 @@ def prepare(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return load_prepared(dest)
+    return _load_and_warn(dest)
+
+
+def _load_and_warn(directory: Path) -> Prepared:
+    """load_prepared, printing the split's warning on every run, cached or not: it qualifies every val figure."""
+    prepared = load_prepared(directory)
+    if warning := prepared.meta.get("split_warning"):
+        print(warning, file=sys.stderr)
+    return prepared
 
 
 def load_prepared(directory: Path) -> Prepared:
@@ -170,42 +179,44 @@ def _build(
     val_fraction: float,
     mix: tuple[tuple[str, float], ...],
 ) -> dict[str, object]:
-    group_bytes: Counter[str] = Counter()
-    group_source: dict[str, str] = {}
+    units: list[tuple[str, str, int]] = []  # (group, file key, bytes) per document, for the split
+    unit_source: list[str] = []
     sources: Counter[str] = Counter()
-    source_names: set[str] = set()
     licenses: Counter[str] = Counter()
     for doc in read_corpus(corpus):
-        group_bytes[doc.group] += len(doc.text.encode("utf-8"))
-        group_source.setdefault(doc.group, doc.source)
-        source_names.add(doc.source)
+        units.append((doc.group, file_key(doc.text), len(doc.text.encode("utf-8"))))
+        unit_source.append(doc.source)
         sources[doc.source] += 1
         licenses[doc.license] += 1
-    if not group_bytes:
+    if not units:
         raise BashcoderError(
             f"the corpus {corpus} holds no documents; run bashcoder-collect on some bash sources."
         )
-    val_groups = choose_val_groups(group_bytes, val_fraction, SPLIT_SEED)
+    split_ = choose_split(units, val_fraction, SPLIT_SEED)
+    source_names = set(unit_source)
     train_bytes: Counter[str] = Counter()
-    for group, n in group_bytes.items():
-        if group not in val_groups:
-            train_bytes[group_source[group]] += n
+    side_groups: dict[bool, set[str]] = {False: set(), True: set()}
+    for (group, key, n), source in zip(units, unit_source, strict=True):
+        is_val = split_.is_val(group, key)
+        side_groups[is_val].add(group)
+        if not is_val:
+            train_bytes[source] += n
     factors = repeat_factors(train_bytes, dict(mix))
+
+    def in_val(doc: Doc) -> bool:
+        # Hashing every text again costs ~0.2 s per 100 MB, and only a by-file split needs it.
+        return split_.is_val(doc.group, file_key(doc.text) if split_.by == "file" else "")
 
     def docs(split: str) -> Iterator[Doc]:
         """The split's documents grouped by source (one pass over the corpus per source), so each
         source is one stretch of the .bin whatever the order of corpus.jsonl."""
         want_val = split == "val"
         for source in sorted(source_names):
-            yield from (
-                d for d in read_corpus(corpus) if d.source == source and (d.group in val_groups) == want_val
-            )
+            yield from (d for d in read_corpus(corpus) if d.source == source and in_val(d) == want_val)
 
     # The tokenizer sees the natural training split, whatever the mix, so runs
     # that differ only in their mix share one vocabulary.
-    tok = _train_tokenizer(
-        kind, vocab_size, (d.text for d in read_corpus(corpus) if d.group not in val_groups)
-    )
+    tok = _train_tokenizer(kind, vocab_size, (d.text for d in read_corpus(corpus) if not in_val(d)))
     tok.save(out / TOKENIZER_FILE)
     meta: dict[str, object] = {
         "format": PREPARE_FORMAT,
@@ -221,10 +232,12 @@ def _build(
     for split in SPLITS:
         weights = factors if split == "train" else {}
         stats = _encode(tok, docs(split), out / f"{split}.bin", weights)
-        groups = sorted(g for g in group_bytes if (g in val_groups) == (split == "val"))
-        stats["groups"] = len(groups)
+        stats["groups"] = len(side_groups[split == "val"])
         meta[split] = stats
-    meta["val_groups"] = sorted(val_groups)
+    meta["split"] = split_.by
+    meta["val_groups"] = sorted(split_.val) if split_.by == "group" else []
+    if split_.warning:
+        meta["split_warning"] = split_.warning
     return meta
 
 

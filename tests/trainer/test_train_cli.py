@@ -46,6 +46,28 @@ def test_a_short_run_reports_where_the_model_is(corpus_dir: Path, tmp_path: Path
     assert "trained 4 steps (2,048 tokens)" in out and str(tmp_path / "o") in out
 
 
+def test_a_short_run_works_with_the_default_warmup(corpus_dir: Path, tmp_path: Path) -> None:
+    at = MICRO.index("--warmup-steps")
+    no_warmup = MICRO[:at] + MICRO[at + 2 :]  # the default: what a user who never heard of warmup gets
+    code, out, err = run(
+        *no_warmup, "--max-steps", "30", "--data", corpus_dir, "--out", tmp_path / "o", "--vocab-size", "300"
+    )
+    assert code == 0, err
+    assert "trained 30 steps" in out
+    assert (tmp_path / "o" / "model.safetensors").is_file()
+
+
+def test_one_directory_of_own_scripts_trains_and_says_validation_shares_its_source(tmp_path: Path) -> None:
+    docs = [(f"# script {i}\n{text}", "home-bin") for i, (text, _) in enumerate(fixture_docs())]
+    data = write_corpus(tmp_path / "data", docs)
+    code, out, err = run(
+        *MICRO, "--max-steps", "4", "--data", data, "--out", tmp_path / "o", "--vocab-size", "300"
+    )
+    assert code == 0, err
+    assert "trained 4 steps" in out
+    assert "validation shares a source with training" in err
+
+
 def bad_input_cases(tmp_path: Path) -> list[tuple[list[str | Path], str]]:
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -1,17 +1,22 @@
-"""Credential scrubbing: a pure function from text to text with placeholders, plus counts per kind.
+"""Credential and address scrubbing: a pure function from text to text with placeholders, plus counts per kind.
 
-Owns the patterns (private keys, cloud/VCS/SaaS tokens, passwords in URLs and
-command lines, secret-looking assignments with literal values, emails) and
-the placeholders. Placeholders are bare words (`REDACTED_GITHUB_TOKEN`) or a
-documentation address (`user@example.com`), so scrubbed scripts still parse
-and a second pass changes nothing (scrub is idempotent). Expansions such as
-`$TOKEN` or `$(pass show x)` are code, not secrets, and are left alone.
+`scrub` runs, in order: private-key blocks and token formats; passwords in
+URLs, headers, flags, assignments and config lines, and e-mail addresses
+except generic ones such as root@localhost, as BigCode's PII pipeline does
+(all in this module); passwords given to common tools (secret_commands);
+Yelp's detect-secrets plugins for the rest (secret_detectors). Each
+replacement is counted under its rule's kind; a later rule never takes a
+placeholder for a secret, so the counts do not overlap.
 
-Token formats follow the published rules of detect-secrets and gitleaks; the
-context rules (assignments, flags, URLs) are shell-specific, which is why
-they live here rather than in a detector library. Each exception in
-`_is_literal_value` removed false positives found by scrubbing Debian's
-shell scripts; the tests plant 30 secrets of 25 kinds and check none survive.
+Placeholders are bare words (`REDACTED_GITHUB_TOKEN`) or a documentation
+address (`user@example.com`), so scrubbed scripts still parse and a second
+pass changes nothing (scrub is idempotent). Expansions such as `$TOKEN` or
+`$(pass show x)` are code, not secrets, and are left alone.
+
+Token formats follow gitleaks where detect-secrets lacks them (sk-proj-,
+github_pat_, glpat- ...); the context rules are shell-specific, which is why
+they live here rather than in a detector library. bench/scrub_corpus.py
+measures the counts, the speed and a sample of replacements on a real corpus.
 """
 
 from __future__ import annotations
@@ -21,13 +26,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-PLACEHOLDER_PREFIX = "REDACTED"
+from bashcoder.trainer.collect.secret_commands import scrub_commands
+from bashcoder.trainer.collect.secret_detectors import scrub_detected
+from bashcoder.trainer.collect.secret_values import (
+    PLACEHOLDER_PREFIX,
+    holds_secret,
+    is_literal_value,
+    placeholder,
+    replace_value,
+    sub,
+)
+
+__all__ = ["EMAIL_PLACEHOLDER", "PLACEHOLDER_PREFIX", "TOKEN_PATTERNS", "Scrubbed", "placeholder", "scrub"]
+
 EMAIL_PLACEHOLDER = "user@example.com"
-
-
-def placeholder(kind: str) -> str:
-    """The bare-word placeholder for a kind: "github-token" -> "REDACTED_GITHUB_TOKEN"."""
-    return f"{PLACEHOLDER_PREFIX}_{kind.upper().replace('-', '_')}"
 
 
 @dataclass
@@ -150,19 +162,14 @@ _SSHPASS = re.compile(r"(\bsshpass\s+-p\s*)('[^'\n]+'|\"[^\"$`\n]+\"|[^\s'\"$`-]
 _CHPASSWD = re.compile(r"(\becho\s+['\"]?[\w.\-]+:)([^\s'\"$`:]+)(['\"]?\s*\|\s*(?:sudo\s+)?chpasswd\b)")
 _NETRC = re.compile(r"(\bmachine\s+\S+\s+login\s+\S+\s+password\s+)([^\s$'\"`]+)")
 
-# Assignments: NAME=value where NAME ends in a secret word and value is literal.
+# Assignments: NAME=value where NAME holds a secret (secret_values.is_secret_name) and value is literal.
 _ASSIGN = re.compile(
     r"(?<![\w$.{-])((?:export|local|readonly|declare(?:\s+-\w+)*|typeset(?:\s+-\w+)*)\s+)?"
-    # The name must end in a secret word (checked exactly by _SECRET_NAME); matching it here
+    # The name must contain a secret word (checked exactly by is_secret_name); matching it here
     # keeps the Python callback off the thousands of ordinary assignments.
-    r"([A-Za-z_][A-Za-z0-9_]*?(?i:token|passwd|password|passphrase|secret|key|credentials?|pass|pw))"
+    r"((?=[A-Za-z_])\w*?(?i:token|passwd|password|passphrase|secret|key|credentials?|pass|pwd?)\w*)"
     r"(=|[ \t]+=[ \t]+)"
     r"('[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|[^\s'\"`;|&<>()\[\]{},]*)"
-)
-_SECRET_NAME = re.compile(
-    r"(?:TOKEN|PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH_?KEY"
-    r"|CREDENTIALS?|(?:^|_)PASS|(?:^|_)PW)$",
-    re.I,
 )
 # JSON/YAML/INI inside heredocs: "password": "x", password: x, password = x
 _KEY_VALUE_QUOTED = re.compile(
@@ -176,80 +183,34 @@ _KEY_VALUE_LINE = re.compile(
     re.I | re.M,
 )
 
-# Values that are clearly not credentials: switches, numbers and placeholders.
-_NOT_SECRET = frozenset(
-    {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "y", "n", "t", "f"}
-    | {"password", "passwd", "pass", "passphrase", "secret", "token", "changeme", "empty", "unset", "default"}
-)
-# Upper-case words are metavars (`--password PASSWORD`) or enum values (`WRAPPING_PASS=LOGIN`).
-_METAVAR = re.compile(r"[A-Z_]{1,16}")
-
 _EMAIL = re.compile(
     r"(?<![\w.%+\-$@/])([A-Za-z0-9][A-Za-z0-9._%+\-]*)@([A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)+)\b"
 )
-# Final labels that are file extensions or systemd unit types, not TLDs:
-# `getty@tty1.service` and `icon@2x.png` are not addresses.
+# Final labels that are file extensions or systemd unit types, not TLDs (`getty@tty1.service`,
+# `icon@2x.png` are not addresses), or reserved and placeholder TLDs (`root@host.localdomain`).
 _NOT_TLD = frozenset(
     "service socket target timer mount automount path slice scope device swap png jpg jpeg gif svg webp ico sh "
     "bash py pl rb js ts md txt conf cfg ini json yaml yml xml html css log tar gz xz bz2 zip deb rpm so lua php "
-    "java jar go rs in out d local lan internal invalid test localhost example".split()
+    "java jar go rs in out d local lan internal invalid test localhost localdomain example tld domain".split()
 )
-# Documentation domains are placeholders already; OpenSSH/libssh name algorithms
-# `umac-64@openssh.com`, which look like addresses but are identifiers.
-_EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net", "openssh.com", "libssh.org")
+# Addresses at these names are placeholders, not a person's: `you@yourdomain.com`, `root@localhost.localdomain`.
+_GENERIC_NAMES = frozenset(
+    "example localhost localdomain domain yourdomain your-domain mydomain my-domain yourcompany your-company "
+    "mycompany my-company hostname yourhost myhost foo bar foobar".split()
+)
+# OpenSSH/libssh name algorithms `umac-64@openssh.com`, which look like addresses but are identifiers.
+_NOT_ADDRESS_DOMAINS = ("openssh.com", "libssh.org")
 _URL_AUTHORITY_BEFORE = re.compile(r"://[^\s/@'\"`]*$")
-
-
-def _is_literal_value(value: str, min_len: int = 1) -> bool:
-    """True when a value is a literal credential, not an expansion, path, switch, metavar or placeholder.
-
-    Every rule below removed false positives measured on Debian's shell scripts
-    (`PW="/etc/shadow"`, `token=substr(...)`, `--password PASSWORD`, `XXXXXX`).
-    """
-    quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
-    inner = value[1:-1] if quoted else value
-    if (not quoted or value[0] == '"') and ("$" in inner or "`" in inner):
-        return False
-    if len(inner) < max(1, min_len) or inner[0] in "$`-\\/<%@[{(~" or inner.startswith(PLACEHOLDER_PREFIX):
-        return False
-    if any(c.isspace() or ord(c) > 127 for c in inner) or not any(c.isalnum() for c in inner):
-        return False
-    low = inner.lower()
-    if low in _NOT_SECRET or (inner.isdigit() and len(inner) < 6) or set(low) <= set("x*."):
-        return False
-    return not _METAVAR.fullmatch(inner)
-
-
-def _replace_value(value: str, kind: str) -> str:
-    """The placeholder in the value's own quotes."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[0] + placeholder(kind) + value[0]
-    return placeholder(kind)
-
-
-def _sub(
-    pattern: re.Pattern[str],
-    text: str,
-    counts: Counter[str],
-    kind: str,
-    repl: Callable[[re.Match[str]], str | None],
-) -> str:
-    """re.sub where `repl` returns None to keep a match unchanged; counts real replacements."""
-
-    def wrapper(m: re.Match[str]) -> str:
-        out = repl(m)
-        if out is None or out == m.group(0):
-            return m.group(0)
-        counts[kind] += 1
-        return out
-
-    return pattern.sub(wrapper, text)
 
 
 def _email(m: re.Match[str]) -> str | None:
     local, domain = m.group(1), m.group(2).lower()
-    tld = domain.rsplit(".", 1)[-1]
-    if not tld.isalpha() or len(tld) < 2 or tld in _NOT_TLD or domain.endswith(_EXAMPLE_DOMAINS):
+    labels = domain.split(".")
+    tld = labels[-1]
+    if not tld.isalpha() or len(tld) < 2 or tld in _NOT_TLD or domain.endswith(_NOT_ADDRESS_DOMAINS):
+        return None
+    # The name under the public suffix (`yourdomain` in mail.yourdomain.co.uk) says whether it is generic.
+    if _GENERIC_NAMES.intersection(labels[-3:-1] if len(tld) == 2 and len(labels) > 2 else labels[-2:-1]):
         return None
     after = m.string[m.end() : m.end() + 1]
     # `git@github.com:owner/repo` and `user@host:path` are ssh remotes, not addresses,
@@ -266,23 +227,26 @@ def _keep_value(group: int, kind: str, min_len: int = 1) -> Callable[[re.Match[s
 
     def repl(m: re.Match[str]) -> str | None:
         value = m.group(group)
-        if value is None or not _is_literal_value(value, min_len):
+        if value is None or not is_literal_value(value, min_len):
             return None
         start, end = m.start(group) - m.start(), m.end(group) - m.start()
         whole = m.group(0)
-        return whole[:start] + _replace_value(value, kind) + whole[end:]
+        return whole[:start] + replace_value(value, kind) + whole[end:]
 
     return repl
 
 
 def _assign(m: re.Match[str]) -> str | None:
-    if not _SECRET_NAME.search(m.group(2)) or not _is_literal_value(m.group(4)):
+    if not holds_secret(m.group(2), m.group(4)):
+        return None
+    line_start = m.string.rfind("\n", 0, m.start()) + 1
+    if m.string[line_start : m.start()].rstrip().endswith("alias"):  # `alias pass=passgen` names a command
         return None
     rest_of_line = m.string[m.end() :].split("\n", 1)[0]
     # `token=substr(...)` and `pw=os.environ[...]` are calls; `A = b ? c : d` is awk, not a setting.
     if rest_of_line[:1] in ("(", "[") or (m.group(3) != "=" and rest_of_line.strip()):
         return None
-    return f"{m.group(1) or ''}{m.group(2)}{m.group(3)}{_replace_value(m.group(4), 'secret')}"
+    return f"{m.group(1) or ''}{m.group(2)}{m.group(3)}{replace_value(m.group(4), 'secret')}"
 
 
 def _auth_header(m: re.Match[str]) -> str | None:
@@ -296,7 +260,7 @@ def _curl_lines(text: str, counts: Counter[str]) -> str:
     def line(m: re.Match[str]) -> str:
         if "curl" not in m.group(0):
             return m.group(0)
-        return _sub(_CURL_USER, m.group(0), counts, "curl-user", _keep_value(3, "password"))
+        return sub(_CURL_USER, m.group(0), counts, "curl-user", _keep_value(3, "password"))
 
     return re.sub(r"[^\n]+", line, text)
 
@@ -326,6 +290,17 @@ _LINE_HINTS = tuple(sorted({h for _, hints, _, _ in _CONTEXT_RULES for h in hint
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def _ascii_lower(text: str) -> str:
+    """`text` lowered with every index kept, for finding ASCII hints by position.
+
+    str.lower can lengthen a character beyond ASCII (`İ`); when the length is kept,
+    every character mapped to one. str.translate costs ~40x str.lower, and it was
+    half of scrub's time, so it runs only on those rare texts.
+    """
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
 def _hint_lines(lowered: str) -> list[tuple[int, int]]:
     """(start, end) of every line holding a hint, in order."""
     spans: set[tuple[int, int]] = set()
@@ -340,33 +315,39 @@ def _hint_lines(lowered: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def _scrub_line(line: str, counts: Counter[str]) -> str:
-    for kind, hints, pattern, repl in _CONTEXT_RULES:
-        if any(h in line.translate(_ASCII_LOWER) for h in hints):
-            line = _sub(pattern, line, counts, kind, repl)
-    return line
+def _scrub_lines(text: str, counts: Counter[str]) -> str:
+    """The context rules, each on the lines that hold one of its hints."""
+    lowered = _ascii_lower(text)
+    pieces: list[str] = []
+    last = 0
+    for start, end in _hint_lines(lowered):
+        line, low = text[start:end], lowered[start:end]
+        present = {h for h in _LINE_HINTS if h in low}
+        for kind, hints, pattern, repl in _CONTEXT_RULES:
+            if not present.isdisjoint(hints):
+                line = sub(pattern, line, counts, kind, repl)
+        pieces += [text[last:start], line]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def scrub(text: str) -> Scrubbed:
-    """Replace every credential in `text` with a placeholder; idempotent."""
+    """Replace every credential and personal address in `text` with a placeholder, counted by kind; idempotent."""
     counts: Counter[str] = Counter()
     if "PRIVATE KEY" in text:
-        text = _sub(_PEM_BLOCK, text, counts, "private-key", lambda m: placeholder("private-key"))
-        text = _sub(_PEM_OPEN, text, counts, "private-key", lambda m: placeholder("private-key"))
+        text = sub(_PEM_BLOCK, text, counts, "private-key", lambda m: placeholder("private-key"))
+        text = sub(_PEM_OPEN, text, counts, "private-key", lambda m: placeholder("private-key"))
     if "Private-Lines:" in text:
-        text = _sub(
+        text = sub(
             _PUTTY, text, counts, "private-key", lambda m: "Private-Lines: 0\n" + placeholder("private-key")
         )
     for kind, hints, pattern in TOKEN_PATTERNS:
         if any(h in text for h in hints):
-            text = _sub(pattern, text, counts, kind, lambda m, kind=kind: placeholder(kind))
+            text = sub(pattern, text, counts, kind, lambda m, kind=kind: placeholder(kind))
     if "curl" in text:
         text = _curl_lines(text, counts)
-    # ASCII-only lowering keeps every index of `lowered` valid in `text`.
-    pieces: list[str] = []
-    last = 0
-    for start, end in _hint_lines(text.translate(_ASCII_LOWER)):
-        pieces += [text[last:start], _scrub_line(text[start:end], counts)]
-        last = end
-    pieces.append(text[last:])
-    return Scrubbed("".join(pieces), counts)
+    text = _scrub_lines(text, counts)
+    text = scrub_commands(text, counts)
+    text = scrub_detected(text, _ascii_lower(text), counts)
+    return Scrubbed(text, counts)

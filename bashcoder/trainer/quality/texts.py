@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.trainer.prepare import CORPUS_FILE, SPLIT_SEED, read_corpus
-from bashcoder.trainer.split import choose_val_groups
+from bashcoder.trainer.split import choose_split, file_key
 
 
 @dataclass(frozen=True)
@@ -17,6 +16,8 @@ class EvalText:
 
     name: str
     text: str
+    source: str = "folder"
+    """The corpus source it came from (git, debian, docs, dir), or "folder" for --texts."""
 
 
 def validation_texts(data_dir: Path, val_fraction: float = 0.05) -> list[EvalText]:
@@ -24,11 +25,16 @@ def validation_texts(data_dir: Path, val_fraction: float = 0.05) -> list[EvalTex
     corpus = data_dir / CORPUS_FILE
     if not corpus.is_file():
         raise BashcoderError(f"no corpus at {corpus}; pass --data DIR with a corpus.jsonl, or --texts DIR.")
-    group_bytes: Counter[str] = Counter()
-    for doc in read_corpus(corpus):
-        group_bytes[doc.group] += len(doc.text.encode("utf-8"))
-    val = choose_val_groups(group_bytes, val_fraction, SPLIT_SEED)
-    texts = [EvalText(f"{d.group}#{i}", d.text) for i, d in enumerate(read_corpus(corpus)) if d.group in val]
+    split = choose_split(
+        ((d.group, file_key(d.text), len(d.text.encode("utf-8"))) for d in read_corpus(corpus)),
+        val_fraction,
+        SPLIT_SEED,
+    )
+    texts = [
+        EvalText(f"{d.group}#{i}", d.text, d.source or "unknown")
+        for i, d in enumerate(read_corpus(corpus))
+        if split.is_val(d.group, file_key(d.text))
+    ]
     if not texts:
         raise BashcoderError(f"the validation split of {corpus} is empty; collect from more sources.")
     return texts

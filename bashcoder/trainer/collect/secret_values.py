@@ -1,0 +1,166 @@
+"""What a secret looks like in a script: literal values, secret-sounding names, placeholders.
+
+Shared by the scrubber's rule modules (secrets, secret_commands,
+secret_detectors). Owns the placeholders and the two questions every rule
+asks: is this value a literal credential (not `$PASSWORD`, a path or a
+metavar), and does this name hold one (`MYSQL_PWD` yes, `PASSWORD_FILE` no).
+Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+
+PLACEHOLDER_PREFIX = "REDACTED"
+
+
+def placeholder(kind: str) -> str:
+    """The bare-word placeholder for a kind: "github-token" -> "REDACTED_GITHUB_TOKEN"."""
+    return f"{PLACEHOLDER_PREFIX}_{kind.upper().replace('-', '_')}"
+
+
+# Values that are clearly not credentials: switches, numbers and placeholders.
+_NOT_SECRET = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "y", "n", "t", "f"}
+    | {"password", "passwd", "pass", "passphrase", "secret", "token", "changeme", "empty", "unset", "default"}
+    | {"pwd", "prompt", "ask", "stdin", "env", "file", "random", "auto", "required", "optional"}
+)
+# Upper-case words are metavars (`--password PASSWORD`, patator's `password=FILE0`) or enum
+# values (`WRAPPING_PASS=LOGIN`, `token="__BASHUNIT_IGNORE__"`).
+_METAVAR = re.compile(r"[A-Z_]{1,32}[0-9]?")
+
+
+def is_literal_value(value: str, min_len: int = 1) -> bool:
+    """True when a value is a literal credential, not an expansion, path, URL, switch, metavar or placeholder.
+
+    Every rule below removed false positives measured on Debian's shell scripts
+    (`PW="/etc/shadow"`, `token=substr(...)`, `--password PASSWORD`, `XXXXXX`).
+    """
+    quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+    inner = value[1:-1] if quoted else value
+    if (not quoted or value[0] == '"') and ("$" in inner or "`" in inner):
+        return False
+    if len(inner) < max(1, min_len) or inner[0] in "$`-\\/<%@[{(~^" or inner.startswith(PLACEHOLDER_PREFIX):
+        return False
+    # Quotes inside a value are shell quoting around an expansion: `KEY='"$KEY"'` in a sed script.
+    if any(c.isspace() or ord(c) > 127 or c in "'\"" for c in inner) or not any(c.isalnum() for c in inner):
+        return False
+    # URL credentials are the url-password rule's; a whole URL is an address, not a secret.
+    if "://" in inner:
+        return False
+    low = inner.lower()
+    if low in _NOT_SECRET or (inner.isdigit() and len(inner) < 6) or set(low) <= set("x*."):
+        return False
+    return not _METAVAR.fullmatch(inner)
+
+
+def replace_value(value: str, kind: str) -> str:
+    """The placeholder in the value's own quotes."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[0] + placeholder(kind) + value[0]
+    return placeholder(kind)
+
+
+def sub(
+    pattern: re.Pattern[str],
+    text: str,
+    counts: Counter[str],
+    kind: str,
+    repl: Callable[[re.Match[str]], str | None],
+) -> str:
+    """re.sub where `repl` returns None to keep a match unchanged; counts real replacements."""
+
+    def wrapper(m: re.Match[str]) -> str:
+        out = repl(m)
+        if out is None or out == m.group(0):
+            return m.group(0)
+        counts[kind] += 1
+        return out
+
+    return pattern.sub(wrapper, text)
+
+
+# --- names that hold secrets -------------------------------------------------
+# A name ending in a secret word holds one: DB_PASSWORD, PGPASSWORD, apiKey, MYSQL_PWD.
+_SECRET_SUFFIX = re.compile(
+    r"(?:TOKEN|PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH_?KEY"
+    r"|CREDENTIALS?|(?:^|_)PASS|(?:^|_)PWD?)$",
+    re.I,
+)
+# A secret word followed by one qualifier holds one too (SMTP_PASSWORD_PROD, GITHUB_TOKEN_B64),
+# unless the qualifier says the name describes the secret rather than holds it.
+_SECRET_PARTS = frozenset("PASS PASSWORD PASSWORDS PASSWD PASSPHRASE SECRET SECRETS TOKEN TOKENS".split())
+_DESCRIBES = frozenset(
+    "FILE FILES PATH PATHS DIR URL URI ENDPOINT HOST SERVER PORT NAME NAMES ID IDS LEN LENGTH SIZE BITS "
+    "TTL TIMEOUT EXPIRY EXPIRES EXPIRATION LIFETIME AGE TYPE KIND PROMPT MSG MESSAGE TEXT TITLE LABEL HELP "
+    "FORMAT FMT HEADER PREFIX SUFFIX VAR ENV CMD COMMAND PROG PROGRAM SCRIPT TOOL BIN SOURCE SRC HELPER "
+    "FIELD REF ARN LOCATION PARAM SCOPE SCOPES ISSUER AUDIENCE REGEX PATTERN MIN MAX COUNT RETRIES OPT OPTS "
+    "OPTION OPTIONS FLAG FLAGS ARG ARGS MODE METHOD POLICY STORE MANAGER PROVIDER BACKEND VERSION ALGORITHM "
+    "ALGO HASHING CHARS CHARSET TAG PLUGIN HANDLER FUNC FUNCTION HOOK SERVICE USER USERNAME LOGIN ENTRY "
+    "STATUS STATE RESULT OUTPUT LOG LIST ARRAY MAP MAPS TABLE COLUMN INDEX ENABLED DISABLED REQUEST "
+    "STRENGTH LOCK DB".split()
+)
+# `*_KEY` holds a secret unless its name says it is public or a lookup key (GPG_KEY, SORT_KEY).
+_NOT_SECRET_KEY = _DESCRIBES | frozenset(
+    "PUBLIC PUB GPG PGP GNUPG SIGNING SIGN SSH HOST SORT PRIMARY FOREIGN PARTITION RANGE ROW CACHE LOOKUP "
+    "REPO REPOSITORY APT YUM RPM RELEASE ARCHIVE TRUSTED HOT SHORTCUT BIND MOD LEADER TMUX KBD KEYBOARD CONFIG CONF "
+    "SETTING SETTINGS JSON YAML DICT GROUP SECTION REG REGISTRY S3 OBJECT BUCKET SEARCH".split()
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# The shell's own variables: the working directory is not a password.
+_SHELL_NAMES = frozenset({"PWD", "OLDPWD"})
+
+
+def _parts(name: str) -> list[str]:
+    """`influxDBPassword` -> ["INFLUX", "DBPASSWORD"]; `smtp-password_prod` -> ["SMTP", "PASSWORD", "PROD"]."""
+    return [p for p in _CAMEL.sub("_", name).upper().replace("-", "_").split("_") if p]
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable, key or field of this name holds a credential.
+
+    Yes for names ending in a secret word (`DB_PASSWORD`, `apiKey`, `MYSQL_PWD`),
+    `*_KEY` (`STRIPE_KEY`, not `GPG_KEY`), and `*_PASS*`, `*_SECRET*`,
+    `*_TOKEN*` with one qualifier (`SMTP_PASSWORD_PROD`, not `SECRET_NAME` or
+    `password_hashing_algorithm`).
+    """
+    parts = _parts(name)
+    if not parts or "_".join(parts) in _SHELL_NAMES:
+        return False
+    if _SECRET_SUFFIX.search("_".join(parts)):
+        return True
+    if _only_key(parts):
+        return not _NOT_SECRET_KEY.intersection(parts[:-1])
+    # One qualifier at most: `configMapAndSecretChangeDetectionStrategy` describes, it does not hold.
+    return len(parts) >= 2 and parts[-2] in _SECRET_PARTS and parts[-1] not in _DESCRIBES
+
+
+def _only_key(parts: list[str]) -> bool:
+    """A name whose only secret word is a final `KEY` (STRIPE_KEY, but not API_KEY or SECRET_KEY)."""
+    return len(parts) > 1 and parts[-1] == "KEY" and not _SECRET_SUFFIX.search("_".join(parts))
+
+
+_KEY_CHARS = re.compile(r"[A-Za-z0-9_\-+/=]{8,}")
+
+
+def _looks_random(value: str) -> bool:
+    inner = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
+    return (
+        _KEY_CHARS.fullmatch(inner) is not None
+        and any(c.isdigit() for c in inner)
+        and any(c.isalpha() for c in inner)
+    )
+
+
+def holds_secret(name: str, value: str) -> bool:
+    """Whether `name` set to `value` is a credential: a secret name and a literal value.
+
+    A name that is secret only by ending in `_KEY` also needs a value that looks
+    random (8+ letters and digits): most `*_KEY`s in scripts are lookup keys
+    (`default_save_key="C-s"`, `METADATA_KEY='flink-start'`), measured on the corpus.
+    """
+    if not is_secret_name(name) or not is_literal_value(value):
+        return False
+    return _looks_random(value) if _only_key(_parts(name)) else True

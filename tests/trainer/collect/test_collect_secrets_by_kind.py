@@ -1,0 +1,221 @@
+"""Issue 15: each kind of credential and personal address the scrubber missed, and the code it must keep.
+
+Every secret below is made up. The shapes come from what peer tools' users
+reported and from the false positives found by scrubbing the real corpus
+(bench/scrub_corpus.py): ports, expansions, checksums and commits stay.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bashcoder.trainer.collect.secrets import scrub
+
+# Built from pieces so that this file itself never holds a real-looking token.
+RANDOM_B64 = "q7ZmK2xR9vLp4NwT" + "8bYc3HsJ6dFgA1eUoW5iCnQk"
+ARTIFACTORY = "AKCp8" + "jQ9rT2vX4zB6nD8fH1kM3pR5tW7yA9cE2gJ4lN6qS8uV1xZ3bF5hK7mP9sU2wY4"
+MAILCHIMP = "9c2f8e1a7b3d6054" + "f1e9a8c7b2d4e6f0" + "-us12"
+SQUARE = "sq0csp-" + "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9d"
+
+
+def scrubbed_line(line: str) -> tuple[str, dict[str, int]]:
+    out = scrub(f"#!/bin/bash\n{line}\n")
+    assert scrub(out.text).text == out.text, "a second scrub changed the text"
+    return out.text.split("\n")[1], dict(out.counts)
+
+
+@pytest.mark.parametrize(
+    ("line", "secret", "kept"),
+    [
+        ("export MYSQL_PWD=Xk9fLq2wZ", "Xk9fLq2wZ", "export MYSQL_PWD="),
+        ("redis-cli -h cache -a Rz8sP3qWm0 ping", "Rz8sP3qWm0", "redis-cli -h cache -a "),
+        ("openssl rsa -in key.pem -passin pass:Hq7Tz2Lm -out plain.pem", "Hq7Tz2Lm", "-passin pass:"),
+        ("smbclient //nas/share -U admin%Sm8bPw1x -c ls", "Sm8bPw1x", "-U admin%"),
+        (
+            "htpasswd -b /etc/nginx/.htpasswd alice Ht9pWq3z",
+            "Ht9pWq3z",
+            "htpasswd -b /etc/nginx/.htpasswd alice ",
+        ),
+    ],
+)
+def test_the_shapes_reported_in_issue_15_never_reach_the_corpus(line: str, secret: str, kept: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert secret not in out and kept in out and "REDACTED_" in out
+    assert sum(counts.values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("mongosh admin -u root -p Mg0pW9xq --eval 'db.stats()'", "Mg0pW9xq"),
+        ("redis-cli --pass 'Rd1sPw55' info", "Rd1sPw55"),
+        ("sudo -u redis redis-cli -a Rz8sP3qWm0 ping", "Rz8sP3qWm0"),
+        ("mysqladmin -u root password NewR00tPw", "NewR00tPw"),
+        ("x=$(mysql -uroot -pS3cr3tX -e 'select 1')", "S3cr3tX"),
+        ("ldapsearch -x -D cn=admin,dc=corp -w Ld4pPw9x -b dc=corp", "Ld4pPw9x"),
+        ("zip -P Zp4sWq9 out.zip notes.txt", "Zp4sWq9"),
+        ("7z a -pSz7pW3x backup.7z ~/docs", "Sz7pW3x"),
+        ("docker login -u bot -p D0ckPw99 registry.corp", "D0ckPw99"),
+        ("ipmitool -I lanplus -H bmc -U admin -P Ipm1Pw77 power status", "Ipm1Pw77"),
+        ("keytool -list -keystore app.jks -storepass St0reP4ss", "St0reP4ss"),
+        ("xfreerdp /v:host /u:bob /p:Rd9pWq2 /cert:ignore", "Rd9pWq2"),
+        ("openssl enc -aes-256-cbc -pass 'pass:Hq7Tz2Lm' -in a -out b", "Hq7Tz2Lm"),
+        ("rpcclient -U 'admin%Sm8bPw1x' -c enumdomusers dc1", "Sm8bPw1x"),
+        ("lftp -u bob,Lf7tPw2x -e 'mirror' ftp.corp", "Lf7tPw2x"),
+        ("htpasswd -nbB alice Ht9pWq3z > users", "Ht9pWq3z"),
+        ("sqlplus -s scott/T1ger99@orcl @report.sql", "T1ger99"),
+        ("nmcli dev wifi connect HomeNet password Nm9cliPw1", "Nm9cliPw1"),
+        ("wpa_passphrase HomeNet Wp4Pass99x >> /etc/wpa.conf", "Wp4Pass99x"),
+        ("mount -t cifs -o username=bob,password=Mn7tPw3x //nas/s /mnt", "Mn7tPw3x"),
+        ("curl -d 'user=bob&password=Fm9Pw2x' https://corp/login", "Fm9Pw2x"),
+        ("influx -username admin -password Infl0xPw -execute 'show databases'", "Infl0xPw"),
+        ("# timeout 10 sshpass -p Ss6hPw2x ssh backup@nas", "Ss6hPw2x"),
+        ("some-tool --passwd Ps9wdX2 --verbose", "Ps9wdX2"),
+    ],
+)
+def test_password_options_of_common_tools_are_scrubbed(line: str, secret: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert secret not in out and "REDACTED_" in out
+    assert sum(counts.values()) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MYSQL_PWD",
+        "ADMIN_PWD",
+        "PASSWORD",
+        "password",
+        "DB_PASS",
+        "SMTP_PASSWORD_PROD",
+        "ldap_passwd",
+        "DEPLOY_SECRET",
+        "CLIENT_SECRET_B64",
+        "JWT_SECRET_KEY",
+        "TOKEN",
+        "SLACK_TOKEN_OPS",
+        "STRIPE_KEY",
+        "ENCRYPTION_KEY",
+        "apiKey",
+    ],
+)
+@pytest.mark.parametrize("form", ["{}=Pg5wRd9x", "export {}='Pg5wRd9x'", 'local {}="Pg5wRd9x"'])
+def test_variables_named_like_secrets_are_scrubbed(name: str, form: str) -> None:
+    out, counts = scrubbed_line(form.format(name))
+    assert "Pg5wRd9x" not in out and name in out
+    assert counts == {"secret-assignment": 1}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "docker run -p 8080:80 nginx",
+        "redis-cli -h cache -p 6379 ping",
+        "ssh -p 2222 admin@bastion",
+        "mkdir -p /srv/app && read -r -p 'Password: ' pw",
+        "mysql -u root -p appdb < dump.sql",
+        "htpasswd -B /etc/nginx/.htpasswd alice",
+        'htpasswd -b .htpasswd "$user" "$pass"',
+        'smbclient -U "$USER%$PASS" //nas/share',
+        "openssl rsa -passin env:KEY_PASS -in k.pem",
+        "openssl rsa -passin file:/run/secrets/pw -in k.pem",
+        "sqlplus / as sysdba",
+        'sqlplus -s "$DB_USER/$DB_PASS@$DB" @x.sql',
+        "rar a -p- out.rar dir",
+        "zip -r out.zip dir",
+        "PWD=/tmp/build OLDPWD=/home",
+        "pwd=`pwd`; top_pwd=$(pwd)",
+        "SECRET_NAME=db-credentials",
+        "TOKEN_URL=https://auth.corp/oauth/token",
+        "PASSWORD_LENGTH=32",
+        "GPG_KEY=B42F6819007F00F88E364FD4036A9C25BF357DD4",
+        "SORT_KEY=name",
+        "var_password_hashing_algorithm_pam=sha512",
+        '"secretName": "router-certs-default",',
+        'md5="61d7b79fd714888b6d65944fdaafa94a"',
+        'TERMUX_PKG_SHA256="dc61192cf7b8286d42c44abae6cf594ee52eafc08bfad0bea9d434b73dd593f4"',
+        'JPEGLI_COMMIT="031a0077f5799a6041004267fc12b956c1f52a20"',
+        "0) printf '%s\\n' \"H4sIAL3qBE4CAyWLwQ3AMAgD/0xh5UPzYiFUMgjq7LUJsk7yIQNAQTAikFUDnqkr\" \\",
+        'STANDARD_B64="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="',
+        'if [ "$PASSWORD" = "$CONFIRM" ]; then :; fi',
+        "curl -H 'Authorization: Bearer $TOKEN' https://api.corp/",
+        "alias pass=passgen",
+        'default_save_key="C-s"; geo_key="Region"',
+        "readonly START_FLINK_YARN_SESSION_METADATA_KEY='flink-start-yarn-session'",
+        "REPOSITORY_KEY=95C0FAF38DB3CCAD0C080A7BDC78B2DDEABC47B7",
+        "smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd",
+        "sed -i 's|ENCRYPTION_KEY=.*|ENCRYPTION_KEY='\"$ENCRYPTION_KEY\"'|g' compose.yml",
+        "patator ftp_login host=ip user=FILE0 password=FILE1 0=users.txt",
+        'hydra -l admin -P words.txt host http-post-form "/login:username=^USER^&password=^PASS^:F=failed"',
+        "add_config 'secrets.patterns' 'bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t'",
+    ],
+)
+def test_code_that_looks_like_a_credential_is_left_alone(line: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert (out, counts) == (line, {})
+
+
+def test_key_formats_only_detect_secrets_knows_are_scrubbed_under_its_kinds() -> None:
+    # Given as bare arguments, where no bash rule sees a secret name.
+    text = f"#!/bin/bash\nmc_sync weekly {MAILCHIMP}\nsquare_login {SQUARE} && jf_setup {ARTIFACTORY}\n"
+    out = scrub(text)
+    for secret in (MAILCHIMP, SQUARE, ARTIFACTORY):
+        assert secret not in out.text
+    assert out.text.startswith("#!/bin/bash\nmc_sync weekly REDACTED_")
+    assert out.counts == {"mailchimp-access-key": 1, "square-oauth-secret": 1, "artifactory-credentials": 1}
+
+
+def test_literals_assigned_or_compared_to_secret_names_are_scrubbed_by_the_keyword_plugin() -> None:
+    text = (
+        "#!/bin/bash\n"
+        'if [ "$ADMIN_PASSWORD" != "Sup3rS3cret" ]; then exit 1; fi\n'
+        "cat > influx.json <<EOF\n"
+        '{"influxDBPassword": "r00tPw99", "secretName": "influx"}\n'
+        "EOF\n"
+    )
+    out = scrub(text)
+    assert "Sup3rS3cret" not in out.text and "r00tPw99" not in out.text
+    assert '"secretName": "influx"' in out.text and '"$ADMIN_PASSWORD" != "' in out.text
+    assert out.counts["secret-keyword"] == 2
+
+
+def test_a_random_string_where_a_secret_goes_is_scrubbed_by_the_entropy_plugin() -> None:
+    line = f'echo "{RANDOM_B64}" | docker login --password-stdin -u bot registry.corp'
+    out, counts = scrubbed_line(line)
+    assert RANDOM_B64 not in out and "docker login --password-stdin" in out
+    assert counts == {"base64-high-entropy-string": 1}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "jane.doe@corp-mail.net",
+        "john.smith@gmail.com",
+        "ops+alerts@company.io",
+        "12345+jdoe@users.noreply.github.com",
+        "Jane.Doe@Mail.Example-Corp.co.uk",
+    ],
+)
+def test_personal_addresses_are_replaced(address: str) -> None:
+    out, counts = scrubbed_line(f'git config user.email "{address}"  # maintainer: Jane <{address}>')
+    assert address not in out and out.count("user@example.com") == 2
+    assert counts == {"email": 2}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "root@localhost",
+        "postmaster@localhost.localdomain",
+        "user@example.com",
+        "admin@example.org",
+        "you@yourdomain.com",
+        "me@mydomain.org",
+        "name@domain.tld",
+        "foo@bar.com",
+        "nobody@invalid",
+        "dev@printer.local",
+    ],
+)
+def test_generic_addresses_are_kept(address: str) -> None:
+    assert scrubbed_line(f"echo {address}") == (f"echo {address}", {})
