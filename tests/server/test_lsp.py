@@ -116,7 +116,8 @@ def test_typing_what_the_suggestion_began_with_is_answered_from_it(
 
 def stats(server: ServerProcess) -> dict[str, int]:
     """The model worker's job counts (`bashcoder/stats`)."""
-    return server.send_request("bashcoder/stats", None, f"stats-{time.monotonic_ns()}").result(30)
+    result = server.send_request("bashcoder/stats", None, f"stats-{time.monotonic_ns()}").result(30)
+    return dict(result._asdict()) if hasattr(result, "_asdict") else dict(result)
 
 
 def wait_for_count(server: ServerProcess, name: str, above: int, done: Future[Any] | None = None) -> None:

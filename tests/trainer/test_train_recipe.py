@@ -291,3 +291,20 @@ def test_branch_run_copies_a_run_and_refuses_to_overwrite(tmp_path: Path) -> Non
         branch_run(source, out)
     with pytest.raises(BashcoderError, match="names --out itself"):
         branch_run(source, source)
+
+
+def test_muon_on_a_cpu_without_amx_orthogonalises_in_float32_like_torch() -> None:
+    """torch's Newton-Schulz runs in bf16, which such CPUs emulate (~18x slower); ours must give its result."""
+    import torch.optim._muon as muon_impl
+
+    from bashcoder.trainer.optim import newton_schulz_fp32
+
+    grad = torch.randn(96, 32, generator=torch.Generator().manual_seed(0))
+    ours = newton_schulz_fp32(grad, (3.4445, -4.775, 2.0315), 5, 1e-7)
+    theirs = muon_impl.__dict__.get("_zeropower_via_newtonschulz")
+    assert theirs is not None, "torch renamed _zeropower_via_newtonschulz: revisit trainer/optim.py"
+    if theirs is newton_schulz_fp32:  # patched by an earlier test in this process
+        return
+    reference = theirs(grad, (3.4445, -4.775, 2.0315), 5, 1e-7).float()
+    assert ours.shape == grad.shape
+    assert torch.allclose(ours, reference, atol=0.02), (ours - reference).abs().max()

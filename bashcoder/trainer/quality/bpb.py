@@ -13,7 +13,16 @@ from bashcoder.engine.generate import Generator
 
 @torch.inference_mode()
 def model_bpb(gen: Generator, texts: list[str], progress=None) -> float:  # noqa: ANN001
-    """Bits per UTF-8 byte: total negative log2-likelihood of every token / total bytes.
+    """Bits per UTF-8 byte of `texts` (see `model_nll`)."""
+    nll_nats, n_bytes = model_nll(gen, texts, progress)
+    return nll_nats / math.log(2) / max(1, n_bytes)
+
+
+@torch.inference_mode()
+def model_nll(gen: Generator, texts: list[str], progress=None) -> tuple[float, int]:  # noqa: ANN001
+    """(negative log-likelihood in nats of every token, UTF-8 bytes) summed over `texts`.
+
+    Bits per byte is nll / ln 2 / bytes.
 
     Each document starts after <|endoftext|>, as in training; long ones are
     cut into context-length windows that each start fresh (a slight
@@ -34,4 +43,4 @@ def model_bpb(gen: Generator, texts: list[str], progress=None) -> float:  # noqa
             nll_nats += F.cross_entropy(logits[0].float(), chunk[0, 1:], reduction="sum").item()
         if progress is not None:
             progress.update(1)
-    return nll_nats / math.log(2) / max(1, n_bytes)
+    return nll_nats, n_bytes

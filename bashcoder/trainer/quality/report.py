@@ -30,6 +30,17 @@ def table(r: EvalReport) -> str:
         lines.append(
             f"{'  ' + label:28} {_pct(s.exact_match):>7} {_pct(s.edit_similarity):>9} {_pct(s.syntax_pass):>8} {s.probes:7d}"
         )
+    lines.append("")
+    lines.append(
+        f"{'mid-line (cursor after a word)':28} {'word':>7} {'rest':>9} {'edit sim':>8} {'probes':>7}"
+    )
+    for mode, m in r.midline.items():
+        label = "prefix only" if mode == "prefix" else "with suffix (FIM)"
+        lines.append(
+            f"{'  ' + label:28} {_pct(m.next_word):>7} {_pct(m.rest_exact):>9} {_pct(m.edit_similarity):>8} {m.probes:7d}"
+        )
+    if r.by_source:
+        lines += ["", _source_table(r)]
     if r.shellcheck_added_per_completion is not None:
         lines.append("")
         lines.append(
@@ -39,6 +50,28 @@ def table(r: EvalReport) -> str:
     else:
         lines.append("\nshellcheck: not installed, findings not measured")
     return "\n".join(lines)
+
+
+def _source_table(r: EvalReport) -> str:
+    """One row per corpus source: bytes, bpb (and its ratio to xz), line-start and mid-line scores."""
+    head = (
+        f"{'by source':10} {'MB':>6} {'bpb':>6} {'/xz':>5} {'line exact':>11} {'FIM exact':>10} "
+        f"{'FIM bash-n':>11} {'next word':>10} {'rest of line':>13}"
+    )
+    rows = [head]
+    for name, s in r.by_source.items():
+        ratio = f"{s.bpb / s.xz_bpb:5.2f}" if s.xz_bpb else "  n/a"
+        pre, fim = s.modes.get("prefix"), s.modes.get("fim")
+        mid = s.midline.get("prefix")
+        rows.append(
+            f"{name:10} {s.bytes / 1e6:6.2f} {s.bpb:6.3f} {ratio:>5} "
+            f"{_pct(pre.exact_match) if pre and pre.probes else '    -':>11} "
+            f"{_pct(fim.exact_match) if fim and fim.probes else '    -':>10} "
+            f"{_pct(fim.syntax_pass) if fim and fim.probes else '    -':>11} "
+            f"{_pct(mid.next_word) if mid and mid.probes else '    -':>10} "
+            f"{_pct(mid.rest_exact) if mid and mid.probes else '    -':>13}"
+        )
+    return "\n".join(rows) + "\n(mid-line columns: prefix only, as the terminal asks)"
 
 
 def plot(r: EvalReport, path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import statistics
 from collections import Counter
@@ -17,8 +18,9 @@ from bashcoder.engine.generate import Generator
 from bashcoder.engine.loader import load_generator
 from bashcoder.engine.syntax import bash_check
 from bashcoder.trainer.quality import shellcheck
-from bashcoder.trainer.quality.bpb import model_bpb
-from bashcoder.trainer.quality.compression import baselines
+from bashcoder.trainer.quality.bpb import model_nll
+from bashcoder.trainer.quality.compression import COMPRESSORS, baselines, compressed_bpb
+from bashcoder.trainer.quality.midline import MidlineResult, run_midline_probe, sample_midline_probes
 from bashcoder.trainer.quality.nextline import ProbeResult, run_probe, sample_probes
 from bashcoder.trainer.quality.texts import EvalText, folder_texts, validation_texts
 
@@ -36,7 +38,7 @@ class EvalConfig:
     texts: str | None = None
     """Folder of scripts to evaluate on instead."""
     samples: int = 500
-    """Line starts sampled for next-line metrics."""
+    """Line starts sampled for next-line metrics, and as many cursors inside command lines for mid-line ones."""
     seed: int = 0
     """Seed of the line sampler."""
     max_tokens: int = 64
@@ -51,10 +53,34 @@ class EvalConfig:
 
 @dataclass
 class ModeScores:
+    """Line-start probes in one mode."""
+
     exact_match: float
     edit_similarity: float
     syntax_pass: float
     probes: int
+
+
+@dataclass
+class MidlineScores:
+    """Mid-line probes in one mode: the next word, and the rest of the line."""
+
+    next_word: float
+    rest_exact: float
+    edit_similarity: float
+    probes: int
+
+
+@dataclass
+class SourceScores:
+    """Everything measured on one corpus source's texts (git, debian, docs, ...)."""
+
+    documents: int
+    bytes: int
+    bpb: float
+    xz_bpb: float | None
+    modes: dict[str, ModeScores]
+    midline: dict[str, MidlineScores]
 
 
 @dataclass
@@ -66,6 +92,8 @@ class EvalReport:
     bpb: float
     baselines: dict[str, float | None]
     modes: dict[str, ModeScores]
+    midline: dict[str, MidlineScores]
+    by_source: dict[str, SourceScores]
     shellcheck_added_per_completion: float | None
     shellcheck_checked: int
     hardware: dict[str, str] = field(default_factory=dict)
@@ -80,6 +108,17 @@ def load_texts(cfg: EvalConfig) -> tuple[str, list[EvalText]]:
         return f"folder {cfg.texts}", folder_texts(Path(cfg.texts))
     data = Path(cfg.data or "data")
     return f"validation split of {data}", validation_texts(data, cfg.val_fraction)
+
+
+def score_midline(results: list[MidlineResult]) -> MidlineScores:
+    if not results:
+        return MidlineScores(0.0, 0.0, 0.0, 0)
+    return MidlineScores(
+        next_word=sum(r.word_exact for r in results) / len(results),
+        rest_exact=sum(r.line_exact for r in results) / len(results),
+        edit_similarity=statistics.fmean(r.similarity for r in results),
+        probes=len(results),
+    )
 
 
 def score(results: list[ProbeResult]) -> ModeScores:
@@ -99,17 +138,29 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
     gen = gen or load_generator(cfg.model, cfg.device)
     label, texts = load_texts(cfg)
     raw = [t.text for t in texts]
+    source_of = [t.source for t in texts]
     data = "\n".join(raw).encode("utf-8")
-    bpb = model_bpb(gen, raw, tqdm(total=len(raw), desc="bits per byte", unit="doc", leave=False))
+    bar = tqdm(total=len(raw), desc="bits per byte", unit="doc", leave=False)
+    nll: dict[str, tuple[float, int]] = {}
+    for src in sorted(set(source_of)):
+        nll[src] = model_nll(gen, [t for t, s in zip(raw, source_of, strict=True) if s == src], bar)
+    bar.close()
+    bpb = sum(n for n, _ in nll.values()) / math.log(2) / max(1, sum(b for _, b in nll.values()))
     parses = [bash_check(t).ok for t in tqdm(raw, desc="bash -n on sources", unit="doc", leave=False)]
     probes = sample_probes(raw, cfg.samples, cfg.seed, parses)
+    mid_probes = sample_midline_probes(raw, cfg.samples, cfg.seed, parses)
     if not probes:
         raise BashcoderError("no line starts to sample: the texts have no script that passes bash -n.")
     results: dict[str, list[ProbeResult]] = {m: [] for m in MODES}
-    bar = tqdm(total=len(probes) * len(MODES), desc="next-line probes", unit="probe", leave=False)
+    mid: dict[str, list[MidlineResult]] = {m: [] for m in MODES}
+    bar = tqdm(total=(len(probes) + len(mid_probes)) * len(MODES), desc="probes", unit="probe", leave=False)
     for probe in probes:
         for mode in MODES:
             results[mode].append(run_probe(gen, probe, mode, cfg.max_tokens))
+            bar.update(1)
+    for mprobe in mid_probes:
+        for mode in MODES:
+            mid[mode].append(run_midline_probe(gen, mprobe, mode, cfg.max_tokens))
             bar.update(1)
     bar.close()
     added, checked = _shellcheck(raw, results["fim"], cfg.shellcheck_samples)
@@ -117,6 +168,18 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
         {"prefix_tail": r.probe.prefix[-120:], "target": r.probe.target, "completion": r.completion}
         for r in results["fim"][:5]
     ]
+    by_source = {}
+    for src in sorted(set(source_of)):
+        docs = [i for i, s in enumerate(source_of) if s == src]
+        src_bytes = "\n".join(raw[i] for i in docs).encode("utf-8")
+        by_source[src] = SourceScores(
+            documents=len(docs),
+            bytes=len(src_bytes),
+            bpb=nll[src][0] / math.log(2) / max(1, nll[src][1]),
+            xz_bpb=compressed_bpb(src_bytes, COMPRESSORS["xz -9e"]),
+            modes={m: score([r for r in results[m] if source_of[r.probe.doc] == src]) for m in MODES},
+            midline={m: score_midline([r for r in mid[m] if source_of[r.probe.doc] == src]) for m in MODES},
+        )
     return EvalReport(
         model=str(gen.loaded.path),
         texts=label,
@@ -125,6 +188,8 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
         bpb=bpb,
         baselines=baselines(data),
         modes={m: score(results[m]) for m in MODES},
+        midline={m: score_midline(mid[m]) for m in MODES},
+        by_source=by_source,
         shellcheck_added_per_completion=added,
         shellcheck_checked=checked,
         hardware={
