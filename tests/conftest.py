@@ -24,6 +24,14 @@ def fixture_texts() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.sh"))]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The suite's exported graphs and clones go to a throwaway cache, never the user's (~/.cache)."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def scripts() -> list[str]:
     return fixture_texts()

@@ -1,14 +1,19 @@
 """The decoder-only transformer and its pre-allocated KV cache.
 
-RMSNorm, rotary position embeddings, fused QKV projection,
-`scaled_dot_product_attention`, GELU MLP, output head tied to the embedding.
-Pure token ids in, logits out: the model knows nothing of text or devices.
+RMSNorm, rotary position embeddings, fused QKV projection, GELU MLP, output
+head tied to the embedding. The block is written once; `Transformer.forward`
+only chooses its kernels (causal SDPA for training and prefill, plain ops for
+a few cached queries), and an exported graph can bring its own (see
+`onnx_export`). Pure token ids in, logits out: the model knows nothing of
+text, devices or runtimes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -66,42 +71,89 @@ class KVCache:
         self.length = min(self.length, length)
 
 
+Attend = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+"""An attention kernel for one layer: q, k, v of the new positions, each (B, nh, T, hs), to
+y (B, nh, T, hs). A kernel on a cache also stores k and v there and attends over the whole cache."""
+Norm = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+"""RMSNorm as (x (..., C), weight (C,), eps) -> (..., C): the fused kernel or four plain ops."""
+
+
 class Attention(nn.Module):
+    """Fused q/k/v projection and output projection; which positions attend where is the kernel's."""
+
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.n_head, self.head_dim = cfg.n_head, cfg.head_dim
         self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=False)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
 
+
+class Block(nn.Module):
+    """Pre-norm attention then GELU MLP, each added to the residual stream."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.eps = cfg.norm_eps
+        self.norm1 = nn.RMSNorm(cfg.n_embd, eps=cfg.norm_eps)
+        self.attn = Attention(cfg)
+        self.norm2 = nn.RMSNorm(cfg.n_embd, eps=cfg.norm_eps)
+        self.fc = nn.Linear(cfg.n_embd, cfg.ffn_hidden, bias=False)
+        self.out = nn.Linear(cfg.ffn_hidden, cfg.n_embd, bias=False)
+
     def forward(
-        self,
-        x: torch.Tensor,
-        cos: torch.Tensor,
-        sin: torch.Tensor,
-        layer: int,
-        cache: KVCache | None,
-        mask: torch.Tensor | None,
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, attend: Attend, norm: Norm
     ) -> torch.Tensor:
+        """x (B, T, C) -> (B, T, C); cos/sin (T, hs/2) are the rotary tables at the new positions.
+
+        The weights are applied with `F.linear`, not through their modules: a
+        decode step is ~100 small ops around ~4 ms of matmuls, and module
+        calls (with the fused norm and SDPA) cost ~1-2 ms of it on 2 cores.
+        Same math, same state-dict keys.
+        """
         B, T, C = x.shape
-        qkv = self.qkv(x).view(B, T, 3, self.n_head, self.head_dim).transpose(1, 3)  # (B, nh, 3, T, hs)
+        nh, hs = self.attn.n_head, self.attn.head_dim
+        qkv = F.linear(norm(x, self.norm1.weight, self.eps), self.attn.qkv.weight)
+        qkv = qkv.view(B, T, 3, nh, hs).transpose(1, 3)  # (B, nh, 3, T, hs)
         qk = apply_rope(qkv[:, :, :2], cos, sin)  # q and k rotated in one go
-        q, k, v = qk[:, :, 0], qk[:, :, 1], qkv[:, :, 2]  # (B, nh, T, hs)
-        if cache is None:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        else:
-            start = cache.length
-            cache.k[layer, :, :, start : start + T] = k
-            cache.v[layer, :, :, start : start + T] = v
-            # The cache keeps the weights' dtype; autocast may compute q in bf16.
-            keys = cache.k[layer, :, :, : start + T].to(q.dtype)  # (B, nh, start+T, hs)
-            values = cache.v[layer, :, :, : start + T].to(q.dtype)
-            if T == 1:
-                y = decode_attention(q, keys, values)
-            elif start == 0:
-                y = F.scaled_dot_product_attention(q, keys, values, is_causal=True)
-            else:
-                y = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
-        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+        y = attend(qk[:, :, 0], qk[:, :, 1], qkv[:, :, 2])  # (B, nh, T, hs)
+        x = x + F.linear(y.transpose(1, 2).reshape(B, T, C), self.attn.proj.weight)
+        h = F.linear(norm(x, self.norm2.weight, self.eps), self.fc.weight)
+        return x + F.linear(F.gelu(h, approximate="tanh"), self.out.weight)
+
+
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The kernel without a cache (training, scoring): SDPA, each position seeing those before it."""
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+def cached_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    *,
+    cache: KVCache,
+    layer: int,
+    mask: torch.Tensor | None,
+    plain: bool,
+) -> torch.Tensor:
+    """The kernel on a cache: store k, v (B, nh, T, hs) at `cache.length`, attend over all filled slots.
+
+    `mask` (T, length + T) is True where a query may look; None means causal
+    from an empty cache (or, for one query, everywhere). `plain` picks
+    `decode_attention` (a few queries) over SDPA (a prefill).
+    """
+    start = cache.length
+    end = start + q.shape[2]
+    cache.k[layer, :, :, start:end] = k
+    cache.v[layer, :, :, start:end] = v
+    # The cache keeps the weights' dtype; autocast may compute q in bf16.
+    keys = cache.k[layer, :, :, :end].to(q.dtype)  # (B, nh, end, hs)
+    values = cache.v[layer, :, :, :end].to(q.dtype)
+    if plain:
+        return decode_attention(q, keys, values, mask)
+    if mask is None:
+        return F.scaled_dot_product_attention(q, keys, values, is_causal=True)
+    return F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
 
 
 def decode_attention(
@@ -130,27 +182,19 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
     """RMSNorm in four plain ops: for one fp32 position, the fused kernel costs ~70 us a call
-    on a 2-core CPU (it converts dtypes back and forth), and a decode step calls it 13 times."""
+    on a 2-core CPU (it converts dtypes back and forth), and a decode step calls it 13 times.
+    In fp32 its values and gradients are bit-identical to the fused kernel's (checked on CPU)."""
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
 
 
-class Block(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__()
-        self.norm1 = nn.RMSNorm(cfg.n_embd, eps=cfg.norm_eps)
-        self.attn = Attention(cfg)
-        self.norm2 = nn.RMSNorm(cfg.n_embd, eps=cfg.norm_eps)
-        self.fc = nn.Linear(cfg.n_embd, cfg.ffn_hidden, bias=False)
-        self.out = nn.Linear(cfg.ffn_hidden, cfg.n_embd, bias=False)
-
-    def forward(self, x, cos, sin, layer, cache, mask):  # noqa: ANN001 - hot path, types as in Attention
-        x = x + self.attn(self.norm1(x), cos, sin, layer, cache, mask)
-        return x + self.out(F.gelu(self.fc(self.norm2(x)), approximate="tanh"))
+def fused_rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm through torch's kernel, as training has always computed it (many positions)."""
+    return F.rms_norm(x, (x.shape[-1],), weight, eps)
 
 
 SMALL_STEP_TOKENS = 8
-"""Up to this many new tokens on a cache take `Transformer._small_step`: a decode step is one,
-and the prefill of a keystroke (the changed and the healed token, then <|fim_middle|>) 2-4."""
+"""Up to this many new tokens on a cache take the plain-op kernels: a decode step is one, and the
+prefill of a keystroke (the changed and the healed token, then <|fim_middle|>) 2-4."""
 
 
 class Transformer(nn.Module):
@@ -181,10 +225,13 @@ class Transformer(nn.Module):
         cache: KVCache | None = None,
         last_only: bool = False,
     ) -> torch.Tensor:
-        """Logits for `idx` (B, T); with a cache, positions continue at `cache.length`.
+        """Logits (B, T, V) for token ids `idx` (B, T); with a cache, positions continue at `cache.length`.
 
         `last_only` computes the vocabulary projection for the final position
-        only: a prefill needs one distribution, not T.
+        only (B, 1, V): a prefill needs one distribution, not T. The blocks are
+        the same on every path; only the kernels differ: causal SDPA and the
+        fused norm without a cache and for a prefill, plain ops for up to
+        `SMALL_STEP_TOKENS` new tokens on a cache (a decode step).
         """
         B, T = idx.shape
         start = cache.length if cache is not None else 0
@@ -192,58 +239,25 @@ class Transformer(nn.Module):
             raise ValueError(
                 f"sequence of {start + T} tokens exceeds the context of {self.cfg.context_length}"
             )
-        if (
-            T <= SMALL_STEP_TOKENS
-            and cache is not None
-            and cache.k.dtype == self.wte.weight.dtype == torch.float32
-            and not torch.is_autocast_enabled(idx.device.type)
-        ):
-            return self._small_step(idx, cache, last_only)
-        cos = self.rope_cos[start : start + T]
-        sin = self.rope_sin[start : start + T]
+        few = cache is not None and T <= SMALL_STEP_TOKENS
+        norm = rms_norm if few else fused_rms_norm
         mask = None
-        if cache is not None and T > 1 and start > 0:
+        if cache is not None and T > 1 and (few or start > 0):
             # Query i (absolute start+i) may see keys 0..start+i.
             mask = torch.ones(T, start + T, dtype=torch.bool, device=idx.device).tril(diagonal=start)
-        x = self.wte(idx)
+        cos, sin = self.rope_cos[start : start + T], self.rope_sin[start : start + T]
+        x = F.embedding(idx, self.wte.weight)  # (B, T, C)
         for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, i, cache, mask)
+            attend: Attend = (
+                causal_attention
+                if cache is None
+                else partial(cached_attention, cache=cache, layer=i, mask=mask, plain=few)
+            )
+            x = block(x, cos, sin, attend, norm)
         if cache is not None:
             cache.length = start + T
-        x = self.norm(x[:, -1:] if last_only else x)
-        return F.linear(x, self.wte.weight)  # tied head, (B, T, V)
-
-    def _small_step(self, idx: torch.Tensor, cache: KVCache, last_only: bool) -> torch.Tensor:
-        """`forward` for a few fp32 tokens per row on a cache, without nn.Module dispatch.
-
-        A decode step is ~100 small ops on ~4 ms of matmuls; module calls,
-        attribute lookups, the fused norm's dtype checks and SDPA's flash
-        kernel cost another ~1-2 ms on a 2-core CPU. Same math as `forward`
-        (a test holds them equal).
-        """
-        B, T = idx.shape
-        C, nh, hs, eps = self.cfg.n_embd, self.cfg.n_head, self.cfg.head_dim, self.cfg.norm_eps
-        pos = cache.length
-        end = pos + T
-        cos, sin = self.rope_cos[pos:end], self.rope_sin[pos:end]
-        # Query i (position pos + i) sees keys 0..pos + i; one query sees them all.
-        mask = torch.ones(T, end, dtype=torch.bool, device=idx.device).tril(pos) if T > 1 else None
-        wte = self.wte.weight
-        x = F.embedding(idx, wte)
-        for i, block in enumerate(self.blocks):
-            attn = block.attn
-            qkv = F.linear(rms_norm(x, block.norm1.weight, eps), attn.qkv.weight)
-            qkv = qkv.view(B, T, 3, nh, hs).transpose(1, 3)  # (B, nh, 3, T, hs)
-            qk = apply_rope(qkv[:, :, :2], cos, sin)
-            cache.k[i, :, :, pos:end] = qk[:, :, 1]
-            cache.v[i, :, :, pos:end] = qkv[:, :, 2]
-            y = decode_attention(qk[:, :, 0], cache.k[i, :, :, :end], cache.v[i, :, :, :end], mask)
-            x = x + F.linear(y.transpose(1, 2).reshape(B, T, C), attn.proj.weight)
-            h = F.linear(rms_norm(x, block.norm2.weight, eps), block.fc.weight)
-            x = x + F.linear(F.gelu(h, approximate="tanh"), block.out.weight)
-        cache.length = end
         x = x[:, -1:] if last_only else x
-        return F.linear(rms_norm(x, self.norm.weight, eps), wte)
+        return F.linear(norm(x, self.norm.weight, self.cfg.norm_eps), self.wte.weight)  # tied head
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
         logits = self(idx)

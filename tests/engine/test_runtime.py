@@ -1,0 +1,189 @@
+"""The ONNX Runtime path gives what the torch path gives: same tokens, logits within tolerance.
+
+Real parts only: the micro model trained in conftest, exported by the real
+exporter into a per-session cache directory, run by the real ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from bashcoder.engine.checkpoint import LoadedModel
+from bashcoder.engine.device import model_forward, plan_for
+from bashcoder.engine.generate import Generator, SamplingConfig
+from bashcoder.engine.model import KVCache, Transformer, build_model
+from bashcoder.engine.onnx_export import GRAPH_VERSION, MANIFEST, ensure_exported, graph_file
+
+pytest.importorskip("onnxruntime", reason="the ONNX Runtime path needs onnxruntime installed")
+
+from bashcoder.engine.runtime import CHECK_ATOL, CHECK_ATOL_INT8, OnnxForward  # noqa: E402
+
+pytestmark = pytest.mark.slow  # the first export of the micro model takes a few seconds
+
+PROMPTS = [
+    "#!/bin/bash\nfor f in *.txt; do\n",
+    'if [ -z "$1" ]; then\n  echo "usage: $0',
+    "backup() {\n  tar -czf",
+]
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(onnx_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exports go to a test directory, shared by the session, never to the user's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
+
+
+def generator(model: Transformer, tokenizer, runtime: str) -> Generator:  # noqa: ANN001
+    cpu = dataclasses.replace(plan_for(torch.device("cpu")), runtime=runtime)
+    return Generator(LoadedModel(model, tokenizer, model.cfg, None, {}), cpu)
+
+
+@pytest.fixture(scope="module")
+def pair(micro_model: Transformer, bpe_tokenizer, onnx_cache: Path) -> tuple[Generator, Generator]:  # noqa: ANN001
+    """Generators of the same micro model on torch and on ONNX Runtime."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(onnx_cache))
+        torch_gen = generator(micro_model, bpe_tokenizer, "torch")
+        onnx_gen = generator(micro_model, bpe_tokenizer, "onnx")
+    assert isinstance(onnx_gen._forward, OnnxForward), "the micro model should export and load"
+    return torch_gen, onnx_gen
+
+
+def test_greedy_decoding_gives_the_same_tokens(pair) -> None:  # noqa: ANN001
+    torch_gen, onnx_gen = pair
+    greedy = SamplingConfig(temperature=0, max_tokens=24)
+    for text in PROMPTS:
+        ids = torch_gen.plain_prompt(text, 24)
+        torch_gen.reset_cache()
+        onnx_gen.reset_cache()
+        expected = torch_gen.generate(ids, greedy)[0]
+        got = onnx_gen.generate(ids, greedy)[0]
+        assert got.token_ids == expected.token_ids and got.text == expected.text
+        assert got.logprob == pytest.approx(expected.logprob, abs=1e-3)
+
+
+def test_fill_in_the_middle_with_healing_gives_the_same_completion(pair) -> None:  # noqa: ANN001
+    torch_gen, onnx_gen = pair
+    greedy = SamplingConfig(temperature=0, max_tokens=16)
+    for gen in pair:
+        gen.reset_cache()
+    prefix, suffix = "#!/bin/bash\nfor f in *.t", "\ndone\n"
+    assert [c.text for c in onnx_gen.complete(prefix, suffix, greedy)] == [
+        c.text for c in torch_gen.complete(prefix, suffix, greedy)
+    ]
+
+
+def test_sampled_candidates_share_the_prefix_and_match_torch(pair) -> None:  # noqa: ANN001
+    torch_gen, onnx_gen = pair
+    sampling = SamplingConfig(temperature=0.8, top_k=20, max_tokens=16, num_candidates=3, seed=7)
+    ids = torch_gen.plain_prompt(PROMPTS[0], 16)
+    for gen in pair:
+        gen.reset_cache()
+    expected = [c.token_ids for c in torch_gen.generate(ids, sampling)]
+    assert [c.token_ids for c in onnx_gen.generate(ids, sampling)] == expected
+
+
+def test_keystrokes_reuse_the_cache_and_match_a_fresh_prefill(pair) -> None:  # noqa: ANN001
+    torch_gen, onnx_gen = pair
+    greedy = SamplingConfig(temperature=0, max_tokens=12)
+    onnx_gen.reset_cache()
+    text = "#!/bin/bash\nset -eu\nfor f in *.log; do\n  gzip "
+    for n in range(len(text) - 6, len(text) + 1):  # typing the last characters one by one
+        ids = onnx_gen.plain_prompt(text[:n], 12)
+        got = onnx_gen.generate(ids, greedy)[0]
+        torch_gen.reset_cache()
+        assert got.token_ids == torch_gen.generate(ids, greedy)[0].token_ids
+    assert onnx_gen.last_reused > 0  # the last keystroke fed only its new tokens
+
+
+def test_logits_agree_within_tolerance_on_every_kind_of_call(micro_model: Transformer, pair) -> None:  # noqa: ANN001
+    forward = pair[1]._forward
+    cfg = micro_model.cfg
+    idx = torch.randint(0, cfg.vocab_size, (1, 60), generator=torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        ours = KVCache.allocate(cfg, 3, torch.device("cpu"), torch.float32)
+        ref = KVCache.allocate(cfg, 3, torch.device("cpu"), torch.float32)
+        # A prefill into row 0 of a 3-row cache, rows synced, then steps of the 3 rows, then a
+        # keystroke's few tokens and a longer chunk at an offset on row 0.
+        a = forward(idx[:, :40], ours.rows(1), last_only=True)
+        b = micro_model(idx[:, :40], ref.rows(1), last_only=True)
+        assert (a - b).abs().max() <= CHECK_ATOL
+        for cache in (ours, ref):
+            cache.length = 40
+            cache.copy_row0(range(1, 3), 0, 40)
+        for t in range(40, 44):
+            step = idx[:, t : t + 1].expand(3, 1)
+            a, b = forward(step, ours, last_only=True), micro_model(step, ref, last_only=True)
+            assert a.shape == b.shape == (3, 1, cfg.vocab_size)
+            assert (a - b).abs().max() <= CHECK_ATOL
+        for cache in (ours, ref):
+            cache.truncate(44)
+        for part in (idx[:, 44:47], idx[:, 47:60]):
+            a = forward(part, ours.rows(1), last_only=True)
+            b = micro_model(part, ref.rows(1), last_only=True)
+            assert (a - b).abs().max() <= CHECK_ATOL
+    assert torch.allclose(ours.k[:, :1, :, :60], ref.k[:, :1, :, :60], atol=1e-5)
+
+
+def test_the_export_is_built_once_per_weights(micro_model: Transformer, onnx_cache: Path) -> None:
+    first = ensure_exported(micro_model)
+    stamp = graph_file(first, "step").stat().st_mtime_ns
+    assert ensure_exported(micro_model) == first  # a later start finds it
+    assert graph_file(first, "step").stat().st_mtime_ns == stamp
+    assert first.parent == onnx_cache / "bashcoder" / "onnx"
+    other = build_model(micro_model.cfg, seed=5).eval()
+    assert ensure_exported(other) != first  # other weights, other graphs
+
+
+def test_a_stale_export_is_rebuilt(micro_model: Transformer) -> None:
+    directory = ensure_exported(micro_model)
+    manifest = json.loads((directory / MANIFEST).read_text())
+    (directory / MANIFEST).write_text(json.dumps({**manifest, "version": GRAPH_VERSION - 1}))
+    assert ensure_exported(micro_model) == directory
+    assert json.loads((directory / MANIFEST).read_text())["version"] == GRAPH_VERSION
+
+
+def test_a_truncated_cached_graph_is_exported_again(micro_model: Transformer) -> None:
+    directory = ensure_exported(micro_model)
+    path = graph_file(directory, "step")
+    path.write_bytes(path.read_bytes()[:1000])
+    forward = model_forward(micro_model, dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx"))
+    assert isinstance(forward, OnnxForward)
+    assert path.stat().st_size > 1000
+
+
+def test_an_export_that_cannot_be_written_falls_back_to_torch(
+    micro_model: Transformer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx")
+    assert model_forward(micro_model, plan) is micro_model
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "running torch" in warnings[0].getMessage()
+
+
+def test_int8_graphs_load_and_stay_within_their_measured_bound(micro_model: Transformer) -> None:
+    plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx-int8")
+    forward = model_forward(micro_model, plan)
+    assert isinstance(forward, OnnxForward) and forward.int8
+    idx = torch.randint(0, micro_model.cfg.vocab_size, (1, 30), generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        cfg = micro_model.cfg
+        caches = [KVCache.allocate(cfg, 1, torch.device("cpu"), torch.float32) for _ in range(2)]
+        a, b = forward(idx, caches[0], last_only=True), micro_model(idx, caches[1], last_only=True)
+    assert (a - b).abs().max() <= CHECK_ATOL_INT8
