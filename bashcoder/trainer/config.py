@@ -26,7 +26,9 @@ UINT16_TOKENS = 65536  # train.bin/val.bin hold uint16 ids
 # things are read or written, or how often we look, not the arithmetic - and
 # --max-steps and --decay-steps, so that a run can be trained longer (with WSD
 # at constant rate; a cosine stretches to the new end, a warm restart) and a
-# copy of it decayed (--init-from).
+# copy of it decayed (--init-from); --mix and --fim-rate, so that a long
+# constant-rate run can take up what a later measurement found (the corpus and
+# tokenizer must stay the same: train.data_identity).
 RESUME_FREE_FIELDS = frozenset(
     {
         "resume",
@@ -40,6 +42,8 @@ RESUME_FREE_FIELDS = frozenset(
         "max_steps",
         "decay_steps",
         "init_from",
+        "mix",
+        "fim_rate",
     }
 )
 # Warmup when --warmup-steps is not given: a tenth of a short run, at most

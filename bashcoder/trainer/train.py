@@ -8,6 +8,7 @@ that the loop reads between steps, so a save is never cut in half.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import signal
 import sys
@@ -37,7 +38,7 @@ from bashcoder.trainer.metrics import MetricsLog
 from bashcoder.trainer.optim import build_optimizer
 from bashcoder.trainer.outdir import branch_run, check_out_dir, publish_model, write_text_atomic
 from bashcoder.trainer.plot import PLOT_FILE, plot_metrics
-from bashcoder.trainer.prepare import Prepared, load_prepared, prepare, token_byte_lengths
+from bashcoder.trainer.prepare import TOKENIZER_FILE, Prepared, load_prepared, prepare, token_byte_lengths
 from bashcoder.trainer.schedule import lr_at
 from bashcoder.trainer.state import load_train_state, restore_rng, rng_snapshot, save_train_state
 from bashcoder.trainer.step import (
@@ -81,6 +82,21 @@ class _Progress:
     tokens_per_s: float | None = None
     loss_sum: float = 0.0
     loss_count: int = 0
+
+
+def data_identity(prepared: Prepared) -> dict[str, object]:
+    """What a run's data must keep across a resume: the corpus and the exact tokenizer.
+
+    The mix (how often each source's documents repeat) may change between a
+    run and its resume (`--mix` is in RESUME_FREE_FIELDS): with WSD a
+    constant-rate run can move to a new mix, as a curriculum step, because the
+    token ids still mean the same thing.
+    """
+    tokenizer = (prepared.directory / TOKENIZER_FILE).read_bytes()
+    return {
+        "corpus_sha256": prepared.meta.get("corpus_sha256"),
+        "tokenizer_sha256": hashlib.sha256(tokenizer).hexdigest(),
+    }
 
 
 class _StopSignals:
@@ -189,7 +205,9 @@ class _Run:
         diffs = resume_mismatch(payload["config"], cfg)  # type: ignore[arg-type]
         if payload.get("world_size") != info.world_size:
             diffs.append(f"processes {payload.get('world_size')} -> {info.world_size}")
-        if payload.get("prepared_key") != prepared.meta.get("key"):
+        if payload.get("prepared_key") != prepared.meta.get("key") and (
+            "data_identity" not in payload or payload["data_identity"] != data_identity(prepared)
+        ):
             diffs.append("the prepared data (corpus or tokenizer options changed)")
         if diffs:
             raise BashcoderError(
@@ -298,6 +316,7 @@ class _Run:
             "config": self.cfg.to_dict(),
             "world_size": self.info.world_size,
             "prepared_key": prepared.meta.get("key"),
+            "data_identity": data_identity(prepared),
             "ranks": ranks,
             "progress": vars(self.progress),
         }

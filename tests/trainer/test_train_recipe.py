@@ -308,3 +308,28 @@ def test_muon_on_a_cpu_without_amx_orthogonalises_in_float32_like_torch() -> Non
     reference = theirs(grad, (3.4445, -4.775, 2.0315), 5, 1e-7).float()
     assert ours.shape == grad.shape
     assert torch.allclose(ours, reference, atol=0.02), (ours - reference).abs().max()
+
+
+@pytest.mark.slow
+def test_a_constant_rate_run_resumes_on_a_new_mix_but_not_on_new_data(tmp_path: Path) -> None:
+    from trainer_helpers import fixture_docs, write_corpus
+
+    data = write_corpus(tmp_path / "data", fixture_docs())
+    lines = (data / "corpus.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    for i, rec in enumerate(records):
+        rec["source"] = "git" if i % 2 else "dir"
+    records.sort(key=lambda r: (r["source"], r["group"], r["path"]))
+    (data / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    base = micro_config(data, tmp_path / "run", max_steps=6, schedule="wsd", decay_steps=0, save_interval=3)
+    assert train(base).step == 6
+    more = dataclasses.replace(base, max_steps=10, resume=True, mix=(("git", 0.8),))
+    assert train(more).step == 10  # the mix changed, the corpus and tokenizer did not
+    assert load_train_state(tmp_path / "run").payload["config"]["mix"] == "git=0.8"
+    with (data / "corpus.jsonl").open("a") as fh:  # new data: the token ids may mean something else
+        fh.write(
+            json.dumps({**records[0], "path": "extra.sh", "text": records[0]["text"] + "\necho extra\n"})
+            + "\n"
+        )
+    with pytest.raises(BashcoderError, match="prepared data"):
+        train(dataclasses.replace(more, max_steps=12))
