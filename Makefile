@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: install install-dev repl test lint bench clean
+.PHONY: install install-dev repl test test-editors lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,7 +34,13 @@ lint: install-dev
 test: install-dev
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check bashcoder tests bench
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not editors" $(PYTEST_ARGS)
+
+# Real editors (code-server in Chromium, Neovim in tmux, Emacs with eglot) against the real
+# server: the first run installs them into ~/.cache/bashcoder/editors, later runs reuse it.
+test-editors: install-dev
+	PY=$(BIN)/python bash scripts/install-editors.sh
+	$(BIN)/python -m pytest -q -m editors tests/clients $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/generate.py

@@ -1,5 +1,8 @@
 """`bashcoder-lsp`: start the language server over stdio (default) or TCP.
 
+`--stdio` changes nothing: vscode-languageclient and other clients append it when told the
+transport is stdio, so it must not be an error.
+
 The server (torch, pygls) is imported only once the options are checked, so
 `--help` and a bad option answer at once; server/launch.py keeps stdout for
 the protocol alone.
@@ -12,6 +15,7 @@ import sys
 import click
 
 from bashcoder.cli.errors import reports_errors
+from bashcoder.engine.errors import BashcoderError
 
 # Not imported from server/launch.py: that would load the server package for --help.
 NO_PREFIX_CACHE_ENV = "BASHCODER_NO_PREFIX_CACHE"
@@ -31,6 +35,11 @@ NO_PREFIX_CACHE_ENV = "BASHCODER_NO_PREFIX_CACHE"
 )
 @click.option("--tcp", metavar="HOST:PORT", default=None, help="Listen on TCP instead of talking over stdio.")
 @click.option(
+    "--stdio",
+    is_flag=True,
+    help="Talk over stdin/stdout (the default; accepted because language clients may add it).",
+)
+@click.option(
     "--log-file", type=click.Path(dir_okay=False), default=None, help="Write the log here instead of stderr."
 )
 @click.option(
@@ -45,13 +54,16 @@ def main(
     model: str | None,
     device: str | None,
     tcp: str | None,
+    stdio: bool,
     log_file: str | None,
     no_prefix_cache: bool,
     verbose: int,
 ) -> None:
-    """Language server with ghost-text and menu completions for bash (VS Code, Neovim)."""
+    """Language server with ghost-text and menu completions for bash (VS Code, Neovim, Emacs)."""
     from bashcoder.server.launch import parse_host_port, protocol_stdout, setup_logging
 
+    if stdio and tcp:
+        raise BashcoderError(f"--stdio and --tcp {tcp} ask for two transports; choose one.")
     address = parse_host_port(tcp) if tcp else None
     setup_logging(log_file, verbose)
     # torch and pygls load only now, after the options are checked.

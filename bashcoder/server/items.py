@@ -1,9 +1,12 @@
 """Suggestions as LSP items: ghost text and completion-menu entries (pure).
 
-Inline items insert their text at the cursor. Menu items replace the word
-before the cursor with that word plus the suggestion, because editors filter
-a menu by the word being typed (VS Code by the text in the edit's range,
-Neovim by `filterText`): the label is the first line, the whole text goes in
+Inline items insert their text at the cursor. Menu items replace the shell
+word before the cursor (`-c` in `tar -c`, `./run.s`, `$HO`: everything back to
+a blank, a quote or one of `|&;()<>`) with that word plus the suggestion,
+because editors filter a menu by the word being typed: VS Code by the text in
+the edit's range, Neovim and eglot by `filterText`. A smaller word breaks
+them: at `tar -c` an item replacing only `c` is filtered out by eglot, which
+takes `-c` as the word. The label is the first line, the whole text goes in
 the textEdit.
 """
 
@@ -18,6 +21,11 @@ from bashcoder.server.positions import UTF16, Pos, units_len
 
 SOURCE = "bashcoder"
 LABEL_CHARS = 80
+WORD_BREAKS = frozenset(" \t\r\n\f\v|&;()<>\"'`")
+"""Characters that end a shell word: bash's metacharacters and the quotes (as readline's word breaks).
+clients/emacs/bashcoder.el gives eglot the same words; keep the two in step."""
+WORD_CHARS = 200
+"""The longest word looked at; longer runs of word characters are cut (a menu never filters that far)."""
 
 
 def cursor_position(line: int, prefix: str, encoding: str = UTF16) -> Pos:
@@ -32,6 +40,15 @@ def label_for(text: str) -> str:
     return first if len(first) <= LABEL_CHARS else first[: LABEL_CHARS - 1] + "…"
 
 
+def shell_word_before(before: str) -> str:
+    """The shell word that ends at the cursor, given (the end of) the text before it."""
+    start = len(before)
+    stop = max(0, start - WORD_CHARS)
+    while start > stop and before[start - 1] not in WORD_BREAKS:
+        start -= 1
+    return before[start:]
+
+
 def _range(start: Pos, end: Pos) -> lsp.Range:
     return lsp.Range(lsp.Position(start.line, start.character), lsp.Position(end.line, end.character))
 
@@ -43,9 +60,13 @@ def inline_items(suggestions: Sequence[Suggestion], cursor: Pos) -> list[lsp.Inl
 
 
 def completion_items(
-    suggestions: Sequence[Suggestion], cursor: Pos, word: str, encoding: str = UTF16
+    suggestions: Sequence[Suggestion], cursor: Pos, before: str, encoding: str = UTF16
 ) -> list[lsp.CompletionItem]:
-    """Menu items, best first, each replacing `word` (just before the cursor) with word + suggestion."""
+    """Menu items, best first, each replacing the shell word before the cursor with word + suggestion.
+
+    `before` is the text before the cursor (its end is enough): the word is `shell_word_before(before)`.
+    """
+    word = shell_word_before(before)
     start = Pos(cursor.line, cursor.character - units_len(word, encoding))
     edit_range = _range(start, cursor)
     items = []

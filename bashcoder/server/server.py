@@ -274,7 +274,7 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
         suggestions = await ls.suggest(cursor)
         here = cursor_position(cursor.pos.line, cursor.prefix, ls.encoding)
         return lsp.CompletionList(
-            is_incomplete=True, items=completion_items(suggestions, here, cursor.word, ls.encoding)
+            is_incomplete=True, items=completion_items(suggestions, here, cursor.prefix, ls.encoding)
         )
 
     @server.command(GENERATE)

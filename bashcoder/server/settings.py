@@ -160,9 +160,10 @@ assert [s.attr for s in _SPECS] == [f.name for f in fields(ServerSettings)], "on
 SETTING_KEYS: tuple[str, ...] = tuple(s.key for s in _SPECS)
 """The wire names of the server's settings, in field order."""
 
-CLIENT_KEYS: frozenset[str] = frozenset({"serverPath"})
-"""Keys in the `bashcoder` section that only clients read (how to start the server). VS Code sends
-its whole section, so the server accepts these silently; the parity test leaves them out."""
+CLIENT_KEYS: frozenset[str] = frozenset({"serverPath", "trace"})
+"""Keys in the `bashcoder` section that only clients read: how to start the server (`serverPath`)
+and vscode-languageclient's message log (`trace.server`, sent as `{"trace": {"server": ...}}`).
+VS Code sends its whole section, so the server accepts these silently; the parity test leaves them out."""
 
 
 def _show(value: object, limit: int = 60) -> str:

@@ -1,13 +1,16 @@
-"""The VS Code extension offers exactly the server's settings, and it builds and packages.
+"""The VS Code extension offers exactly the server's settings, starts the server, and builds and packages.
 
-The parity tests need only Python and package.json, so they always run; the build test runs
-`npm ci`, `npm run compile` and `vsce package` in a copy of clients/vscode when node is present.
+The parity tests need only Python and package.json, so they always run; `bashcoder-lsp --stdio`
+(what vscode-languageclient runs when told the transport is stdio) must answer `initialize`; the
+build test runs `npm ci`, `npm run compile` and `vsce package` in a copy of clients/vscode when node
+is present. tests/clients/test_vscode_editor.py runs the packaged extension in a real VS Code.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from editors import LSP_BIN, missing_server, skip_unless
 
 from bashcoder.server.settings import CLIENT_KEYS, SECTION, SETTING_KEYS, ServerSettings, parse_settings
 
@@ -32,20 +36,75 @@ def contributed_settings() -> dict[str, dict[str, Any]]:
     return {name.removeprefix(f"{SECTION}."): prop for name, prop in properties.items()}
 
 
+def top_key(name: str) -> str:
+    """The key the server receives: VS Code sends `bashcoder.trace.server` as {"trace": {"server": ...}}."""
+    return name.split(".")[0]
+
+
 def server_settings_in_vscode() -> dict[str, dict[str, Any]]:
-    return {key: prop for key, prop in contributed_settings().items() if key not in CLIENT_KEYS}
+    return {key: prop for key, prop in contributed_settings().items() if top_key(key) not in CLIENT_KEYS}
+
+
+def section_as_vscode_sends_it() -> dict[str, Any]:
+    """`getConfiguration().get('bashcoder')` with every default: dotted keys become nested objects."""
+    section: dict[str, Any] = {}
+    for key, prop in contributed_settings().items():
+        *parents, leaf = key.split(".")
+        node = section
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = prop["default"]
+    return section
 
 
 def test_vscode_offers_exactly_the_servers_settings_plus_the_client_only_ones() -> None:
-    keys = set(contributed_settings())
+    keys = {top_key(key) for key in contributed_settings()}
     assert keys - CLIENT_KEYS == set(SETTING_KEYS), "package.json and bashcoder/server/settings.py drifted"
     assert CLIENT_KEYS <= keys, "a client-only key is declared in settings.py but not contributed"
 
 
-def test_vscode_defaults_are_the_servers_defaults() -> None:
-    defaults = {key: prop["default"] for key, prop in server_settings_in_vscode().items()}
-    # Sent as-is (VS Code sends its whole section, serverPath included) they mean "all defaults".
-    assert parse_settings({SECTION: {**defaults, "serverPath": "bashcoder-lsp"}}) == (ServerSettings(), [])
+def test_vscode_defaults_are_the_servers_defaults_and_raise_no_warning() -> None:
+    # VS Code sends its whole section, serverPath and trace included: that must mean "all defaults",
+    # with no "unknown setting" notification.
+    sent = section_as_vscode_sends_it()
+    assert sent["trace"] == {"server": "off"}
+    assert parse_settings({SECTION: sent}) == (ServerSettings(), [])
+
+
+@skip_unless(missing_server())
+def test_the_client_starts_the_server_without_extra_flags_and_the_server_accepts_stdio() -> None:
+    source = (VSCODE / "src" / "extension.ts").read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in source.splitlines())
+    # A `transport` (TransportKind.stdio) makes vscode-languageclient append --stdio to serverPath.
+    assert not re.search(r"\btransport\s*:", code), "the server options name a transport"
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"processId": None, "capabilities": {}},
+    }
+    body = json.dumps(init).encode()
+    exit_ = json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode()
+    message = b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    message += b"Content-Length: %d\r\n\r\n%s" % (len(exit_), exit_)
+    proc = subprocess.run([str(LSP_BIN), "--stdio"], input=message, capture_output=True, timeout=120)
+    assert b"No such option" not in proc.stderr, proc.stderr[-2000:]
+    header, _, rest = proc.stdout.partition(b"\r\n\r\n")
+    fields = dict(line.split(b":", 1) for line in header.split(b"\r\n") if b":" in line)
+    assert b"Content-Length" in fields, (proc.stdout[:300], proc.stderr[-2000:])
+    answer = json.loads(rest[: int(fields[b"Content-Length"])])
+    assert answer["id"] == 1 and "inlineCompletionProvider" in answer["result"]["capabilities"], answer
+
+
+@skip_unless(missing_server())
+def test_stdio_and_tcp_together_are_one_line_on_stderr() -> None:
+    proc = subprocess.run(
+        [str(LSP_BIN), "--stdio", "--tcp", "127.0.0.1:2087"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "error: --stdio and --tcp 127.0.0.1:2087 ask for two transports; choose one."
+    ]
 
 
 def test_every_choice_vscode_offers_is_valid_for_the_server() -> None:

@@ -1,11 +1,19 @@
-"""Suggestions become ghost text at the cursor and menu items that editors filter by the typed word."""
+"""Suggestions become ghost text at the cursor and menu items that editors filter by the typed shell word."""
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types as lsp
 
 from bashcoder.engine.completer import Suggestion
-from bashcoder.server.items import LABEL_CHARS, completion_items, cursor_position, inline_items, label_for
+from bashcoder.server.items import (
+    LABEL_CHARS,
+    completion_items,
+    cursor_position,
+    inline_items,
+    label_for,
+    shell_word_before,
+)
 from bashcoder.server.positions import UTF8, UTF16, Pos
 
 
@@ -43,3 +51,54 @@ def test_labels_are_the_first_non_blank_line_and_short() -> None:
     assert label_for("\n  echo hi\nls") == "echo hi"
     long = label_for("x" * 200)
     assert len(long) == LABEL_CHARS and long.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("line", "word"),
+    [
+        ("tar -c", "-c"),
+        ("tar --exclude", "--exclude"),
+        ("./run.s", "./run.s"),
+        ("cd /usr/lo", "/usr/lo"),
+        ("echo $HO", "$HO"),
+        ("echo ${HO", "${HO"),
+        ("cp a.txt ~/b", "~/b"),
+        ("make -j4 CC=gc", "CC=gc"),
+        ('echo "hel', "hel"),
+        ("ls|gre", "gre"),
+        ("x=$(dat", "dat"),
+        ("cat <in", "in"),
+        ("if [[ -f", "-f"),
+        ("tar -c ", ""),
+        ("", ""),
+    ],
+)
+def test_the_word_being_completed_is_the_whole_shell_word(line: str, word: str) -> None:
+    assert shell_word_before("#!/bin/bash\n" + line) == word
+
+
+def test_a_word_never_reaches_into_the_line_above() -> None:
+    assert shell_word_before("echo a-b\n-c") == "-c"
+    assert shell_word_before("echo a-b\r\n") == ""
+
+
+def test_at_a_dash_option_the_item_replaces_the_whole_option_so_menus_keep_it() -> None:
+    # eglot takes `-c` as the word at `tar -c|`: an item replacing only `c` is filtered out and
+    # accepting it wrote `tar -c -`. The item covers `-c`, and label and filterText start with it.
+    (item,) = completion_items([_s("zf out.tgz dir")], Pos(4, 6), "# archive\ntar -c")
+    assert item.text_edit == lsp.TextEdit(
+        lsp.Range(lsp.Position(4, 4), lsp.Position(4, 6)), "-czf out.tgz dir"
+    )
+    assert item.label == item.filter_text == "-czf out.tgz dir"
+
+
+def test_a_path_word_is_replaced_whole_in_the_clients_position_units() -> None:
+    # "é" is one UTF-16 unit and two UTF-8 bytes: the range starts where the word does in either.
+    prefix = "cat ./café/no"
+    here16, here8 = cursor_position(0, prefix, UTF16), cursor_position(0, prefix, UTF8)
+    (item16,) = completion_items([_s("tes.md")], here16, prefix, UTF16)
+    (item8,) = completion_items([_s("tes.md")], here8, prefix, UTF8)
+    assert item16.text_edit is not None and item8.text_edit is not None
+    assert item16.text_edit.range.start == lsp.Position(0, 4)
+    assert item8.text_edit.range.start == lsp.Position(0, 4)
+    assert item16.text_edit.new_text == item16.filter_text == "./café/notes.md"

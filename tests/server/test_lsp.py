@@ -12,6 +12,8 @@ from lsp_harness import ServerProcess, inline_params
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
+from bashcoder.server.items import shell_word_before
+
 LONG = {"temperature": 1.0, "candidates": 4, "maxTokens": 512, "timeBudgetMs": 0, "mode": "block"}
 """Settings that keep the model decoding for a good while: to be cancelled or superseded."""
 
@@ -77,9 +79,7 @@ def test_completion_items_carry_the_model_text_in_a_text_edit(
     assert isinstance(result, lsp.CompletionList) and result.is_incomplete
     item = result.items[0]
     line_text = text.splitlines()[line]
-    word = line_text[:char][
-        len(line_text[:char].rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")) :
-    ]
+    word = shell_word_before(line_text[:char])
     edit = item.text_edit
     assert isinstance(edit, lsp.TextEdit)
     assert edit.range == lsp.Range(lsp.Position(line, char - len(word)), lsp.Position(line, char))

@@ -2,7 +2,7 @@
 // Completions (ghost text and menu) come from vscode-languageclient's built-in features
 // as soon as the server advertises them; this file only wires the client up.
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LanguageClient, State, TransportKind } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, Executable, LanguageClient, State } from 'vscode-languageclient/node';
 
 /** The settings section; its keys mirror SETTING_KEYS in bashcoder/server/settings.py. */
 export const SECTION = 'bashcoder';
@@ -30,10 +30,12 @@ function generateArgs(args: unknown[]): unknown[] {
 }
 
 async function startClient(): Promise<void> {
-  // The whole section goes to the server, which ignores client-only keys such as serverPath.
+  // The whole section goes to the server, which ignores client-only keys (serverPath, trace.server).
   const settings = vscode.workspace.getConfiguration().get<Record<string, unknown>>(SECTION) ?? {};
   const command = vscode.workspace.getConfiguration(SECTION).get<string>('serverPath') || 'bashcoder-lsp';
-  const server = { command, transport: TransportKind.stdio };
+  // No `transport`: with TransportKind.stdio the client would append `--stdio` to the command line,
+  // which a user's own serverPath (a wrapper script, say) need not accept. Plain stdio it is anyway.
+  const server: Executable = { command };
   const next = new LanguageClient(SECTION, 'bashcoder', { run: server, debug: server }, {
     documentSelector: [
       { scheme: 'file', language: 'shellscript' },

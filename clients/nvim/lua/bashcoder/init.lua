@@ -207,6 +207,8 @@ function M.setup(opts)
       ['bashcoder/status'] = function(_, result)
         M.last_status = result
         vim.api.nvim_exec_autocmds('User', { pattern = 'BashcoderStatus', modeline = false })
+        -- A statusline showing status() redraws now, not at the next keystroke.
+        vim.cmd.redrawstatus()
       end,
     },
   })
