@@ -55,6 +55,7 @@ from bashcoder.server.settings import ServerSettings
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test client drives the server here too
 from lsp_harness import ServerProcess, change_params, inline_params  # noqa: E402
+
 SCRIPT = ROOT / "bench" / "data" / "backup_rotate.sh"
 FIXTURES = ROOT / "tests" / "fixtures" / "scripts"
 LSP_BIN = Path(sys.executable).with_name("bashcoder-lsp")

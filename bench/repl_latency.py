@@ -179,8 +179,13 @@ def main() -> None:
         else:
             model_dir = random_tiny(args.cache or Path(tmp))
         generator = load(model_dir, args.device)
-        settings = Settings(
-            temperature=0.2, max_tokens=args.max_tokens, time_budget_ms=args.time_budget_ms, seed=0
+        settings = Settings(  # the model's latency: no history answers, no history read
+            temperature=0.2,
+            max_tokens=args.max_tokens,
+            time_budget_ms=args.time_budget_ms,
+            seed=0,
+            suggest="model",
+            history=False,
         )
         assistant = Assistant(generator, settings)
         work = Path(tmp) / "project"

@@ -12,7 +12,7 @@ import click
 from bashcoder.cli.errors import reports_errors
 from bashcoder.cli.knobs import knob_range
 from bashcoder.engine.knobs import CANDIDATES, MAX_TOKENS, TEMPERATURE, TIME_BUDGET_MS, TOP_K, TOP_P
-from bashcoder.repl.config import MODES, ReplConfig, Settings
+from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +34,29 @@ from bashcoder.repl.config import MODES, ReplConfig, Settings
 )
 @click.option(
     "--no-suggest", "no_suggest", is_flag=True, help="No ghost text while typing (Tab and Ctrl-G still work)."
+)
+@click.option(
+    "--suggest",
+    "suggest",
+    type=click.Choice(STRATEGIES),
+    default=Settings.suggest,
+    show_default=True,
+    help="Where ghost text comes from, in order: history answers at once when a past command starts with "
+    "the input, else the model.",
+)
+@click.option(
+    "--no-history",
+    "no_history",
+    is_flag=True,
+    help="Use no past commands: the shell history file is not read, nothing is suggested from history, "
+    "and the model sees only this session's commands.",
+)
+@click.option(
+    "--shell-history",
+    "shell_history",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Shell history file to suggest from, read only (default: $HISTFILE, else ~/.bash_history).",
 )
 @click.option(
     "--temperature",
@@ -88,7 +111,7 @@ from bashcoder.repl.config import MODES, ReplConfig, Settings
     "history_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="History file (default: $XDG_STATE_HOME/bashcoder/history).",
+    help="This REPL's own input history file (default: $XDG_STATE_HOME/bashcoder/history).",
 )
 @click.option(
     "--threads",
@@ -127,13 +150,16 @@ def main(**opts: Any) -> None:
         menu_temperature=opts["menu_temperature"],
         block_tokens=opts["block_tokens"],
         seed=opts["seed"],
+        suggest=opts["suggest"],
+        history=not opts["no_history"],
     )
     config = ReplConfig(
         model_path=opts["model_path"],
         device=opts["device"],
         execute=not opts["no_exec"],
-        suggest=not opts["no_suggest"],
+        ghost_text=not opts["no_suggest"],
         history_file=opts["history_file"],
+        shell_history=opts["shell_history"],
         threads=opts["threads"],
         context_files=opts["context_files"],
         context_commands=opts["context_commands"],

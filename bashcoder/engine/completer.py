@@ -198,18 +198,12 @@ class Completer:
         return [replace(s, text=to_document_text(s.text, eol)) for s in hit]
 
     def complete(
-        self,
-        req: CompletionRequest,
-        is_stale: Callable[[], bool] | None = None,
-        started: float | None = None,
+        self, req: CompletionRequest, is_stale: Callable[[], bool] | None = None
     ) -> list[Suggestion]:
-        """Ranked suggestions, best first; raises generate.Stale when superseded.
+        """Ranked suggestions, best first; raises generate.Stale when `is_stale()` turns true.
 
-        The time budget counts from `req.started` (`started`, when given,
-        overrides it: callers that build the request after the keystroke).
+        The time budget counts from `req.started`.
         """
-        if started is not None:
-            req = replace(req, started=started)
         hit = self.cached(req.prefix, req.suffix)
         if hit is not None:
             return hit

@@ -113,13 +113,6 @@ class Halt:
         """Whether a step starting `now` and lasting `step_s` would end past the deadline, after `tokens` tokens."""
         return self.deadline is not None and tokens >= DEADLINE_MIN_TOKENS and now + step_s > self.deadline
 
-    @staticmethod
-    def of(value: Halt | Callable[[], bool] | None) -> Halt:
-        """A Halt from a Halt, a bare `is_stale` callable, or None (never halts)."""
-        if isinstance(value, Halt):
-            return value
-        return Halt(is_stale=value)
-
 
 @dataclass
 class _PrefixCache:
@@ -210,20 +203,20 @@ class Generator:
         prompt_ids: Sequence[int],
         sampling: SamplingConfig,
         stop: StopRule | None = None,
-        halt: Halt | Callable[[], bool] | None = None,
+        halt: Halt | None = None,
         on_text: Callable[[int, str], None] | None = None,
         healing: Healing | None = None,
     ) -> list[Candidate]:
         """Sample `sampling.num_candidates` completions of `prompt_ids`.
 
-        `halt` (a `Halt`, or a bare `is_stale` callable) ends decoding early:
+        `halt` ends decoding early:
         `Stale` is raised when the request goes stale, and candidates end with
         finish 'time' at its deadline. `on_text(row, text_so_far)` streams each
         candidate's text. With `healing`, each candidate first writes
         `healing.text` again (see `healing`), and its text is what follows.
         """
         with self._lock:
-            return self._generate(list(prompt_ids), sampling, stop, Halt.of(halt), on_text, healing)
+            return self._generate(list(prompt_ids), sampling, stop, halt or Halt(), on_text, healing)
 
     def _prefill(self, prompt: list[int], rows: int) -> tuple[KVCache, torch.Tensor]:
         """A cache of `rows` rows holding `prompt`, and the logits after its last token."""

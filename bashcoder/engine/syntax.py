@@ -133,12 +133,22 @@ def _bash() -> str:
     return path
 
 
+def shell_bytes(text: str) -> bytes:
+    """The bytes bash should read for `text`: undecodable bytes that Python carries as lone surrogates
+    (`surrogateescape`, U+DC80-U+DCFF) become those bytes again; any other lone surrogate is kept
+    as UTF-8-encoded surrogate so nothing is lost."""
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="surrogatepass")
+
+
 def bash_check(text: str, timeout: float = 5.0) -> SyntaxResult:
     """`bash -n` on `text` (nothing is executed)."""
     try:
         proc = subprocess.run(
             [_bash(), *PARSE_OPTIONS, "-n"],
-            input=text.encode("utf-8", errors="surrogatepass"),
+            input=shell_bytes(text),
             capture_output=True,
             timeout=timeout,
             check=False,

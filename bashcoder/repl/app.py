@@ -1,9 +1,10 @@
 """The interactive REPL: a prompt_toolkit `PromptSession` wired to the model, and its loop.
 
-Wiring only: ghost text comes from `suggest`, the Tab menu from `completion`,
-keys from `keys`, Ctrl-G from `blockgen`, the toolbar from `toolbar`,
-commands run through `runner` behind the `safety` gate, `:commands` go to
-`meta`. The loop reads one input, then runs it, a meta command, or nothing.
+Wiring only: ghost text comes from `suggest` (history or model, `sources`),
+the Tab menu from `completion`, past commands from `recall`, keys from
+`keys`, Ctrl-G from `blockgen`, the toolbar from `toolbar`, commands run
+through `runner` behind the `safety` gate, `:commands` go to `meta`. The
+loop reads one input, then runs it, a meta command, or nothing.
 """
 
 from __future__ import annotations
@@ -32,13 +33,21 @@ from bashcoder.repl.ghost import install_ghost_tail
 from bashcoder.repl.keys import repl_bindings
 from bashcoder.repl.meta import MetaEnv, run_meta
 from bashcoder.repl.printing import STYLE, Echo, terminal_echo
+from bashcoder.repl.recall import Recall
 from bashcoder.repl.runner import Shell
 from bashcoder.repl.safety import dangers
-from bashcoder.repl.suggest import SuggestionKeeper, model_auto_suggest
+from bashcoder.repl.shellhistory import read_history
+from bashcoder.repl.suggest import GhostSuggestion, SuggestionKeeper, sourced_auto_suggest
 from bashcoder.repl.toolbar import ParseWatcher, ToolbarInfo, render
 
 PROMPT = "$ "
 CONTINUATION = "> "
+
+
+def continuation(width: int, line_number: int, wrap_count: int) -> str:
+    """The prefix of an input row after the first: `> ` on a new line of the command, nothing on a row
+    that only wraps a line too long for the terminal (it reads as one line, as in a shell)."""
+    return "" if wrap_count > 0 else CONTINUATION
 
 
 def open_history(path: Path) -> History:
@@ -82,7 +91,12 @@ class Repl:
         if self.history is None:
             self.history = open_history(self.config.history_path())
         self.notice = Notice()
-        self.suggest_enabled = self.config.suggest
+        self.suggest_enabled = self.config.ghost_text
+        history = self.history
+        self.recall = Recall(
+            lambda: read_history(self.config.shell_history_path()),
+            lambda: [s for s in history.get_strings() if not is_meta(s)],
+        )
         self.blockgen = BlockGeneration(self.assistant, self._notify)
         self.keeper = SuggestionKeeper()
         self.session = self._build_session()
@@ -98,13 +112,13 @@ class Repl:
         return PromptSession(
             message=PROMPT,
             multiline=True,
-            prompt_continuation=CONTINUATION,
+            prompt_continuation=continuation,
             lexer=PygmentsLexer(BashLexer),
-            auto_suggest=model_auto_suggest(
-                self.assistant, Condition(lambda: self.suggest_enabled), self._notify
+            auto_suggest=sourced_auto_suggest(
+                self.assistant, self._recall, Condition(lambda: self.suggest_enabled), self._notify
             ),
             completer=CandidateMenu(
-                self.assistant, lambda: self.session.default_buffer.document, self._notify
+                self.assistant, lambda: self.session.default_buffer.document, self._notify, self._recall
             ),
             complete_in_thread=True,
             complete_while_typing=False,
@@ -120,6 +134,10 @@ class Repl:
             erase_when_done=False,
         )
 
+    def _recall(self) -> Recall | None:
+        """The past commands suggestions may use; None while history is off (the file stays unread)."""
+        return self.recall if self.assistant.settings.history else None
+
     def _notify(self, message: str) -> None:
         self.notice.text = message
         app = self.session.app
@@ -131,7 +149,9 @@ class Repl:
 
     def _toolbar(self) -> StyleAndTextTuples:
         a = self.assistant
-        text = self.session.default_buffer.text
+        buffer = self.session.default_buffer
+        text = buffer.text
+        shown = buffer.suggestion
         return render(
             ToolbarInfo(
                 model=a.model_name,
@@ -142,14 +162,20 @@ class Repl:
                 busy=self.blockgen.running,
                 execute=self.config.execute,
                 message=self.notice.text,
+                source=shown.source if isinstance(shown, GhostSuggestion) and shown.text else None,
+                history=a.settings.history,
             )
         )
 
     # ---- the loop ------------------------------------------------------------
     def _recent_commands(self) -> list[str]:
-        assert self.history is not None
-        items = [s for s in self.history.get_strings() if not is_meta(s)]
-        return items[-self.config.context_commands :] if self.config.context_commands > 0 else []
+        """The commands the model's prompt carries: the last ones of the history (the shell's file, then
+        this REPL's), or of this session alone while history is off."""
+        count = self.config.context_commands
+        recall = self._recall()
+        if recall is not None:
+            return recall.recent(count)
+        return self.accepted[-count:] if count > 0 else []
 
     def _refresh_context(self) -> None:
         c = self.config

@@ -4,6 +4,8 @@ Holds the loaded `Generator`, two engine `Completer`s sharing it (ghost text
 and the Tab menu keep separate type-through memories), the live `Settings`,
 the context of the current prompt and the last latency. Every method may run
 on a worker thread; the Generator's lock serialises the model itself.
+Everything the REPL sends to the model passes here, through
+`rawtext.for_model`, so input that is not UTF-8 never reaches the tokenizer.
 Knows nothing about prompt_toolkit.
 """
 
@@ -17,10 +19,11 @@ from pathlib import Path
 
 from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion, postprocess
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.engine.generate import Generator
+from bashcoder.engine.generate import Generator, Halt
 from bashcoder.engine.loader import find_model, load_generator
 from bashcoder.engine.stops import stop_rule_for
 from bashcoder.repl.config import Settings
+from bashcoder.repl.rawtext import for_model
 
 StaleCheck = Callable[[], bool]
 
@@ -94,14 +97,15 @@ class Assistant:
         s = self.settings
         start = time.perf_counter()
         req = CompletionRequest(
-            self.context + before,
-            after,
+            for_model(self.context + before),
+            for_model(after),
             s.mode,
             s.sampling(max_tokens=self._tokens(s.max_tokens)),
             check_syntax=False,  # one candidate: nothing to rank, and bash -n costs milliseconds
             time_budget_ms=s.time_budget_ms if timed else 0,
+            started=start,
         )
-        found = self.ghost.complete(req, is_stale, start)
+        found = self.ghost.complete(req, is_stale)
         best = found[0] if found else None
         self.last_latency = Latency((time.perf_counter() - start) * 1000, bool(best and best.from_cache))
         if best is None:
@@ -117,8 +121,8 @@ class Assistant:
         """Distinct candidates for the Tab menu, parseable ones first, each with its syntax mark."""
         s = self.settings
         req = CompletionRequest(
-            self.context + before,
-            after,
+            for_model(self.context + before),
+            for_model(after),
             s.mode,
             s.sampling(
                 candidates=s.candidates, max_tokens=self._tokens(s.max_tokens), temperature=s.menu_temperature
@@ -141,7 +145,7 @@ class Assistant:
         `after`); raises `generate.Stale` when `is_stale()` turns true.
         """
         s = self.settings
-        prefix = self.context + before
+        prefix, after = for_model(self.context + before), for_model(after)
         max_tokens = self._tokens(s.block_tokens)
         stop = stop_rule_for(prefix, "block")
         prompt = self.generator.fim_prompt(prefix, after, max_tokens)
@@ -150,5 +154,7 @@ class Assistant:
             if on_text is not None and row == 0:
                 on_text(text)
 
-        found = self.generator.generate(prompt, s.sampling(max_tokens=max_tokens), stop, is_stale, stream)
+        found = self.generator.generate(
+            prompt, s.sampling(max_tokens=max_tokens), stop, Halt(is_stale), stream
+        )
         return postprocess(prefix, after, found[0].text, stop.mode) if found else ""

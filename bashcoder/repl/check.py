@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bashcoder.engine.syntax import bash_check
-from bashcoder.repl.safety import code_only
+from bashcoder.repl.bashlex import code_only
 
 State = Literal["empty", "meta", "complete", "incomplete", "error"]
 

@@ -1,6 +1,7 @@
 """The REPL's configuration: start-up options and the settings `:set` can change.
 
-Owns the REPL's own settings (the Tab menu, Ctrl-G) and parsing a `:set`
+Owns the REPL's own settings (the Tab menu, Ctrl-G, where suggestions come
+from) and parsing a `:set`
 value into a new `Settings`; the shared completion knobs' defaults and
 ranges are the engine's (engine/knobs.py). Knows nothing about
 prompt_toolkit or the model, and imports no torch (so --help is instant).
@@ -33,13 +34,27 @@ from bashcoder.engine.knobs import (
 if TYPE_CHECKING:
     from bashcoder.engine.generate import SamplingConfig
 
-__all__ = ["MODES", "Mode", "ReplConfig", "Settings"]
+__all__ = ["MODES", "Mode", "ReplConfig", "Settings", "STRATEGIES"]
 MENU_CANDIDATES = int(surface_default("repl", "candidates"))
+SOURCES = ("history", "model")
+"""Where a suggestion can come from."""
+STRATEGIES = ("history,model", "model,history", "history", "model")
+"""The orders `--suggest` and `:set suggest` accept: each source is asked in turn, the first answer wins."""
+_BOOLS = {
+    "on": True,
+    "true": True,
+    "yes": True,
+    "1": True,
+    "off": False,
+    "false": False,
+    "no": False,
+    "0": False,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """How suggestions are sampled; `:set NAME VALUE` replaces one field."""
+    """How suggestions are made: their sources and sampling; `:set NAME VALUE` replaces one field."""
 
     temperature: float = TEMPERATURE.default
     """Ghost-text sampling temperature (knobs.TEMPERATURE); 0 is greedy."""
@@ -63,11 +78,26 @@ class Settings:
     """Most tokens Ctrl-G generates under a comment (knobs.SCRIPT_MAX_TOKENS; range knobs.MAX_TOKENS)."""
     seed: int | None = None
     """Seed for repeatable sampling; None draws fresh randomness."""
+    suggest: str = "history,model"
+    """Where ghost text comes from, asked in this order (one of STRATEGIES), like zsh-autosuggestions'
+    ZSH_AUTOSUGGEST_STRATEGY: history answers at once when an entry starts with the input, else the model."""
+    history: bool = True
+    """Use past commands (the shell's history file and this REPL's): history suggestions, and the last
+    commands in the model's context. Off: no history suggestions, the context holds this session's only."""
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
         for name, knob in KNOB_OF.items():
             knob.check(getattr(self, name), name)
+        if self.suggest not in STRATEGIES:
+            raise BashcoderError(
+                f"suggest={self.suggest!r} is not a strategy; choose one of {', '.join(STRATEGIES)}."
+            )
+
+    @property
+    def strategy(self) -> tuple[str, ...]:
+        """The sources to ask, in order: ('history', 'model') for 'history,model'."""
+        return tuple(self.suggest.split(","))
 
     def sampling(
         self, *, candidates: int = 1, max_tokens: int | None = None, temperature: float | None = None
@@ -95,7 +125,9 @@ class Settings:
             if name == "seed":
                 value = None if raw.lower() in ("none", "off", "") else int(raw)
             elif isinstance(current, bool):
-                value = raw.lower() in ("1", "true", "on", "yes")
+                if raw.lower() not in _BOOLS:
+                    raise BashcoderError(f"{name} is on or off, not {raw!r}.")
+                value = _BOOLS[raw.lower()]
             elif isinstance(current, int):
                 value = int(raw)
             elif isinstance(current, float):
@@ -146,10 +178,13 @@ class ReplConfig:
     """cuda, mps or cpu; None = $BASHCODER_DEVICE, then the best available."""
     execute: bool = True
     """False (--no-exec): accepted commands are recorded but never run."""
-    suggest: bool = True
+    ghost_text: bool = True
     """False (--no-suggest): no ghost text while typing (Tab and Ctrl-G still work)."""
     history_file: Path | None = None
-    """Where input history persists; None = $XDG_STATE_HOME/bashcoder/history."""
+    """Where this REPL's own input history persists; None = $XDG_STATE_HOME/bashcoder/history."""
+    shell_history: Path | None = None
+    """The shell history file suggestions draw on (read only, never written); None = $HISTFILE, else
+    ~/.bash_history. Not read at all while `Settings.history` is off."""
     threads: int | None = None
     """CPU threads torch may use for the model; None = torch's default (one per core). Batch-1
     decoding is overhead-bound: on busy or shared cores 1 thread was 15x faster than 2 (bench/repl_latency.py)."""
@@ -161,4 +196,12 @@ class ReplConfig:
     """Initial sampling settings."""
 
     def history_path(self) -> Path:
+        """This REPL's own history file."""
         return self.history_file or default_history_file()
+
+    def shell_history_path(self) -> Path:
+        """The shell's history file: --shell-history, else $HISTFILE, else ~/.bash_history."""
+        if self.shell_history is not None:
+            return self.shell_history
+        named = os.environ.get("HISTFILE", "")
+        return Path(named).expanduser() if named.strip() else Path.home() / ".bash_history"

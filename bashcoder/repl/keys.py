@@ -62,7 +62,8 @@ def accept_part(buffer: Buffer, part: Callable[[str], str]) -> None:
     piece = part(text)
     buffer.insert_text(piece)
     rest = text[len(piece) :]
-    buffer.suggestion = GhostSuggestion.of(rest) if rest else None
+    source = s.source if isinstance(s, GhostSuggestion) else "model"
+    buffer.suggestion = GhostSuggestion.of(rest, source) if rest else None
 
 
 def _suggestion_available() -> bool:

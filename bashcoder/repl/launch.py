@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from bashcoder.repl import rawtext
 from bashcoder.repl.assistant import Assistant, load
 from bashcoder.repl.config import ReplConfig
 
@@ -21,10 +22,11 @@ def start(config: ReplConfig, interactive: bool) -> None:
     if not interactive:
         from bashcoder.repl.scripted import run_scripted
 
+        # Bytes in, bytes out: a line that is not UTF-8 is completed and printed as it came.
         run_scripted(
             assistant,
-            sys.stdin,
-            lambda text: click.echo(text),
+            (rawtext.decode(raw) for raw in sys.stdin.buffer),
+            lambda text: click.echo(rawtext.encode(text)),
             lambda text, style="": click.echo(text, err=True),
             config,
         )

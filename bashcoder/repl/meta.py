@@ -16,6 +16,8 @@ from pathlib import Path
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.repl.assistant import Assistant
 from bashcoder.repl.printing import Echo
+from bashcoder.repl.rawtext import encode
+from bashcoder.repl.safety import BLIND_SPOTS
 
 SHEBANG = "#!/usr/bin/env bash"
 
@@ -55,7 +57,24 @@ def _help(env: MetaEnv, args: list[str]) -> bool:
     env.echo("Keys:", "info")
     for key, what in KEY_HELP:
         env.echo(f"  {key:<24} {what}", "info")
+    env.echo("Suggestions:", "info")
+    for line in SUGGESTION_HELP:
+        env.echo(f"  {line}", "info")
+    env.echo(
+        "Destructive commands (rm -rf /, mkfs, dd of=/dev/sda ...) ask for a yes. The check cannot see:",
+        "info",
+    )
+    for spot in BLIND_SPOTS:
+        env.echo(f"  - {spot}", "info")
     return False
+
+
+SUGGESTION_HELP = (
+    ":set suggest history,model  history first (newest past command that starts with the input), then the model",
+    ":set suggest model          the model only; also history, model,history",
+    ":set history off            no past commands: no history suggestions, only this session's in the model's prompt",
+    "history = $HISTFILE (else ~/.bash_history) and this REPL's inputs; read here, never written or sent",
+)
 
 
 KEY_HELP: tuple[tuple[str, str], ...] = (
@@ -100,7 +119,7 @@ def _save(env: MetaEnv, args: list[str]) -> bool:
     path = _resolve(env, args[0])
     body = "".join(cmd.rstrip("\n") + "\n" for cmd in env.accepted)
     try:
-        path.write_text(f"{SHEBANG}\n{body}", encoding="utf-8")
+        path.write_bytes(encode(f"{SHEBANG}\n{body}"))  # bytes that are not UTF-8 are saved as typed
         path.chmod(path.stat().st_mode | 0o111)
     except OSError as exc:
         raise BashcoderError(f"cannot write {path}: {exc.strerror}; choose another file.") from exc
@@ -137,9 +156,7 @@ def _resolve(env: MetaEnv, raw: str) -> Path:
 
 COMMANDS: dict[str, MetaCommand] = {
     "help": MetaCommand(":help", "this list", _help),
-    "set": MetaCommand(
-        ":set NAME VALUE", "temperature, top_k, top_p, max_tokens, mode, candidates ...", _set
-    ),
+    "set": MetaCommand(":set NAME VALUE", "temperature, top_k, mode, candidates, suggest, history ...", _set),
     "model": MetaCommand(":model PATH", "load another model directory", _model),
     "save": MetaCommand(":save FILE", "write accepted commands as an executable script", _save),
     "history": MetaCommand(":history [N]", "show the last N inputs", _history),

@@ -1,8 +1,15 @@
 """Does a command destroy something that cannot be undone? Pure functions of its text.
 
-Detects, in any simple command of the input (inside `if`/`for` bodies,
-pipelines, `$(...)`, `<(...)`, backticks, `bash -c '...'`, `eval`, behind
-`sudo`/`env`/`nice`/`xargs`...):
+The gate before the REPL runs a command. It reads the input as bash will
+(two readers: tree-sitter-bash for the structure where it parses, the hand
+lexer in `bashlex` always; findings of either count) and follows every
+script it can see into the command that runs it: `if`/`for` bodies,
+pipelines, `$(...)`, `<(...)`, backticks, `bash -c '...'`, `eval`, `su -c`,
+a shell reading a here-document, a here-string or a piped `echo`,
+`ssh host '...'`, `xargs` fed by a visible `echo`, an alias defined earlier
+in the same input, and wrappers (`sudo`, `pkexec`, `busybox`, `env -S`,
+`nice` ...). Words are read after quote removal, `$'...'` decoding and brace
+expansion. It flags (`gate_rules.py`):
 
 - `rm -r` on `/`, `~` (any spelling: `$HOME`, `${HOME}`, `~/`, `/*`) or a
   top-level system directory, and `rm -r *` after `cd /` or `cd ~`;
@@ -15,29 +22,50 @@ pipelines, `$(...)`, `<(...)`, backticks, `bash -c '...'`, `eval`, behind
 - `shutdown`, `reboot`, `halt`, `poweroff`, `init 0|6`, `systemctl reboot` ...
 
 Text that only mentions these (`echo rm -rf /`, comments, quoted
-arguments, heredoc bodies) is not flagged. It is a seat belt against
-accidents, not a sandbox: it cannot know what `rm -rf "$dir"` expands to.
+arguments, here-documents read by `cat`) is not flagged. It is a seat belt
+against accidents, not a sandbox: it cannot see text made at run time
+(`BLIND_SPOTS`).
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
+import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from functools import partial
+
+from bashcoder.repl import treesit
+from bashcoder.repl.bashlex import Command, Word, code_only, decode_ansi_c, parse
+from bashcoder.repl.gate_rules import (
+    DOWNLOADERS,
+    SHELLS,
+    SOURCE,
+    Danger,
+    cd_to_danger,
+    command_core,
+    command_dangers,
+    normalise_path,
+    options_and_operands,
+    redirection_dangers,
+)
+
+__all__ = ["BLIND_SPOTS", "Danger", "code_only", "dangers", "is_destructive", "normalise_path", "parse"]
 
 MAX_DEPTH = 6
+BLIND_SPOTS = (
+    'text made when the command runs: base64 -d | sh, rm -rf "$dir", $(cat cmd.txt)',
+    "scripts in files (bash script.sh, source ~/.bashrc) and what a download returns",
+    "programs that delete on their own terms (a Makefile's clean, git clean -fdx, docker system prune)",
+)
+"""What the gate cannot see; `:help` lists these."""
 
-
-@dataclass(frozen=True)
-class Danger:
-    """One reason a command needs an explicit yes."""
-
-    rule: str
-    """Short identifier: rm-root, mkfs, dd-device, fork-bomb, chmod-root, pipe-shell, device-write,
-    find-delete, shutdown."""
-    reason: str
-    """What would happen, in words a user reads before typing yes."""
+_FORK_BOMB = re.compile(
+    r"(?:function\s+)?(?P<n>[^\s(){}|&;<>'\"]+)\s*(?:\(\s*\))?\s*\{\s*(?P=n)\s*\|\s*&?\s*(?P=n)\s*&\s*;?\s*\}"
+    r"\s*;?\s*(?P=n)(?![^\s;&|)])"
+)
+_STDIN_PATHS = {"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"}
+# ssh options that take a value (`ssh -p 22 -i key host cmd`)
+_SSH_VALUES = set("BbcDEeFIiJLlmOopQRSWw")
 
 
 def dangers(text: str) -> list[Danger]:
@@ -50,377 +78,12 @@ def dangers(text: str) -> list[Danger]:
 
 
 def is_destructive(text: str) -> bool:
+    """True when `dangers(text)` finds anything."""
     return bool(dangers(text))
 
 
-# ---- lexing ---------------------------------------------------------------
-
-
-@dataclass
-class Word:
-    text: str
-    """The word with quotes and escapes removed; substitutions left as written."""
-    subs: list[str] = field(default_factory=list)
-    """Scripts inside `$(...)`, backticks, `<(...)` and `>(...)` in this word."""
-
-
-@dataclass
-class Command:
-    words: list[Word] = field(default_factory=list)
-    redirs: list[tuple[str, Word]] = field(default_factory=list)
-    """(operator, target) pairs, e.g. ('>', Word('/dev/sda')) or ('2>', ...)."""
-    pipe_next: bool = False
-    """Its output is piped into the next command."""
-
-
-_SEPARATORS = (";;&", ";;", ";&", "&&", "||", "|&", ";", "&", "|", "(", ")")
-_REDIR = re.compile(r"(\d*|&)(>>|>\||>&|<<<|<<-|<<|<>|<&|>|<)")
-_META = set(" \t\n;&|()<>")
-
-
-def _balanced(text: str, i: int, open_ch: str = "(", close_ch: str = ")") -> int:
-    """Index just past the bracket matching the one at `i`, skipping quoted text."""
-    depth = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "'":
-            j = text.find("'", i + 1)
-            i = n if j < 0 else j + 1
-            continue
-        if c == '"':
-            i = _end_of_double(text, i + 1)
-            continue
-        if c == open_ch:
-            depth += 1
-        elif c == close_ch:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
-
-
-def _end_of_double(text: str, i: int) -> int:
-    """Index just past the closing double quote, for `i` just after the opening one."""
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-        elif c == '"':
-            return i + 1
-        elif c == "$" and text[i + 1 : i + 2] == "(":
-            i = _balanced(text, i + 1)
-        elif c == "`":
-            j = text.find("`", i + 1)
-            i = n if j < 0 else j + 1
-        else:
-            i += 1
-    return n
-
-
-def _read_word(text: str, i: int) -> tuple[Word, int]:
-    buf: list[str] = []
-    subs: list[str] = []
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c in _META:
-            break
-        if c == "\\":
-            if text[i + 1 : i + 2] != "\n":
-                buf.append(text[i + 1 : i + 2])
-            i += 2
-        elif c == "'":
-            j = text.find("'", i + 1)
-            j = n if j < 0 else j
-            buf.append(text[i + 1 : j])
-            i = j + 1
-        elif c == '"':
-            end = _end_of_double(text, i + 1)
-            inner = text[i + 1 : end - 1 if end <= n and text[end - 1 : end] == '"' else end]
-            inner_word, _ = _read_double_content(inner)
-            buf.append(inner_word.text)
-            subs += inner_word.subs
-            i = end
-        elif c == "$" and text[i + 1 : i + 3] == "((":
-            end = _balanced(text, i + 1)
-            buf.append(text[i:end])
-            i = end
-        elif c == "$" and text[i + 1 : i + 2] == "(":
-            end = _balanced(text, i + 1)
-            subs.append(text[i + 2 : end - 1])
-            buf.append(text[i:end])
-            i = end
-        elif c == "$" and text[i + 1 : i + 2] == "{":
-            end = _balanced(text, i + 1, "{", "}")
-            buf.append(text[i:end])
-            i = end
-        elif c == "`":
-            j = text.find("`", i + 1)
-            j = n if j < 0 else j
-            subs.append(text[i + 1 : j])
-            buf.append(text[i : j + 1])
-            i = j + 1
-        else:
-            buf.append(c)
-            i += 1
-    return Word("".join(buf), subs), i
-
-
-def _read_double_content(inner: str) -> tuple[Word, int]:
-    """The text and substitutions inside a double-quoted string."""
-    buf: list[str] = []
-    subs: list[str] = []
-    i, n = 0, len(inner)
-    while i < n:
-        c = inner[i]
-        if c == "\\" and inner[i + 1 : i + 2] in ('"', "\\", "$", "`"):
-            buf.append(inner[i + 1])
-            i += 2
-        elif c == "$" and inner[i + 1 : i + 3] == "((":
-            end = _balanced(inner, i + 1)
-            buf.append(inner[i:end])
-            i = end
-        elif c == "$" and inner[i + 1 : i + 2] == "(":
-            end = _balanced(inner, i + 1)
-            subs.append(inner[i + 2 : end - 1])
-            buf.append(inner[i:end])
-            i = end
-        elif c == "`":
-            j = inner.find("`", i + 1)
-            j = n if j < 0 else j
-            subs.append(inner[i + 1 : j])
-            buf.append(inner[i : j + 1])
-            i = j + 1
-        else:
-            buf.append(c)
-            i += 1
-    return Word("".join(buf), subs), i
-
-
-def parse(text: str) -> list[Command]:
-    """Simple commands of `text`, in order, with their redirections and pipe links."""
-    commands: list[Command] = []
-    cur = Command()
-    heredocs: list[tuple[str, bool]] = []
-    pending_redir: str | None = None
-    i, n = 0, len(text)
-
-    def finish(pipe: bool = False) -> None:
-        nonlocal cur
-        if cur.words or cur.redirs:
-            cur.pipe_next = pipe
-            commands.append(cur)
-        cur = Command()
-
-    while i < n:
-        c = text[i]
-        if c in " \t":
-            i += 1
-            continue
-        if c == "\\" and text[i + 1 : i + 2] == "\n":
-            i += 2
-            continue
-        if c == "#" and (i == 0 or text[i - 1] in _META):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c == "\n":
-            finish()
-            i += 1
-            for delim, strip_tabs in heredocs:
-                while i < n:
-                    j = text.find("\n", i)
-                    line = text[i : n if j < 0 else j]
-                    i = n if j < 0 else j + 1
-                    if (line.lstrip("\t") if strip_tabs else line) == delim:
-                        break
-            heredocs.clear()
-            continue
-        if c in "<>" and text[i + 1 : i + 2] == "(":
-            end = _balanced(text, i + 1)
-            word = Word(text[i:end], [text[i + 2 : end - 1]])
-            if pending_redir is not None:
-                cur.redirs.append((pending_redir, word))
-                pending_redir = None
-            else:
-                cur.words.append(word)
-            i = end
-            continue
-        m = _REDIR.match(text, i)
-        if m and (m.group(1) or c in "<>"):
-            pending_redir = m.group(0)
-            i = m.end()
-            continue
-        sep = next((s for s in _SEPARATORS if text.startswith(s, i)), None)
-        if sep is not None:
-            finish(pipe=sep in ("|", "|&"))
-            i += len(sep)
-            continue
-        word, i = _read_word(text, i)
-        if pending_redir is not None:
-            cur.redirs.append((pending_redir, word))
-            if pending_redir.endswith(("<<", "<<-")):
-                heredocs.append((word.text, pending_redir.endswith("-")))
-            pending_redir = None
-        else:
-            cur.words.append(word)
-    finish()
-    return commands
-
-
-# ---- what each command is --------------------------------------------------
-
-_PREFIX_WORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "coproc"}
-_NOT_COMMANDS = {"for", "select", "case", "function", "}", "fi", "done", "esac", "in", "[[", "(("}
-# wrapper -> options that take a separate value
-_WRAPPERS: dict[str, set[str]] = {
-    "sudo": {"-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D", "-T", "--user", "--group", "--chdir"},
-    "doas": {"-u", "-C"},
-    "env": {"-u", "-C", "-S", "--unset", "--chdir"},
-    "nice": {"-n", "--adjustment"},
-    "ionice": {"-c", "-n", "-p", "--class", "--classdata"},
-    "timeout": {"-s", "-k", "--signal", "--kill-after"},
-    "stdbuf": {"-i", "-o", "-e"},
-    "nohup": set(),
-    "command": set(),
-    "builtin": set(),
-    "exec": {"-a"},
-    "xargs": {"-I", "-n", "-P", "-d", "-a", "-L", "-s", "-E", "--max-args", "--max-procs", "--delimiter"},
-    "chronic": set(),
-    "unbuffer": set(),
-}
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
-SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox"}
-DOWNLOADERS = {"curl", "wget", "fetch", "aria2c", "http", "https", "xh"}
-_SOURCE = {"source", "."}
-SYSTEM_DIRS = {
-    "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc",
-    "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/mnt", "/media", "/snap",
-    "/Applications", "/Library", "/System", "/Users", "/Volumes", "/private",
-}  # fmt: skip
-DISK_DEVICE = re.compile(
-    r"^/dev/(sd[a-z]+\d*|hd[a-z]+\d*|vd[a-z]+\d*|xvd[a-z]+\d*|nvme\d+(n\d+)?(p\d+)?|mmcblk\d+(p\d+|boot\d+)?"
-    r"|r?disk\d+(s\d+)?|md\d+|md/\S+|dm-\d+|mapper/\S+|loop\d+|sr\d+|fd\d+|mtdblock\d+|ubd[a-z]+\d*"
-    r"|root|disk/by-\S+|mem|kmem|port)$"
-)
-_FORK_BOMB = re.compile(
-    r"(?:function\s+)?(?P<n>[^\s(){}|&;<>'\"]+)\s*(?:\(\s*\))?\s*\{\s*(?P=n)\s*\|\s*&?\s*(?P=n)\s*&\s*;?\s*\}"
-    r"\s*;?\s*(?P=n)(?![^\s;&|)])"
-)
-_HOME = re.compile(r"^(\$HOME|\$\{HOME(?:[:?=-][^}]*)?\})(?=/|$)")
-
-
-def command_core(words: list[Word]) -> tuple[str, list[Word]] | None:
-    """(command name, its arguments) behind prefixes and wrappers such as `sudo -u x env A=1`."""
-    i = 0
-    while i < len(words):
-        w = words[i].text
-        if w in _PREFIX_WORDS or _ASSIGNMENT.match(w):
-            i += 1
-            continue
-        if w in _NOT_COMMANDS:
-            return None
-        name = posixpath.basename(w) if "/" in w and not w.endswith("/") else w
-        if name in _WRAPPERS:
-            takes_value = _WRAPPERS[name]
-            i += 1
-            while i < len(words):
-                opt = words[i].text
-                if name == "env" and _ASSIGNMENT.match(opt):
-                    i += 1
-                elif opt.startswith("-") and opt != "-":
-                    i += 2 if opt in takes_value else 1
-                    if opt == "--":
-                        break
-                else:
-                    break
-            if name == "timeout" and i < len(words):
-                i += 1  # the duration
-            continue
-        return name, words[i + 1 :]
-    return None
-
-
-def _options_and_operands(args: list[Word]) -> tuple[list[str], list[str]]:
-    opts: list[str] = []
-    operands: list[str] = []
-    after_dashes = False
-    for a in args:
-        t = a.text
-        if not after_dashes and t == "--":
-            after_dashes = True
-        elif not after_dashes and t.startswith("-") and t != "-":
-            opts.append(t)
-        else:
-            operands.append(t)
-    return opts, operands
-
-
-def _recursive(opts: list[str], letters: str = "rR") -> bool:
-    for o in opts:
-        if o.startswith("--"):
-            if o == "--recursive":
-                return True
-        elif any(ch in o[1:] for ch in letters):
-            return True
-    return False
-
-
-def normalise_path(path: str) -> tuple[str, bool]:
-    """(`path` with home spelled `~`, duplicate and trailing slashes, `/.` and a final `/*` removed;
-    whether a final `/*` glob was removed)."""
-    p = _HOME.sub("~", path)
-    p = re.sub(r"/+", "/", p)
-    glob = False
-    while True:
-        if p.endswith("/*"):
-            p, glob = p[:-2], True
-        elif p.endswith("/.") and len(p) > 2:
-            p = p[:-2]
-        elif p.endswith("/") and len(p) > 1:
-            p = p[:-1]
-        else:
-            break
-    if p in ("", "/."):
-        p = "/"
-    return p, glob
-
-
-def _place(path: str) -> str | None:
-    """'/', '~' or the system directory that `path` (a deletion target) wipes, else None."""
-    p, _ = normalise_path(path)
-    if p == "/" or p in SYSTEM_DIRS:
-        return p
-    if p == "~" or re.fullmatch(r"~[A-Za-z_][\w.-]*", p):
-        return p
-    return None
-
-
-def _wipes_cwd(path: str) -> bool:
-    p, _ = normalise_path(path)
-    return p in (".", "*", "./*", "..") or path in ("*", "./*", ".", "./")
-
-
-def _is_cd_to_danger(core: tuple[str, list[Word]]) -> bool | None:
-    """True after `cd /` or `cd ~`, False after another cd, None when not a cd."""
-    name, args = core
-    if name not in ("cd", "pushd"):
-        return None
-    _, operands = _options_and_operands(args)
-    return not operands or _place(operands[0]) in ("/", "~")
-
-
-def _names(script: str) -> set[str]:
-    return {core[0] for cmd in parse(script) if (core := command_core(cmd.words))}
-
-
-def _scan(text: str, depth: int) -> Iterator[Danger]:
+def _scan(text: str, depth: int, stdin: str | None = None) -> Iterator[Danger]:
+    """The dangers of the script `text`; `stdin` is what its first command reads, when visible."""
     if depth > MAX_DEPTH or not text.strip():
         return
     bomb = _FORK_BOMB.search(code_only(text))
@@ -428,115 +91,92 @@ def _scan(text: str, depth: int) -> Iterator[Danger]:
         yield Danger(
             "fork-bomb", f"a fork bomb: {bomb.group('n')} starts copies of itself until the machine hangs"
         )
-    commands = parse(text)
+    yield from _walk(parse(text), depth, stdin)
+    structured = treesit.read(text)
+    if structured is not None:
+        yield from _walk(structured, depth, stdin)
+
+
+def _walk(commands: list[Command], depth: int, stdin: str | None) -> Iterator[Danger]:
     in_danger_dir = False
     piped_from_download = False
+    aliases: dict[str, str] = {}
+    piped: str | None = stdin  # what the previous command pipes into this one, when visible
     for idx, cmd in enumerate(commands):
+        prev_pipe = idx > 0 and commands[idx - 1].pipe_next
+        reads = cmd.stdin if cmd.stdin is not None else (piped if prev_pipe or idx == 0 else None)
         for word in cmd.words + [w for _, w in cmd.redirs]:
             for sub in word.subs:
                 yield from _scan(sub, depth + 1)
-        yield from _redirections(cmd)
-        core = command_core(cmd.words)
+        yield from redirection_dangers(cmd)
+        piped = None
+        if cmd.words and cmd.words[0].text in aliases:
+            # aliases expand before anything else; the alias's text is read as written
+            rest = " ".join(shlex.quote(w.text) for w in cmd.words[1:])
+            yield from _scan(aliases[cmd.words[0].text] + " " + rest, depth + 1, reads)
+            continue
+        core = command_core(cmd.words, reads)
         if core is None:
             piped_from_download = piped_from_download and cmd.pipe_next
             continue
         name, args = core
-        cd = _is_cd_to_danger(core)
+        cd = cd_to_danger(name, args)
         if cd is not None:
             in_danger_dir = cd
-        if piped_from_download and name in SHELLS | _SOURCE:
+        if piped_from_download and name in SHELLS | SOURCE:
             yield Danger("pipe-shell", f"runs whatever the download returns with {name}, unread")
-        prev_pipe = idx > 0 and commands[idx - 1].pipe_next
         downloading = name in DOWNLOADERS
         piped_from_download = cmd.pipe_next and (downloading or (piped_from_download and prev_pipe))
-        yield from _command(name, args, in_danger_dir, depth)
+        if cmd.pipe_next:
+            piped = output_of(name, args, reads)
+        if name == "alias":
+            aliases.update(_alias_definitions(args))
+        yield from command_dangers(name, args, in_danger_dir)
+        yield from _runs_scripts(name, args, reads, depth)
 
 
-def _redirections(cmd: Command) -> Iterator[Danger]:
-    for op, target in cmd.redirs:
-        writes = ">" in op and not (op.endswith("&") and re.fullmatch(r"\d+-?|-", target.text))
-        if writes and DISK_DEVICE.match(target.text):
-            yield Danger(
-                "device-write", f"writes straight onto the disk device {target.text}, destroying its data"
-            )
+def _alias_definitions(args: list[Word]) -> dict[str, str]:
+    return {name: value for name, eq, value in (a.text.partition("=") for a in args) if eq and name}
 
 
-def _command(name: str, args: list[Word], in_danger_dir: bool, depth: int) -> Iterator[Danger]:
-    opts, operands = _options_and_operands(args)
-    if "--help" in opts or "--version" in opts:
-        return
-    if name == "rm":
-        if "--no-preserve-root" in opts:
-            yield Danger("rm-root", "rm --no-preserve-root removes the whole system")
-        if _recursive(opts):
-            for target in operands:
-                place = _place(target)
-                if place is not None:
-                    yield Danger("rm-root", f"rm -r on {place} deletes {_what(place)}")
-                elif in_danger_dir and _wipes_cwd(target):
-                    yield Danger("rm-root", f"rm -r {target} after cd to / or ~ deletes everything there")
-    elif name.startswith("mkfs") or name in ("mke2fs", "mkswap", "mkdosfs", "mkntfs"):
-        yield Danger("mkfs", f"{name} formats a disk or partition, erasing it")
-    elif name == "wipefs" and any(o in ("-a", "--all") or (o[1:2] != "-" and "a" in o[1:]) for o in opts):
-        yield Danger("mkfs", "wipefs -a erases the filesystem signatures of a disk")
-    elif name == "dd":
-        for a in operands:
-            if a.startswith("of=") and DISK_DEVICE.match(a[3:]):
-                yield Danger("dd-device", f"dd writes onto the disk device {a[3:]}, destroying its data")
-    elif name in ("tee", "cp", "shred", "blkdiscard"):
-        devices = [a for a in operands if DISK_DEVICE.match(a)]
-        if name == "cp":
-            devices = [a for a in operands[-1:] if DISK_DEVICE.match(a)] if len(operands) > 1 else []
-        for dev in devices:
-            yield Danger("device-write", f"{name} writes onto the disk device {dev}, destroying its data")
-    elif name in ("chmod", "chown", "chgrp"):
-        if _recursive(opts, "R"):
-            for target in operands:
-                p, _ = normalise_path(target)
-                if p == "/" or p in SYSTEM_DIRS:
-                    yield Danger(
-                        "chmod-root", f"{name} -R on {p} changes every file below it and can break the system"
-                    )
-    elif name == "find":
-        roots = [a for a in (w.text for w in args) if not a.startswith(("-", "(", "!"))][:1]
-        actions = {w.text for w in args}
-        if roots and _place(roots[0]) is not None and ("-delete" in actions or {"-exec", "rm"} <= actions):
-            yield Danger("find-delete", f"find {roots[0]} deletes files everywhere below it")
-    elif name in ("shutdown", "reboot", "halt", "poweroff") and "-c" not in opts:
-        yield Danger("shutdown", f"{name} stops or restarts the machine")
-    elif name in ("init", "telinit") and operands[:1] in (["0"], ["6"]):
-        yield Danger("shutdown", f"{name} {operands[0]} stops or restarts the machine")
-    elif name in ("systemctl", "loginctl") and set(operands) & {
-        "poweroff",
-        "reboot",
-        "halt",
-        "kexec",
-        "soft-reboot",
-    }:
-        yield Danger("shutdown", f"{name} {operands[0]} stops or restarts the machine")
-    if name in SHELLS | _SOURCE | {"eval"}:
-        yield from _shell_arguments(name, args, depth)
-    elif name in ("su", "runuser") and "-c" in opts:
-        i = [w.text for w in args].index("-c")
+def _runs_scripts(name: str, args: list[Word], stdin: str | None, depth: int) -> Iterator[Danger]:
+    """Dangers of the scripts a shell, `eval`, `su -c` or `ssh` is given to run."""
+    if name in SHELLS | SOURCE | {"eval"}:
+        yield from _shell_arguments(name, args, stdin, depth)
+    elif name in ("su", "runuser") and "-c" in (texts := [w.text for w in args]):
+        i = texts.index("-c")
         if i + 1 < len(args):
-            yield from _scan(args[i + 1].text, depth + 1)
+            yield from _scan(args[i + 1].text, depth + 1, stdin)
+    elif name == "ssh":
+        yield from _remote(args, stdin, depth)
 
 
-def _shell_arguments(name: str, args: list[Word], depth: int) -> Iterator[Danger]:
-    """`bash -c STRING`, `eval ...`, `bash <(curl ...)`, `sh -c "$(wget ...)"`."""
+def _script_flag(texts: list[str]) -> int | None:
+    """Index of the `-c` (or a cluster holding it, `-ec`) of a shell's arguments."""
+    for i, t in enumerate(texts):
+        if t == "--":
+            return None
+        if t == "-c" or re.fullmatch(r"-[a-z]*c[a-z]*", t):
+            return i
+        if not t.startswith(("-", "+")):
+            return None
+    return None
+
+
+def _shell_arguments(name: str, args: list[Word], stdin: str | None, depth: int) -> Iterator[Danger]:
+    """`bash -c STRING`, `eval ...`, `bash <<'EOF'`, `bash <(curl ...)`, `sh -c "$(wget ...)"`."""
     texts = [w.text for w in args]
     script: str | None = None
+    flag = _script_flag(texts)
     if name == "eval":
         script = " ".join(texts)
-    elif "-c" in texts and texts.index("-c") + 1 < len(texts):
-        script = texts[texts.index("-c") + 1]
-    elif any(re.fullmatch(r"-[a-z]*c[a-z]*", t) for t in texts):
-        flag = next(t for t in texts if re.fullmatch(r"-[a-z]*c[a-z]*", t))
-        if texts.index(flag) + 1 < len(texts):
-            script = texts[texts.index(flag) + 1]
+    elif flag is not None and flag + 1 < len(texts):
+        script = texts[flag + 1]
     if script is not None:
-        yield from _scan(script, depth + 1)
-    fed = script is not None or name in _SOURCE | {"eval"} or any(w.text.startswith("<(") for w in args)
+        yield from _scan(script, depth + 1, stdin)
+    elif stdin is not None and _reads_stdin(name, texts):
+        yield from _scan(stdin, depth + 1)
+    fed = script is not None or name in SOURCE | {"eval"} or any(w.text.startswith("<(") for w in args)
     if fed:
         for w in args:
             if any(_names(sub) & DOWNLOADERS for sub in w.subs):
@@ -544,34 +184,75 @@ def _shell_arguments(name: str, args: list[Word], depth: int) -> Iterator[Danger
                 return
 
 
-def _what(place: str) -> str:
-    if place == "/":
-        return "the whole system"
-    if place.startswith("~"):
-        return "your home directory" if place == "~" else f"the home directory {place}"
-    return f"the system directory {place}"
+def _reads_stdin(name: str, texts: list[str]) -> bool:
+    """Does this shell (or `source`) take its script from standard input?"""
+    opts, operands = options_and_operands([Word(t) for t in texts])
+    if name in SOURCE:
+        return operands[:1] != [] and operands[0] in _STDIN_PATHS
+    return not operands or operands[0] in _STDIN_PATHS or any(o.startswith("-") and "s" in o for o in opts)
 
 
-def code_only(text: str) -> str:
-    """`text` with quoted strings emptied and comments dropped (for whole-text patterns)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            out.append(text[i : i + 2])
-            i += 2
-        elif c == "'":
-            j = text.find("'", i + 1)
-            out.append("''")
-            i = n if j < 0 else j + 1
-        elif c == '"':
-            out.append('""')
-            i = _end_of_double(text, i + 1)
-        elif c == "#" and (i == 0 or text[i - 1] in _META):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        else:
-            out.append(c)
+def _names(script: str) -> set[str]:
+    return {core[0] for cmd in parse(script) if (core := command_core(cmd.words))}
+
+
+def _remote(args: list[Word], stdin: str | None, depth: int) -> Iterator[Danger]:
+    """`ssh [options] host command...`: the remote shell runs the words after the host, joined."""
+    i = 0
+    while i < len(args):
+        t = args[i].text
+        if t == "--":
             i += 1
-    return "".join(out)
+            break
+        if not t.startswith("-") or t == "-":
+            break
+        i += 2 if len(t) == 2 and t[1] in _SSH_VALUES else 1
+    if i >= len(args):
+        return
+    host = args[i].text
+    command = " ".join(w.text for w in args[i + 1 :])
+    script, script_stdin = (command, stdin) if command.strip() else (stdin or "", None)
+    for d in _scan(script, depth + 1, script_stdin):
+        yield Danger(d.rule, f"on {host}: {d.reason}")
+
+
+def output_of(name: str, args: list[Word], stdin: str | None) -> str | None:
+    """What `name args` writes to its output, when that is plain to see (`echo`, `printf`, `cat <<EOF`)."""
+    texts = [w.text for w in args]
+    if name == "echo":
+        flags = ""
+        while texts and re.fullmatch(r"-[neE]+", texts[0]):
+            flags += texts.pop(0)
+        line = " ".join(texts)
+        return (decode_ansi_c(line) if "e" in flags else line) + ("" if "n" in flags else "\n")
+    if name == "printf" and texts:
+        return _printf(texts[0], texts[1:])
+    if name in ("cat", "tee") and stdin is not None:
+        _, operands = options_and_operands(args)
+        return stdin if name == "tee" or not operands or operands == ["-"] else None
+    return None
+
+
+def _printf(fmt: str, args: list[str]) -> str:
+    """printf's output, for the conversions that matter here (%s %b %d ...), format reused for extra args."""
+    template = decode_ansi_c(fmt)
+    out: list[str] = []
+    queue = list(args)
+    while True:
+        used = [0]
+        out.append(_PRINTF_SPEC.sub(partial(_printf_field, args=queue, used=used), template))
+        queue = queue[used[0] :]
+        if not queue or used[0] == 0 or len(out) > 64:
+            return "".join(out)
+
+
+_PRINTF_SPEC = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?([sbdiqcxXoufgeE%])")
+
+
+def _printf_field(m: re.Match[str], args: list[str], used: list[int]) -> str:
+    """One `%x` of printf's format filled from `args` (`used[0]` of them are taken)."""
+    if m.group(1) == "%":
+        return "%"
+    value = args[used[0]] if used[0] < len(args) else ""
+    used[0] += 1
+    return decode_ansi_c(value) if m.group(1) == "b" else value

@@ -3,7 +3,10 @@
 `printf 'tar -c\n# list big files\n' | bashcoder-repl` prints `tar -c...` completed
 on one line, and the comment followed by the block it describes (as Ctrl-G
 would write it). `:set`, `:model`, `:help` and `:quit` lines work as in the
-REPL; nothing is ever executed.
+REPL; nothing is ever executed. Suggestions come from the model alone, with
+the previous piped lines as context: the shell's history is not read, so the
+output depends only on the input. Lines are bytes in and bytes out (see
+`launch.py`): a line that is not UTF-8 is completed and printed as it came.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
-"""Ghost text: the model's suggestion after the cursor, computed off the UI thread.
+"""Ghost text: the suggestion after the cursor, from the history or the model, computed off the UI thread.
 
-- `ModelAutoSuggest` asks the `Assistant` for one suggestion; prompt_toolkit's
-  `ThreadedAutoSuggest` runs it on a worker thread so typing never waits, and
-  each decoding step checks whether the input has moved on (then it stops).
+- `SourcedAutoSuggest` asks `sources.first_suggestion` (history first, then
+  the model, as the strategy says); prompt_toolkit's `ThreadedAutoSuggest`
+  runs it on a worker thread so typing never waits, and each decoding step
+  checks whether the input has moved on (then it stops).
 - `SuggestionKeeper` keeps the suggestion on screen while the user types what
   it begins with: prompt_toolkit drops the suggestion on every text change, so
   without it the ghost text would flicker away at each keystroke.
 - `GhostSuggestion` splits a multi-line suggestion: its first line shows
-  inline (`text`) and the other lines (`rest`) show dimmed below the input.
+  inline (`text`) and the other lines (`rest`) show dimmed below the input;
+  it remembers its source for the toolbar.
 """
 
 from __future__ import annotations
@@ -22,27 +24,33 @@ from prompt_toolkit.filters import FilterOrBool
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Stale
 from bashcoder.repl.assistant import Assistant
+from bashcoder.repl.recall import Recall
+from bashcoder.repl.sources import first_suggestion
 
 
 class GhostSuggestion(Suggestion):
     """A suggestion shown as its first line inline plus further lines below the input."""
 
-    def __init__(self, text: str, rest: str = "") -> None:
+    def __init__(self, text: str, rest: str = "", source: str = "model") -> None:
         super().__init__(text)
         self.rest = rest
         """Everything after the first line, starting with its newline ('' for one line)."""
+        self.source = source
+        """'history' or 'model': what the toolbar names."""
 
     @property
     def full(self) -> str:
+        """The whole suggestion, all its lines."""
         return self.text + self.rest
 
     @classmethod
-    def of(cls, text: str) -> GhostSuggestion:
+    def of(cls, text: str, source: str = "model") -> GhostSuggestion:
+        """Split `text` into its first line and the rest."""
         first, nl, rest = text.partition("\n")
-        return cls(first, nl + rest)
+        return cls(first, nl + rest, source)
 
     def __repr__(self) -> str:
-        return f"GhostSuggestion({self.text!r}, {self.rest!r})"
+        return f"GhostSuggestion({self.text!r}, {self.rest!r}, {self.source!r})"
 
 
 def full_text(suggestion: Suggestion) -> str:
@@ -50,11 +58,18 @@ def full_text(suggestion: Suggestion) -> str:
     return suggestion.full if isinstance(suggestion, GhostSuggestion) else suggestion.text
 
 
-class ModelAutoSuggest(AutoSuggest):
-    """Ask the model for ghost text at the end of the input (blocking; wrap it in a thread)."""
+class SourcedAutoSuggest(AutoSuggest):
+    """Ghost text at the end of the input from the strategy's sources (blocking; wrap it in a thread)."""
 
-    def __init__(self, assistant: Assistant, on_error: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        recall: Callable[[], Recall | None] = lambda: None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         self.assistant = assistant
+        self.recall = recall
+        """Returns the history to draw on (None: none)."""
         self.on_error = on_error
 
     def get_suggestion(self, buffer: Buffer, document: Document) -> Suggestion | None:
@@ -66,7 +81,13 @@ class ModelAutoSuggest(AutoSuggest):
             return buffer.text != document.text or buffer.cursor_position != document.cursor_position
 
         try:
-            found = self.assistant.suggest(document.text_before_cursor, document.text_after_cursor, is_stale)
+            found = first_suggestion(
+                self.assistant,
+                self.recall(),
+                document.text_before_cursor,
+                document.text_after_cursor,
+                is_stale,
+            )
         except Stale:
             return None
         except BashcoderError as exc:
@@ -75,18 +96,23 @@ class ModelAutoSuggest(AutoSuggest):
         except Exception as exc:  # a worker thread must never take the prompt down
             self._report(f"suggestion failed: {type(exc).__name__}: {exc}")
             return None
-        return GhostSuggestion.of(found.text) if found is not None else None
+        return GhostSuggestion.of(found.text, found.source) if found is not None else None
 
     def _report(self, message: str) -> None:
         if self.on_error is not None:
             self.on_error(message)
 
 
-def model_auto_suggest(
-    assistant: Assistant, enabled: FilterOrBool = True, on_error: Callable[[str], None] | None = None
+def sourced_auto_suggest(
+    assistant: Assistant,
+    recall: Callable[[], Recall | None] = lambda: None,
+    enabled: FilterOrBool = True,
+    on_error: Callable[[str], None] | None = None,
 ) -> AutoSuggest:
     """The REPL's auto-suggester: threaded, and switchable live through `enabled`."""
-    return ConditionalAutoSuggest(ThreadedAutoSuggest(ModelAutoSuggest(assistant, on_error)), enabled)
+    return ConditionalAutoSuggest(
+        ThreadedAutoSuggest(SourcedAutoSuggest(assistant, recall, on_error)), enabled
+    )
 
 
 class SuggestionKeeper:
@@ -98,6 +124,7 @@ class SuggestionKeeper:
         """How many keystrokes were answered by keeping the suggestion (for tests and benchmarks)."""
 
     def attach(self, buffer: Buffer) -> None:
+        """Follow `buffer`'s suggestions and keystrokes."""
         buffer.on_suggestion_set += self._remember
         buffer.on_text_insert += self._keep
 
@@ -120,7 +147,7 @@ class SuggestionKeeper:
         typed = doc.text[len(before) :]
         if not typed or not ghost.text.startswith(typed) or len(ghost.text) == len(typed):
             return  # a new line is due, or nothing is left on this one: ask the model
-        kept = GhostSuggestion(ghost.text[len(typed) :], ghost.rest)
+        kept = GhostSuggestion(ghost.text[len(typed) :], ghost.rest, ghost.source)
         buffer.suggestion = kept
         self._shown = (doc.text, kept)
         self.kept += 1

@@ -1,4 +1,4 @@
-"""The bottom toolbar: model, device, temperature, last latency, whether the input parses.
+"""The bottom toolbar: model, device, temperature, where the ghost text came from, whether the input parses.
 
 `render` is a pure function of a `ToolbarInfo`. `ParseWatcher` checks the
 input with `bash -n` on a worker thread whenever it changes, so rendering
@@ -38,6 +38,10 @@ class ToolbarInfo:
     """False under --no-exec."""
     message: str = ""
     """A one-off notice (an error, a hint); cleared on the next keystroke."""
+    source: str | None = None
+    """Where the ghost text on screen came from: 'history', 'model', or None (none shown)."""
+    history: bool = True
+    """False while history is off (`--no-history`, `:set history off`)."""
 
 
 _PARSE_TEXT = {
@@ -52,9 +56,15 @@ _PARSE_TEXT = {
 def render(info: ToolbarInfo) -> StyleAndTextTuples:
     """The toolbar's fragments."""
     parts: StyleAndTextTuples = [("", f" {info.model} · {info.device} · T={info.temperature:g}")]
-    if info.latency is not None:
+    if info.source == "history":
+        parts.append(
+            ("class:toolbar.good", " · ↑ from history")
+        )  # the latency below is an older model call's
+    elif info.latency is not None:
         how = "typed through" if info.latency.cached else "model"
         parts.append(("", f" · {info.latency.ms:.0f} ms ({how})"))
+    if not info.history:
+        parts.append(("class:toolbar.busy", " · history off"))
     if not info.execute:
         parts.append(("class:toolbar.busy", " · no-exec"))
     if info.busy:

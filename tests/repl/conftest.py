@@ -24,7 +24,8 @@ def assistant(micro_generator) -> Assistant:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """History never lands in the real ~/.local/state."""
+    """History never lands in the real ~/.local/state, and the user's own shell history is never read."""
     state = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("HISTFILE", str(tmp_path / "no-shell-history"))
     return state

@@ -64,9 +64,12 @@ def make_repl(
     env: dict[str, str] | None = None,
     history: History | None = None,
     use_default_history: bool = False,
+    shell_history: Path | None = None,
 ) -> tuple[Repl, list[tuple[str, str]]]:
     lines: list[tuple[str, str]] = []
-    config = ReplConfig(execute=execute, suggest=suggest, settings=assistant.settings)
+    config = ReplConfig(
+        execute=execute, ghost_text=suggest, settings=assistant.settings, shell_history=shell_history
+    )
     repl = Repl(
         assistant,
         config,

@@ -103,7 +103,7 @@ def test_every_option_maps_onto_one_config_field() -> None:
     from bashcoder.repl.config import ReplConfig, Settings
 
     options = {p.name for p in command.params} - {"help"}
-    renamed = {"no_exec": "execute", "no_suggest": "suggest"}
+    renamed = {"no_exec": "execute", "no_suggest": "ghost_text", "no_history": "history"}
     fields = {f.name for f in dataclasses.fields(ReplConfig)} - {"settings"}
     fields |= {f.name for f in dataclasses.fields(Settings)}
     assert {renamed.get(o, o) for o in options} == fields

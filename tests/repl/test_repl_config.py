@@ -27,12 +27,12 @@ def test_set_parses_each_kind_of_value() -> None:
     ("name", "raw", "needle"),
     [
         ("temperature", "hot", "takes a number"),
-        ("temperature", "-1", "0..2"),
+        ("temperature", "-1", "from 0 to 2"),
         ("top_k", "1.5", "takes an integer"),
         ("top_p", "0", "top_p"),
         ("mode", "paragraph", "line, block, auto"),
-        ("candidates", "99", "1..16"),
-        ("time_budget_ms", "-5", "0..60000"),
+        ("candidates", "99", "from 1 to 16"),
+        ("time_budget_ms", "-5", "from 0 to 60000"),
         ("colour", "red", "settable: temperature"),
     ],
 )

@@ -28,6 +28,8 @@ def test_meta_commands(assistant: Assistant, tmp_path: Path) -> None:
             loop = asyncio.ensure_future(repl.run_async())
             await say(inp, lines, ":help", ":save FILE")
             assert "Ctrl-G" in echoed(lines) and "Alt-F" in echoed(lines)
+            assert ":set suggest history,model" in echoed(lines) and ":set history off" in echoed(lines)
+            assert "cannot see" in echoed(lines) and "base64 -d | sh" in echoed(lines)  # the gate's limits
             await say(inp, lines, ":set temperature 0.7", "temperature = 0.7")
             await say(inp, lines, ":set top_k 5", "top_k = 5")
             await say(inp, lines, ":set top_p 0.5", "top_p = 0.5")

@@ -145,7 +145,7 @@ def test_tab_opens_a_menu_of_candidates_with_syntax_marks(assistant: Assistant, 
             assert 1 <= len(shown) <= 4
             assert all(s[0] in "✓✗·" for s in shown), shown
             metas = [c.display_meta_text for c in state.completions]
-            assert all(m.startswith(("parses", "syntax error")) for m in metas), metas
+            assert all(m.startswith(("model · parses", "model · syntax error")) for m in metas), metas
             ok_first = [s[0] == "✓" for s in shown]
             assert ok_first == sorted(ok_first, reverse=True)  # parseable candidates first
             first = state.completions[0].text

@@ -26,12 +26,25 @@ pytestmark = pytest.mark.skipif(not Path(TMUX).exists(), reason="needs tmux for 
 class Tmux:
     """A private tmux server (own socket) with one detached session."""
 
-    def __init__(self, command: str, cwd: Path) -> None:
+    def __init__(self, command: str, cwd: Path, width: int = 120, height: int = 30) -> None:
         self.base = [TMUX, "-L", f"bashcoder-test-{os.getpid()}-{time.monotonic_ns()}", "-f", "/dev/null"]
         env = {**os.environ, "TERM": "xterm-256color"}
         env.pop("TMUX", None)
         subprocess.run(
-            [*self.base, "new-session", "-d", "-s", "t", "-x", "120", "-y", "30", "-c", str(cwd), command],
+            [
+                *self.base,
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                "-c",
+                str(cwd),
+                command,
+            ],
             check=True,
             env=env,
         )
@@ -45,6 +58,10 @@ class Tmux:
 
     def key(self, *keys: str) -> None:
         subprocess.run([*self.base, "send-keys", "-t", "t", *keys], check=True)
+
+    def raw(self, data: bytes) -> None:
+        """Send bytes as they are, valid UTF-8 or not."""
+        subprocess.run([*self.base, "send-keys", "-t", "t", "-H", *(f"{b:02x}" for b in data)], check=True)
 
     def alive(self) -> bool:
         return subprocess.run([*self.base, "has-session", "-t", "t"], capture_output=True).returncode == 0
@@ -126,5 +143,51 @@ def test_a_model_that_fails_to_load_leaves_the_terminal_as_it_was(tmp_path: Path
         err = (tmp_path / "err").read_text().strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: model directory") and "--model" in err[0]
         assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+    finally:
+        tmux.kill()
+
+
+def test_a_wrapped_command_reads_as_one_line_and_only_new_lines_get_the_continuation_prompt(
+    micro_model_dir: Path, tmp_path: Path
+) -> None:
+    long = "echo " + "x" * 80  # wider than the 60-column terminal
+    tmux = Tmux(
+        f"env HISTFILE={tmp_path}/none {REPL} --model {micro_model_dir} --no-suggest --no-exec; sleep 30",
+        tmp_path,
+        width=60,
+    )
+    try:
+        tmux.wait(lambda s: any(line == "$" for line in s), "the prompt")
+        tmux.type(long)
+        lines = tmux.wait(lambda s: any(line.startswith("$ echo xxx") for line in s), "the long command")
+        row = next(i for i, line in enumerate(lines) if line.startswith("$ echo xxx"))
+        assert lines[row] + lines[row + 1] == "$ " + long  # wrapped straight on, no "> " in between
+        tmux.key("C-c")
+        tmux.type("if true; then")
+        tmux.key("Enter")
+        tmux.type("echo in")
+        lines = tmux.wait(lambda s: any(line.startswith(">") and "echo in" in line for line in s), "line two")
+        assert ">     echo in" in lines  # a new line of the command does get the continuation prompt
+        tmux.key("C-c")
+        tmux.raw(b"echo caf\xe9 ")  # not UTF-8, typed in a real terminal
+        tmux.key("Enter")
+        tmux.wait(lambda s: any("(--no-exec: not run)" in line for line in s), "the command taken")
+        assert tmux.alive() and not any("Traceback" in line for line in tmux.screen())
+    finally:
+        tmux.kill()
+
+
+def test_history_ghost_text_and_its_source_in_a_real_terminal(micro_model_dir: Path, tmp_path: Path) -> None:
+    history = tmp_path / "bash_history"
+    history.write_text("docker compose up -d --build\n")
+    tmux = Tmux(f"env HISTFILE={history} {REPL} --model {micro_model_dir} --no-exec; sleep 30", tmp_path)
+    try:
+        tmux.wait(lambda s: any(line == "$" for line in s), "the prompt")
+        tmux.type("docker comp")
+        lines = tmux.wait(
+            lambda s: any(line.startswith("$ docker compose up -d --build") for line in s),
+            "history ghost text",
+        )
+        assert "from history" in lines[-1]  # the toolbar names the source
     finally:
         tmux.kill()

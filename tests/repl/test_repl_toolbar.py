@@ -25,6 +25,17 @@ def test_toolbar_shows_generation_no_exec_and_messages() -> None:
     assert text_of(info) == " m · cpu · T=0 · no-exec · generating… Ctrl-C cancels · no model"
 
 
+def test_toolbar_says_where_the_ghost_text_came_from() -> None:
+    base = ToolbarInfo("tiny", "cpu", 0.2, Latency(41.6, False), Verdict("complete"))
+    from_history = ToolbarInfo(
+        "tiny", "cpu", 0.2, Latency(41.6, False), Verdict("complete"), source="history"
+    )
+    assert text_of(from_history) == " tiny · cpu · T=0.2 · ↑ from history · ✓ parses"
+    assert text_of(base) == text_of(ToolbarInfo(**{**base.__dict__, "source": "model"}))
+    off = ToolbarInfo("tiny", "cpu", 0.2, None, None, history=False)
+    assert text_of(off) == " tiny · cpu · T=0.2 · history off"
+
+
 def test_parse_watcher_checks_off_the_ui_thread() -> None:
     calls: list[int] = []
     watcher = ParseWatcher(lambda: calls.append(1))
