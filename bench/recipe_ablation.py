@@ -47,7 +47,9 @@ def parse_run(spec: str) -> dict[str, str]:
 
 
 def run_name(opts: dict[str, str]) -> str:
-    return "_".join(f"{k}-{v}".replace("/", "-").replace("=", "-") for k, v in sorted(opts.items())) or "default"
+    return (
+        "_".join(f"{k}-{v}".replace("/", "-").replace("=", "-") for k, v in sorted(opts.items())) or "default"
+    )
 
 
 def last_val(metrics: Path) -> dict[str, object] | None:
@@ -195,7 +197,9 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=Path("data"))
     parser.add_argument("--out", type=Path, default=Path("runs/ablation"))
     parser.add_argument("--tokens", type=int, default=3_000_000, help="training tokens per run")
