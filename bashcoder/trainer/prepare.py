@@ -376,3 +376,18 @@ def token_byte_lengths(tok: Tokenizer) -> np.ndarray:
             lengths[idx] = len(piece)
     lengths[sorted(tok.special_ids)] = 0
     return lengths
+
+
+def data_identity(prepared: Prepared) -> dict[str, object]:
+    """What a run's data must keep across a resume: the corpus and the exact tokenizer.
+
+    The mix (how often each source's documents repeat) may change between a
+    run and its resume (`--mix` is in RESUME_FREE_FIELDS): with WSD a
+    constant-rate run can move to a new mix, as a curriculum step, because the
+    token ids still mean the same thing.
+    """
+    tokenizer = (prepared.directory / TOKENIZER_FILE).read_bytes()
+    return {
+        "corpus_sha256": prepared.meta.get("corpus_sha256"),
+        "tokenizer_sha256": hashlib.sha256(tokenizer).hexdigest(),
+    }

@@ -8,14 +8,9 @@ that the loop reads between steps, so a save is never cut in half.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +33,9 @@ from bashcoder.trainer.metrics import MetricsLog
 from bashcoder.trainer.optim import build_optimizer
 from bashcoder.trainer.outdir import branch_run, check_out_dir, publish_model, write_text_atomic
 from bashcoder.trainer.plot import PLOT_FILE, plot_metrics
-from bashcoder.trainer.prepare import TOKENIZER_FILE, Prepared, load_prepared, prepare, token_byte_lengths
+from bashcoder.trainer.prepare import Prepared, data_identity, load_prepared, prepare, token_byte_lengths
 from bashcoder.trainer.schedule import lr_at
+from bashcoder.trainer.signals import StopSignals
 from bashcoder.trainer.state import load_train_state, restore_rng, rng_snapshot, save_train_state
 from bashcoder.trainer.step import (
     LossModel,
@@ -82,46 +78,6 @@ class _Progress:
     tokens_per_s: float | None = None
     loss_sum: float = 0.0
     loss_count: int = 0
-
-
-def data_identity(prepared: Prepared) -> dict[str, object]:
-    """What a run's data must keep across a resume: the corpus and the exact tokenizer.
-
-    The mix (how often each source's documents repeat) may change between a
-    run and its resume (`--mix` is in RESUME_FREE_FIELDS): with WSD a
-    constant-rate run can move to a new mix, as a curriculum step, because the
-    token ids still mean the same thing.
-    """
-    tokenizer = (prepared.directory / TOKENIZER_FILE).read_bytes()
-    return {
-        "corpus_sha256": prepared.meta.get("corpus_sha256"),
-        "tokenizer_sha256": hashlib.sha256(tokenizer).hexdigest(),
-    }
-
-
-class _StopSignals:
-    """SIGINT/SIGTERM set a flag; a second SIGINT interrupts at once."""
-
-    def __init__(self) -> None:
-        self.received: str | None = None
-        self._old: dict[int, object] = {}
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.received is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.received = signal.Signals(signum).name
-
-    @contextmanager
-    def installed(self) -> Iterator[_StopSignals]:
-        # Handlers can only be set from the main thread (tests may train elsewhere).
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        try:
-            yield self
-        finally:
-            for sig, old in self._old.items():
-                signal.signal(sig, old)  # type: ignore[arg-type]
 
 
 def train(cfg: TrainConfig, stop_after: int | None = None) -> TrainResult:
@@ -417,7 +373,7 @@ class _Run:
             disable=not info.is_main or None,  # None: only on a terminal
             file=sys.stderr,
         )
-        stopper = _StopSignals()
+        stopper = StopSignals()
         interrupted: str | None = None
         loss_acc = torch.tensor(p.loss_sum, device=info.device)
         run_start = time.perf_counter() - p.elapsed_s
