@@ -51,7 +51,7 @@ class MixParam(click.ParamType):
     type=click.Path(path_type=Path),
     default=_D.data,
     show_default=True,
-    help="Directory with corpus.jsonl.",
+    help="Directory with corpus.jsonl, or a prepared directory (meta.json, tokenizer.json, train.bin, val.bin).",
 )
 @click.option(
     "--out",
@@ -77,7 +77,10 @@ class MixParam(click.ParamType):
     "--context", type=int, default=None, help="Tokens per training window [default: the model's context]."
 )
 @click.option(
-    "--lr", type=float, default=None, help="Peak learning rate [default: 3e-3 micro, 1e-3 tiny, 6e-4 small]."
+    "--lr",
+    type=float,
+    default=None,
+    help="Peak learning rate [default: muon 8e-3 tiny, 4e-3 small; adamw 1e-3 tiny, 6e-4 small].",
 )
 @click.option(
     "--min-lr-ratio", type=float, default=_D.min_lr_ratio, show_default=True, help="Final LR / peak LR."

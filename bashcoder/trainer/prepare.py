@@ -128,7 +128,19 @@ def prepare(
 
     `mix` sets target shares of training tokens per source (see
     `repeat_factors`); the validation split is never resampled.
+    `data_dir` may also be a prepared directory itself (meta.json,
+    tokenizer.json, train.bin, val.bin: what is carried to a GPU machine
+    without the corpus); it is used as it is, so `mix` must be empty.
+
+    Raises BashcoderError when there is no corpus, or a mix for prepared files.
     """
+    if (data_dir / META_FILE).is_file() and not (data_dir / CORPUS_FILE).is_file():
+        if mix:
+            raise BashcoderError(
+                f"{data_dir} holds prepared files, which are already mixed; "
+                "drop --mix or pass the directory with corpus.jsonl."
+            )
+        return _load_and_warn(data_dir)
     corpus = data_dir / CORPUS_FILE
     if not corpus.is_file():
         raise BashcoderError(f"no corpus at {corpus}; run bashcoder-collect first or pass --data DIR.")

@@ -88,3 +88,19 @@ def test_bad_corpora_are_one_line_errors(tmp_path: Path, lines: list[str] | None
 def test_vocabulary_too_large_for_the_data_is_an_error(corpus_dir: Path) -> None:
     with pytest.raises(BashcoderError, match="too large for this corpus.*--vocab-size \\d+ or less"):
         prepare(corpus_dir, "bpe", vocab_size=8192)
+
+
+def test_a_prepared_directory_carried_without_its_corpus_is_used_as_it_is(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    first = prepare(corpus_dir, "bpe", vocab_size=300)
+    carried = tmp_path / "carried"
+    carried.mkdir()
+    for name in ("meta.json", "tokenizer.json", "train.bin", "val.bin"):
+        (carried / name).write_bytes((first.directory / name).read_bytes())
+    again = prepare(carried, "bpe", vocab_size=300)
+    assert again.directory == carried
+    assert again.meta == first.meta
+    assert again.tokenizer.encode("echo hi") == first.tokenizer.encode("echo hi")
+    with pytest.raises(BashcoderError, match="drop --mix"):
+        prepare(carried, "bpe", vocab_size=300, mix=(("git", 0.5),))

@@ -155,7 +155,8 @@ def test_the_default_warmup_scales_with_a_short_run() -> None:
 def test_the_default_wsd_decay_is_a_fifth_of_the_run() -> None:
     assert TrainConfig(max_steps=1000, schedule="wsd").decay == 200
     assert TrainConfig(max_steps=1000, schedule="wsd", decay_steps=0).decay == 0
-    assert TrainConfig(max_steps=1000).decay == 0  # cosine decays over the whole run
+    assert TrainConfig(max_steps=1000).decay == 200  # wsd is the default: it won the README's comparison
+    assert TrainConfig(max_steps=1000, schedule="cosine").decay == 0  # cosine decays over the whole run
 
 
 @pytest.mark.parametrize(
@@ -165,7 +166,7 @@ def test_the_default_wsd_decay_is_a_fifth_of_the_run() -> None:
         ({"schedule": "linear"}, "unknown schedule 'linear'; choose one of cosine, wsd."),
         ({"schedule": "wsd", "decay_steps": 31}, "--decay-steps 31 must be between 0 and --max-steps 30."),
         ({"schedule": "wsd", "decay_steps": -1}, "--decay-steps -1 must be between 0 and --max-steps 30."),
-        ({"decay_steps": 5}, "--decay-steps belongs to --schedule wsd"),
+        ({"schedule": "cosine", "decay_steps": 5}, "--decay-steps belongs to --schedule wsd"),
         ({"mix": (("git", 0.0),)}, "--mix git=0.0: each source once"),
         ({"mix": (("git", 1.5),)}, "--mix git=1.5: each source once"),
         ({"mix": (("git", 0.3), ("git", 0.2))}, "--mix git=0.2: each source once"),
@@ -333,3 +334,11 @@ def test_a_constant_rate_run_resumes_on_a_new_mix_but_not_on_new_data(tmp_path: 
         )
     with pytest.raises(BashcoderError, match="prepared data"):
         train(dataclasses.replace(more, max_steps=12))
+
+
+def test_the_defaults_are_the_recipe_that_won_and_the_rate_follows_the_optimizer() -> None:
+    cfg = TrainConfig()
+    assert (cfg.optimizer, cfg.schedule) == ("muon", "wsd")
+    assert cfg.peak_lr == 8e-3
+    assert TrainConfig(optimizer="adamw").peak_lr == 1e-3
+    assert TrainConfig(optimizer="adamw", lr=5e-4).peak_lr == 5e-4
