@@ -21,7 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from bashcoder.engine.generate import Candidate, Generator, Halt, SamplingConfig
-from bashcoder.engine.knobs import BLOCK_BUDGET_FACTOR, DEFAULT_MODE, MIN_SUGGESTION_CHARS, Mode
+from bashcoder.engine.knobs import (
+    ANSWER_RESERVE_MS,
+    BLOCK_BUDGET_FACTOR,
+    DEFAULT_MODE,
+    MIN_SUGGESTION_CHARS,
+    Mode,
+)
 from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
 from bashcoder.engine.syntax import candidates_ok, rank
 from bashcoder.engine.tokenizer import encodable
@@ -63,7 +69,7 @@ class CompletionRequest:
         if self.time_budget_ms <= 0:
             return None
         factor = BLOCK_BUDGET_FACTOR if mode == "block" else 1
-        return self.started + factor * self.time_budget_ms / 1000
+        return self.started + (factor * self.time_budget_ms - ANSWER_RESERVE_MS) / 1000
 
 
 @dataclass(frozen=True)

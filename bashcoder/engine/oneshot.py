@@ -79,7 +79,7 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
         num_candidates=opts.num_samples,
         seed=opts.seed,
     )
-    stop: StopRule | None = None if opts.mode == "script" else stop_rule_for(prompt_text, opts.mode)
+    stop = StopRule("script") if opts.mode == "script" else stop_rule_for(prompt_text, opts.mode)
     sep = "" if not prompt_text or prompt_text.endswith("\n") or opts.suffix else "\n"
     # A prompt that is a comment line asks for what follows it, on the next line.
     prompt_text = prompt_text + sep if prompt_text.lstrip().startswith("#") else prompt_text

@@ -10,9 +10,9 @@ work unchanged, and all generation logic stays in Python. Calls the graphs
 were not built for (no cache, all positions' logits, another dtype or
 capacity, autocast) run the torch model instead.
 
-Measured with bench/generate.py on a 2-core AMD EPYC (AVX2, no AVX-512, no
-AMX), cores busy with other work, 1 thread, A/B interleaved: tiny batch-1
-decode 1.65x eager torch (int8 2.65x), 512-token prefill 1.17x (int8 1.45x).
+Measured with bench/generate.py on a quiet 2-core AMD EPYC (AVX2, no AVX-512,
+no AMX), 2 threads, A/B interleaved: tiny batch-1 decode 2.0x eager torch (int8
+2.8x), 512-token prefill 142 ms against torch's 162 (int8 145 ms).
 Exporting is `onnx_export`'s job; choosing this path is `device`'s.
 """
 
@@ -48,6 +48,10 @@ class OnnxForward:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads must not spin: spinning threads take the cores from whatever runs
+        # next (torch, the server, the terminal). Measured with bench/generate.py (quiet 2-core
+        # AMD EPYC, 2 threads, tiny): 512-token prefill 208 -> 142 ms, decode 2.12x -> 2.00x torch.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.sessions = {
             g: ort.InferenceSession(
                 str(graph_file(directory, g, int8)), opts, providers=["CPUExecutionProvider"]

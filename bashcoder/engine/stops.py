@@ -30,7 +30,7 @@ class StopRule:
     """When a completion at a given cursor is finished."""
 
     mode: str
-    """'line' or 'block' (resolve 'auto' with `choose_mode` first)."""
+    """'line', 'block' (resolve 'auto' with `choose_mode` first) or 'script' (only loops end it)."""
     cursor_indent: int = 0
     """Indentation of the line the cursor is on (block mode ends below it)."""
     starts_at_line_start: bool = True
@@ -38,7 +38,9 @@ class StopRule:
 
     def cut(self, text: str) -> int | None:
         """Index at which `text` must be cut because it is complete (or looping), or None to go on."""
-        if self.mode == "line":
+        if self.mode == "script":  # a whole script ends at end of text or the token budget
+            done = None
+        elif self.mode == "line":
             done = _line_cut(text)
         else:
             done = _block_cut(text, self.cursor_indent, self.starts_at_line_start)
@@ -49,6 +51,9 @@ class StopRule:
 REPEATS = 4
 """A unit written this many times in a row at the end of a completion is a loop."""
 MAX_UNIT = 8
+WORD_REPEATS = 3
+"""Longer units (words with their blank, whole lines) loop sooner: `--no-deps --no-deps --no-deps`."""
+MAX_WORD_UNIT = 200
 
 
 def repetition_cut(text: str, repeats: int = REPEATS, max_unit: int = MAX_UNIT) -> int | None:
@@ -56,18 +61,30 @@ def repetition_cut(text: str, repeats: int = REPEATS, max_unit: int = MAX_UNIT) 
 
     A small model that is unsure repeats itself until the token budget runs
     out: the suggestion is junk and every step of it costs latency. A unit of
-    2-8 characters with two different characters, one of them a letter or
-    digit, written `repeats` times in a row ends the completion after its
-    first copy. Bash's own runs stay: `XXXXXXXX` (mktemp), `==========`,
-    indentation, `../../../`.
+    2-`max_unit` characters with two different characters, one of them a
+    letter or digit, written `repeats` times in a row ends the completion after
+    its first copy; so does a longer unit (up to MAX_WORD_UNIT characters) that
+    holds a blank or a newline, written WORD_REPEATS times (`--parallel 10
+    --parallel 10 --parallel 10 `, or the same comment line three times).
+    Bash's own runs stay: `XXXXXXXX` (mktemp), `==========`, indentation,
+    `../../../`, and blank-free patterns such as an IP address regex's octet
+    group three times. Measured on the training corpus, the longer rule would
+    cut 0.02% of lines within a line, nearly all of them number tables, and 1 in
+    100,000 lines as whole lines (`cd .. || return 1` three times).
     """
-    for size in range(2, max_unit + 1):
-        span = size * repeats
+    sizes = [(size, repeats) for size in range(2, max_unit + 1)]
+    sizes += [(size, WORD_REPEATS) for size in range(max_unit + 1, MAX_WORD_UNIT + 1)]
+    for size, times in sizes:
+        span = size * times
         if len(text) < span:
+            if times == repeats:
+                continue
             break
         tail = text[-span:]
         unit = tail[:size]
-        if tail != unit * repeats or len(set(unit)) < 2 or not any(ch.isalnum() for ch in unit):
+        if tail != unit * times or len(set(unit)) < 2 or not any(ch.isalnum() for ch in unit):
+            continue
+        if times == WORD_REPEATS and size > max_unit and not any(ch in " \t\n" for ch in unit):
             continue
         start = len(text) - span
         while start > 0 and text[start - 1] == text[start - 1 + size]:

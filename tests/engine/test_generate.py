@@ -12,6 +12,7 @@ from bashcoder.engine.completer import CompletionRequest
 from bashcoder.engine.device import plan_for
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import DEADLINE_MIN_TOKENS, Generator, Halt, SamplingConfig, Stale
+from bashcoder.engine.knobs import ANSWER_RESERVE_MS
 from bashcoder.engine.stops import StopRule
 
 
@@ -140,8 +141,9 @@ def test_a_deadline_stops_at_the_step_that_would_overrun_it(
 
 def test_the_time_budget_of_a_request_is_longer_for_blocks() -> None:
     req = CompletionRequest("echo ", "", "auto", SamplingConfig(), time_budget_ms=100, started=5.0)
-    assert req.deadline("line") == pytest.approx(5.1)
-    assert req.deadline("block") == pytest.approx(5.4)
+    # Decoding ends ANSWER_RESERVE_MS early: the reply must also fit in the budget.
+    assert req.deadline("line") == pytest.approx(5.1 - ANSWER_RESERVE_MS / 1000)
+    assert req.deadline("block") == pytest.approx(5.4 - ANSWER_RESERVE_MS / 1000)
     assert CompletionRequest("echo ", started=5.0).deadline("line") is None
 
 

@@ -75,11 +75,17 @@ def test_close_compounds_only_when_the_suffix_lacks_them() -> None:
         ('grep -e "s/lib/lib/lib/lib/lib/li', 'grep -e "s/lib'),
         ("p 0 0 0 0 0 0 ", "p 0"),
         ("ababababab", "ab"),
+        ("pip3 install --no-deps --no-deps --no-deps", "pip3 install --no-deps"),
+        ("git stress --parallel 10 --parallel 10 --parallel 10 ", "git stress --parallel 10"),
+        (
+            "x\n" + "Loop over the arguments and print each one:\n" * 3,
+            "x\nLoop over the arguments and print each one:",
+        ),
     ],
 )
 def test_a_looping_completion_is_cut_after_its_first_copy(text: str, kept: str) -> None:
     assert text[: repetition_cut(text)] == kept
-    assert StopRule("line").cut(text) == len(kept)
+    assert StopRule("line" if "\n" not in text else "script").cut(text) == len(kept)
 
 
 @pytest.mark.parametrize(
@@ -91,9 +97,12 @@ def test_a_looping_completion_is_cut_after_its_first_copy(text: str, kept: str) 
         "cd ../../../",
         "0 0 * * * /usr/bin/backup",
         "echo -e -e -e",  # three copies are not yet a loop
+        "re='^([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.",  # a pattern, no blank: not a loop of words
+        "cp --no-deps --no-deps x",  # two copies of a word
+        "cd ..\ncd ..\nls\n",  # short lines twice
         "",
     ],
 )
 def test_bash_with_runs_of_its_own_is_not_cut(text: str) -> None:
     assert repetition_cut(text) is None
-    assert StopRule("line").cut(text) is None
+    assert StopRule("line" if "\n" not in text else "script").cut(text) is None
