@@ -2,22 +2,7 @@
 # --- bashcoder-generate --prompt '# Parse command line options -v (verbose) and -o FILE' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Parse command line options -v (verbose) and -o FILE
 
-#
-# This function is free software; you can redistribute it and/or modify
-# it under the terms of the GNU General Public License as published by
-# the Free Software Foundation, either version 2 of the License, or
-# (at your option) any later version.
+# Display help:
+cat -h
 
-# This program is distributed in the hope that it will be useful,
-# but WITHOUT ANY WARRANTY; without even the implied warranty of
-# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
-# GNU General Public License for more details.
-#
-# You should have received a copy of the GNU General Public License
-# along with this program.  If not, see <http://www.gnu.org/licenses/>.
-#
-
-# This program is free software; you can redistribute it and/or modify
-# it under the terms of the GNU General Public License as published by
-# the Free Software Foundation; either version 3 of the License
 # bash -n: ok

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import torch
@@ -73,6 +74,8 @@ def main() -> None:
     args = ap.parse_args()
     loaded = load_model_dir(args.run)
     card = (args.run / CARD_FILE).read_text(encoding="utf-8") if (args.run / CARD_FILE).is_file() else ""
+    # The run's card names the directory it was trained in (maybe on another machine); shipped, it is the default.
+    card = re.sub(r"bashcoder-generate --model \S+ ", "bashcoder-generate ", card)
     card = (
         card.rstrip()
         + "\n\n## Shipped copy\n\nWeights stored as fp16 safetensors shards of at most 16 MiB.\n"
