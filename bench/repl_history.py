@@ -5,8 +5,10 @@ Replays a realistic terminal session through the REPL's own suggestion code
 model's prompt is built as the REPL builds it, from the last
 `--context-commands` commands). Both parts come from real command lines: the
 documentation examples in the collected corpus (records with source "docs":
-tldr pages and man-page EXAMPLES, which the shipped model never trained on:
-its card lists debian and dir sources only).
+tldr pages and man-page EXAMPLES). The CPU-trained model the README's table
+was measured with never trained on them; the GPU-trained model shipped since
+trained on the documentation examples outside the validation split, so on it
+the model rows overstate what it does on commands it has not seen).
 
 The session: a user who works with a few dozen tools. Tools (a command's
 first word, after sudo) are drawn at random; each tool's examples are split
