@@ -34,6 +34,9 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, default=None)
     opts = ap.parse_args()
 
+    for run in opts.runs:
+        if not (run / "metrics.jsonl").is_file():
+            ap.error(f"{run} has no metrics.jsonl; pass bashcoder-train output directories.")
     constant = [r for r in opts.runs if not r.name.endswith("-decay")]
     decayed = {r.name.removesuffix("-decay"): r for r in opts.runs if r.name.endswith("-decay")}
     print(f"{'run':<16} {'bpb @' + str(opts.at_step):>11} {'decayed':>8} {'tokens':>8} {'tok/s':>9}")

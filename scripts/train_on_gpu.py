@@ -79,8 +79,10 @@ def unpack(data: Path) -> None:
     for packed in data.glob("*.bin.xz"):
         plain = packed.with_suffix("")
         if not plain.exists():
-            with lzma.open(packed) as src, plain.open("wb") as dst:
+            partial = plain.with_name(plain.name + ".partial")  # a killed unpack never passes for data
+            with lzma.open(packed) as src, partial.open("wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 22)
+            partial.replace(plain)
 
 
 def launch(run: Run, out: Path, common: list[str], extra: list[str], tag: str) -> None:
@@ -162,6 +164,18 @@ def main() -> int:
     ap.add_argument("--device", default="cuda")
     opts = ap.parse_args()
 
+    runs: list[Run] = []
+    for spec in opts.run:
+        parts = spec.split("|", 2)
+        if len(parts) != 3 or not parts[0]:
+            ap.error(f"--run {spec!r}: write NAME|DATA|ARGS, e.g. 'lr8e-3|gpu/natural|--lr 8e-3'.")
+        name, data, args = parts
+        if not (Path(data) / "meta.json").is_file():
+            ap.error(
+                f"--run {name}: {data} is not a prepared directory (no meta.json); copy data/prepared/<key>/."
+            )
+        runs.append(Run(name, Path(data), shlex.split(args), opts.work))
+
     import torch
 
     t0 = time.perf_counter()
@@ -169,10 +183,6 @@ def main() -> int:
     opts.out.mkdir(parents=True, exist_ok=True)
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     log(f"{gpu}; torch {torch.__version__}; budget {opts.seconds:.0f} s")
-    runs: list[Run] = []
-    for spec in opts.run:
-        name, data, args = spec.split("|", 2)
-        runs.append(Run(name, Path(data), shlex.split(args), opts.work))
     for data in {r.data for r in runs}:
         unpack(data)
     log(f"data unpacked in {time.perf_counter() - t0:.0f} s")
