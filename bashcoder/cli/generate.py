@@ -72,7 +72,7 @@ from bashcoder.engine.knobs import (
     type=click.Choice(["script", "block", "line"]),  # "script" runs to the end of the text
     default="script",
     show_default=True,
-    help="Where to stop: end of script, end of block, end of line.",
+    help="Where to stop: end of script (a #!/bin/bash line is added when the prompt has no shebang), end of block, end of line.",
 )
 @click.option(
     "--device", default=None, help="cuda, mps or cpu (default: $BASHCODER_DEVICE, then the best available)."

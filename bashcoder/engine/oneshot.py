@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bashcoder.engine.generate import Candidate, SamplingConfig
 from bashcoder.engine.loader import load_generator
-from bashcoder.engine.stops import StopRule, stop_rule_for
+from bashcoder.engine.stops import StopRule, close_compounds, stop_rule_for
 from bashcoder.engine.syntax import bash_check
 from bashcoder.engine.syntax import rank as rank_candidates
 
@@ -64,6 +64,38 @@ def model_info(opts: GenerateOptions) -> str:
     return "\n".join(lines)
 
 
+SHEBANG = "#!/bin/bash\n"
+"""What a whole script (`--mode script`) starts with when the prompt has no shebang of its own."""
+
+
+def finish_script(
+    prompt: str, text: str, finish: str, parses: Callable[[str], bool] | None = None, tries: int = 24
+) -> str:
+    """A whole script cut by the token budget ('length') or a loop ('stop'), made whole.
+
+    The half-written last line goes, and the blocks the script opened are
+    closed (`stops.close_compounds`): `for f in *; do\n  echo "$f"\n  if [ -d`
+    -> `for f in *; do\n  echo "$f"\ndone`. With `parses` (prompt + script ->
+    whether bash accepts it), whole lines are dropped from the end, at most
+    `tries` of them, until the closed script parses: a block whose body so
+    far is only comments cannot be closed into valid bash. A script that
+    ended by itself ('eot') is left as it is. Pure when `parses` is.
+    """
+    if finish == "eot":
+        return text
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    closed = close_compounds(prompt, "".join(lines), "")
+    if parses is None or parses(prompt + closed):
+        return closed
+    for keep in range(len(lines) - 1, max(len(lines) - tries, 0) - 1, -1):
+        shorter = close_compounds(prompt, "".join(lines[:keep]), "")
+        if parses(prompt + shorter):
+            return shorter
+    return closed
+
+
 def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Candidate]:
     if opts.info:
         echo(model_info(opts))
@@ -80,6 +112,10 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
         seed=opts.seed,
     )
     stop = StopRule("script") if opts.mode == "script" else stop_rule_for(prompt_text, opts.mode)
+    if opts.mode == "script" and not opts.suffix and not prompt_text.startswith("#!"):
+        # A script's first line in the training data is its shebang; a comment in its place
+        # reads to the model as a documentation page (tldr) or a license header.
+        prompt_text = SHEBANG + prompt_text
     sep = "" if not prompt_text or prompt_text.endswith("\n") or opts.suffix else "\n"
     # A prompt that is a comment line asks for what follows it, on the next line.
     prompt_text = prompt_text + sep if prompt_text.lstrip().startswith("#") else prompt_text
@@ -88,6 +124,9 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
     else:
         ids = gen.plain_prompt(prompt_text, opts.max_tokens)
     candidates = gen.generate(ids, sampling, stop)
+    if opts.mode == "script" and not opts.suffix:
+        for c in candidates:
+            c.text = finish_script(prompt_text, c.text, c.finish, lambda t: bash_check(t).ok)
     checks = [bash_check(prompt_text + c.text + opts.suffix) if opts.check else None for c in candidates]
     for c, chk in zip(candidates, checks, strict=True):
         c.syntax_ok = chk.ok if chk else None

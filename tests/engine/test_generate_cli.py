@@ -35,8 +35,19 @@ def test_generate_prints_bash(micro_model_dir: Path) -> None:
         "40",
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("# Back up a directory\n")
-    assert len(out.stdout) > len("# Back up a directory\n") + 10
+    # A whole script starts with its shebang, as the scripts the model learnt from do.
+    assert out.stdout.startswith("#!/bin/bash\n# Back up a directory\n")
+    assert len(out.stdout.rstrip()) > len("#!/bin/bash\n# Back up a directory")
+    # Cut by --max-tokens, the script is made whole: bash parses what is printed.
+    assert subprocess.run(["bash", "-n"], input=out.stdout, text=True).returncode == 0
+
+
+def test_a_prompt_with_its_own_shebang_or_another_mode_gets_none_added(micro_model_dir: Path) -> None:
+    common = ("--model", str(micro_model_dir), "--temperature", "0", "--max-tokens", "8")
+    out = run(*common, "--prompt", "#!/bin/sh\n# Back up")
+    assert out.stdout.startswith("#!/bin/sh\n# Back up") and "#!/bin/bash" not in out.stdout
+    out = run(*common, "--prompt", "tar -c", "--mode", "line")
+    assert out.stdout.startswith("tar -c")
 
 
 def test_generate_samples_with_check(micro_model_dir: Path) -> None:
@@ -84,7 +95,7 @@ def test_model_from_env_and_prompt_from_stdin(micro_model_dir: Path) -> None:
         stdin="echo ",
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("echo ")
+    assert out.stdout.startswith("#!/bin/bash\necho ")
 
 
 def test_info_prints_config_params_device_dtype(micro_model_dir: Path) -> None:
@@ -103,3 +114,26 @@ def test_missing_model_is_one_line(tmp_path: Path) -> None:
 def test_absent_device_is_one_line(micro_model_dir: Path) -> None:
     out = run("--model", str(micro_model_dir), "--prompt", "x", "--device", "mps")
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "mps" in out.stderr
+
+
+def test_a_script_cut_by_the_token_budget_is_made_whole() -> None:
+    from bashcoder.engine.oneshot import finish_script
+
+    cut = 'for f in *; do\n  echo "$f"\n  if [ -d "$f" ]; then\n    ls "$'
+    assert (
+        finish_script("#!/bin/bash\n", cut, "length")
+        == 'for f in *; do\n  echo "$f"\n  if [ -d "$f" ]; then\n  fi\ndone'
+    )
+    assert finish_script("#!/bin/bash\n", "echo hi\necho the", "stop") == "echo hi\n"
+    assert finish_script("#!/bin/bash\n", cut, "eot") == cut  # it ended by itself: as it is
+
+
+def test_a_cut_script_drops_lines_until_it_parses_when_asked() -> None:
+    from bashcoder.engine.oneshot import finish_script
+    from bashcoder.engine.syntax import bash_check
+
+    # Closed as it is, the function's body would hold only a comment: bash refuses that.
+    cut = "echo start\nf() {\n  # set up\n  local x=$"
+    assert finish_script("#!/bin/bash\n", cut, "length") == "echo start\nf() {\n  # set up\n}"
+    fixed = finish_script("#!/bin/bash\n", cut, "length", lambda t: bash_check(t).ok)
+    assert fixed == "echo start\n" and bash_check("#!/bin/bash\n" + fixed).ok
