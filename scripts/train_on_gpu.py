@@ -142,8 +142,9 @@ def saved_step(run_dir: Path) -> int | None:
 
 
 def steady_rate(run_dir: Path) -> float | None:
-    """Median tokens/s of the train records after the first two (compile and warm-up)."""
-    rates = sorted(r["tokens_per_s"] for r in records(run_dir) if r.get("kind") == "train")[2:]
+    """Median tokens/s of the train records, the first (compile and warm-up) left out when others exist."""
+    rates = [r["tokens_per_s"] for r in records(run_dir) if r.get("kind") == "train"]
+    rates = sorted(rates[1:] if len(rates) > 1 else rates)
     return rates[len(rates) // 2] if rates else None
 
 

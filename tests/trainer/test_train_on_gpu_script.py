@@ -39,10 +39,10 @@ def test_a_timed_sweep_brings_back_the_best_run_as_fp16(corpus_dir: Path, tmp_pa
     data = carried(corpus_dir, tmp_path / "gpu" / "natural")
     out = tmp_path / "out"
     cmd = [
-        sys.executable, str(SCRIPT), "--seconds", "45", "--out", str(out), "--work", str(tmp_path / "work"),
+        sys.executable, str(SCRIPT), "--seconds", "60", "--out", str(out), "--work", str(tmp_path / "work"),
         "--model-size", "micro", "--batch-size", "2", "--device", "cpu", "--eval-interval", "10",
-        "--run", f"a|{data}|--lr 3e-3 --no-compile --vocab-size 300",
-        "--run", f"b|{data}|--lr 1e-2 --no-compile --vocab-size 300",
+        "--run", f"a|{data}|--lr 3e-3 --no-compile --vocab-size 300 --log-interval 5",
+        "--run", f"b|{data}|--lr 1e-2 --no-compile --vocab-size 300 --log-interval 5",
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
