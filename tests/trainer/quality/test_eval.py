@@ -13,8 +13,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bashcoder.engine.checkpoint import LoadedModel
-from bashcoder.engine.device import plan_for
 from bashcoder.engine.generate import Generator
 from bashcoder.trainer.quality.bpb import model_bpb
 from bashcoder.trainer.quality.compression import baselines
@@ -23,13 +21,6 @@ from bashcoder.trainer.quality.texts import validation_texts
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "scripts"
 BIN = Path(sys.executable).parent / "bashcoder-eval"
-
-
-@pytest.fixture
-def gen(micro_model, bpe_tokenizer) -> Generator:  # noqa: ANN001
-    return Generator(
-        LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {}), plan_for(torch.device("cpu"))
-    )  # type: ignore[arg-type]
 
 
 def test_line_starts_skip_blank_lines_and_the_first_line() -> None:

@@ -8,10 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
-from bashcoder.engine.checkpoint import LoadedModel
-from bashcoder.engine.device import plan_for
 from bashcoder.engine.generate import Generator
 from bashcoder.trainer.quality.midline import (
     MidlineProbe,
@@ -23,13 +20,6 @@ from bashcoder.trainer.quality.midline import (
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "scripts"
 BIN = Path(sys.executable).parent / "bashcoder-eval"
-
-
-@pytest.fixture
-def gen(micro_model, bpe_tokenizer) -> Generator:  # noqa: ANN001
-    return Generator(
-        LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {}), plan_for(torch.device("cpu"))
-    )  # type: ignore[arg-type]
 
 
 def test_a_cursor_goes_at_the_start_of_every_word_but_the_first_of_a_command() -> None:
