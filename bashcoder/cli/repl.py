@@ -124,7 +124,7 @@ from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
     default=ReplConfig.context_files,
     show_default=True,
     type=click.IntRange(0),
-    help="File names of the current directory shown to the model.",
+    help="File names of the current directory shown to the model (off: it did not help the shipped model).",
 )
 @click.option(
     "--context-commands",

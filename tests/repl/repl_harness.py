@@ -65,10 +65,15 @@ def make_repl(
     history: History | None = None,
     use_default_history: bool = False,
     shell_history: Path | None = None,
+    context_files: int = ReplConfig.context_files,
 ) -> tuple[Repl, list[tuple[str, str]]]:
     lines: list[tuple[str, str]] = []
     config = ReplConfig(
-        execute=execute, ghost_text=suggest, settings=assistant.settings, shell_history=shell_history
+        execute=execute,
+        ghost_text=suggest,
+        settings=assistant.settings,
+        shell_history=shell_history,
+        context_files=context_files,
     )
     repl = Repl(
         assistant,

@@ -53,13 +53,13 @@ def test_typed_latin1_bytes_get_suggestions_run_and_save_as_typed(
     assistant: Assistant, tmp_path: Path, capfdbinary
 ) -> None:  # type: ignore[no-untyped-def]
     work = work_dir(tmp_path)
-    os.mkdir(os.path.join(os.fsencode(work), b"dir-caf\xe9"))  # a file name the prompt's context lists
+    os.mkdir(os.path.join(os.fsencode(work), b"dir-caf\xe9"))  # listed with --context-files (off by default)
     history = tmp_path / "bash_history"
     history.write_bytes(b"printf '%s\\n' caf\xe9-from-history\n")
 
     async def scenario() -> None:
         with create_pipe_input() as inp:
-            repl, lines = make_repl(assistant, inp, tmp_path, shell_history=history)
+            repl, lines = make_repl(assistant, inp, tmp_path, shell_history=history, context_files=40)
             loop = asyncio.ensure_future(repl.run_async())
             buf = repl.session.default_buffer
             await until(lambda: repl.session.app.is_running, "the prompt")

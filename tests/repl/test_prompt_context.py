@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bashcoder.repl.config import ReplConfig
 from bashcoder.repl.context import build_context, list_files, snapshot
 
 
@@ -28,3 +29,11 @@ def test_snapshot_lists_visible_files_sorted_with_directories_marked(tmp_path: P
     text = snapshot(tmp_path, ["one", "two", "three"], max_files=10, max_commands=2)
     assert text == f"# in {tmp_path.name}: a/ b.sh\ntwo\nthree\n"
     assert snapshot(tmp_path / "missing", [], 10, 5) == "# in missing\n"
+
+
+def test_by_default_the_model_sees_the_directory_but_not_its_file_names(tmp_path: Path) -> None:
+    (tmp_path / "stress-tools").mkdir()
+    (tmp_path / "notes.txt").write_text("x")
+    context = snapshot(tmp_path, ["ls"], ReplConfig.context_files, ReplConfig.context_commands)
+    assert context == f"# in {tmp_path.name}\nls\n"
+    assert "notes.txt" in snapshot(tmp_path, [], 40, 0)  # --context-files 40 turns the list on
