@@ -125,6 +125,12 @@ class MixParam(click.ParamType):
     help="Start --out from a copy of another run's training state (e.g. to decay a WSD run's copy).",
 )
 @click.option(
+    "--init-weights",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Start from a model directory's weights (e.g. the shipped model) with a fresh optimizer.",
+)
+@click.option(
     "--weight-decay", type=float, default=_D.weight_decay, show_default=True, help="On matrices only."
 )
 @click.option(
@@ -175,6 +181,13 @@ class MixParam(click.ParamType):
     default=_D.fim_rate,
     show_default=True,
     help="Share of chunks turned into FIM examples.",
+)
+@click.option(
+    "--fim-line-rate",
+    type=float,
+    default=_D.fim_line_rate,
+    show_default=True,
+    help="Share of FIM examples whose middle is whole lines (cut at line boundaries).",
 )
 @click.option("--vocab-size", type=int, default=_D.vocab_size, show_default=True, help="BPE vocabulary size.")
 @click.option("--tokenizer", type=click.Choice(TOKENIZERS), default=_D.tokenizer, show_default=True)

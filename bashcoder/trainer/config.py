@@ -49,8 +49,10 @@ RESUME_FREE_FIELDS = frozenset(
         "max_steps",
         "decay_steps",
         "init_from",
+        "init_weights",
         "mix",
         "fim_rate",
+        "fim_line_rate",
     }
 )
 # Warmup when --warmup-steps is not given: a tenth of a short run, at most
@@ -97,6 +99,10 @@ class TrainConfig:
     init_from: Path | None = None
     """Start from the training state of another run directory (copied into `out`), as --resume does:
     used to decay a copy of a constant-rate WSD run without touching it."""
+    init_weights: Path | None = None
+    """Start from the weights of a model directory (e.g. the shipped model) with a fresh optimizer at step 0:
+    the way on when a run's training state is lost. Its size and tokenizer must match the run's; with
+    --resume it is ignored (the saved state holds the weights)."""
     weight_decay: float = 0.1
     """AdamW weight decay for matrices; norms and embeddings get none."""
     grad_clip: float = 1.0
@@ -119,6 +125,9 @@ class TrainConfig:
     """Seed for weights, data order and FIM cuts (the validation split is fixed by the corpus alone)."""
     fim_rate: float = 0.5
     """Share of document chunks rearranged for fill-in-the-middle (half PSM, half SPM)."""
+    fim_line_rate: float = 0.0
+    """Share of those FIM examples cut at line boundaries (the middle is whole lines, as an editor asks at
+    a line start) instead of at two random tokens."""
     vocab_size: int = 8192
     """BPE vocabulary size (ignored by the char tokenizer)."""
     tokenizer: str = "bpe"
@@ -168,6 +177,10 @@ class TrainConfig:
             seen.add(name)
         if self.init_from is not None and self.resume:
             raise BashcoderError("--init-from starts a new --out from another run; drop --resume.")
+        if self.init_weights is not None and self.init_from is not None:
+            raise BashcoderError(
+                "--init-weights and --init-from both say where a run starts; keep one of them."
+            )
         if self.warmup_steps is not None and (self.warmup_steps < 0 or self.warmup_steps >= self.max_steps):
             raise BashcoderError(
                 f"--warmup-steps {self.warmup_steps} must be at least 0 and below --max-steps {self.max_steps}; "
@@ -184,6 +197,8 @@ class TrainConfig:
             raise BashcoderError(f"--min-lr-ratio must be within [0, 1], got {self.min_lr_ratio}.")
         if not 0 <= self.fim_rate <= 1:
             raise BashcoderError(f"--fim-rate must be within [0, 1], got {self.fim_rate}.")
+        if not 0 <= self.fim_line_rate <= 1:
+            raise BashcoderError(f"--fim-line-rate must be within [0, 1], got {self.fim_line_rate}.")
         if not 0 < self.val_fraction < 0.5:
             raise BashcoderError(f"--val-fraction must be above 0 and below 0.5, got {self.val_fraction}.")
         if self.weight_decay < 0 or self.grad_clip < 0:

@@ -372,6 +372,18 @@ def read_manifest(path: Path) -> dict[str, object]:
     return {k: v for k, v in raw.items() if isinstance(v, str | int | float | bool)}
 
 
+def newline_tokens(tok: Tokenizer) -> np.ndarray:
+    """(vocab_size,) bool: the ids whose text holds a newline (special tokens never do).
+
+    A newline is one whole byte, so decoding a single id shows it even when
+    the id holds half of a UTF-8 character elsewhere.
+    """
+    specials = tok.special_ids
+    return np.array(
+        [i not in specials and "\n" in tok.decode([i]) for i in range(tok.vocab_size)], dtype=bool
+    )
+
+
 def token_byte_lengths(tok: Tokenizer) -> np.ndarray:
     """UTF-8 bytes each token id stands for; special tokens count 0.
 

@@ -8,6 +8,7 @@ that the loop reads between steps, so a save is never cut in half.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -19,11 +20,13 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from bashcoder.engine.config import preset
+from bashcoder.engine.checkpoint import load_model_dir
+from bashcoder.engine.config import ModelConfig, preset
 from bashcoder.engine.device import DevicePlan, plan_for
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.fim import FimTokens
 from bashcoder.engine.model import Transformer, build_model
+from bashcoder.engine.tokenizer import Tokenizer
 from bashcoder.trainer import distributed as dist_
 from bashcoder.trainer.card import render_card
 from bashcoder.trainer.config import TrainConfig, resume_mismatch
@@ -33,7 +36,14 @@ from bashcoder.trainer.metrics import MetricsLog
 from bashcoder.trainer.optim import build_optimizer
 from bashcoder.trainer.outdir import branch_run, check_out_dir, publish_model, write_text_atomic
 from bashcoder.trainer.plot import PLOT_FILE, plot_metrics
-from bashcoder.trainer.prepare import Prepared, data_identity, load_prepared, prepare, token_byte_lengths
+from bashcoder.trainer.prepare import (
+    Prepared,
+    data_identity,
+    load_prepared,
+    newline_tokens,
+    prepare,
+    token_byte_lengths,
+)
 from bashcoder.trainer.schedule import lr_at
 from bashcoder.trainer.signals import StopSignals
 from bashcoder.trainer.state import load_train_state, restore_rng, rng_snapshot, save_train_state
@@ -93,6 +103,28 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> TrainResult:
         dist_.shutdown(info)
 
 
+def initial_weights(directory: Path, model_cfg: ModelConfig, tok: Tokenizer) -> dict[str, torch.Tensor]:
+    """The weights of the model in `directory` (fp32, CPU) for a run of `model_cfg` on data tokenized by `tok`.
+
+    BashcoderError when the directory holds no loadable model, or one of
+    another shape or with another tokenizer (its token ids would mean other
+    text in this run's data).
+    """
+    loaded = load_model_dir(directory)
+    if loaded.config != model_cfg:
+        raise BashcoderError(
+            f"--init-weights {directory}: that model is {loaded.config.n_layer} layers x {loaded.config.n_embd} "
+            f"with {loaded.config.vocab_size} tokens, this run builds {model_cfg.n_layer} x {model_cfg.n_embd} "
+            f"with {model_cfg.vocab_size}; pass the matching --model-size."
+        )
+    if json.loads(loaded.tokenizer.to_json())["model"] != json.loads(tok.to_json())["model"]:
+        raise BashcoderError(
+            f"--init-weights {directory}: its tokenizer differs from the prepared data's; prepare the data "
+            "with that model's tokenizer (or train from scratch without --init-weights)."
+        )
+    return {k: v.float() for k, v in loaded.model.state_dict().items()}
+
+
 class _Run:
     def __init__(self, cfg: TrainConfig, info: dist_.DistInfo) -> None:
         self.cfg, self.info = cfg, info
@@ -131,14 +163,25 @@ class _Run:
         tok = prepared.tokenizer
         self.tokenizer = tok
         self.model_cfg = preset(cfg.model_size, vocab_size=tok.vocab_size)
-        self.model = build_model(self.model_cfg, seed=cfg.seed).to(info.device)
+        self.model = build_model(self.model_cfg, seed=cfg.seed)
+        if cfg.init_weights is not None and not cfg.resume:
+            self.model.load_state_dict(initial_weights(cfg.init_weights, self.model_cfg, tok))
+        self.model = self.model.to(info.device)
         self.model.train()
         self.optimizer = build_optimizer(
             self.model, cfg.peak_lr, cfg.weight_decay, info.device, cfg.optimizer
         )
         fim = FimTokens(tok.fim_prefix_id, tok.fim_suffix_id, tok.fim_middle_id, tok.eot_id)
         self.sampler = WindowSampler(
-            prepared.bin_path("train"), cfg.seq_len, cfg.batch_size, cfg.fim_rate, fim, cfg.seed, info.rank
+            prepared.bin_path("train"),
+            cfg.seq_len,
+            cfg.batch_size,
+            cfg.fim_rate,
+            fim,
+            cfg.seed,
+            info.rank,
+            fim_line_rate=cfg.fim_line_rate,
+            has_newline=newline_tokens(tok),
         )
         self.val_tokens = np.memmap(prepared.bin_path("val"), dtype=np.uint16, mode="r")
         raw_ranges = prepared.split_meta("val").get("sources", {})
@@ -258,6 +301,7 @@ class _Run:
                 "model_size": self.cfg.model_size,
                 "corpus_sha256": prepared.meta.get("corpus_sha256"),
                 "fim_rate": self.cfg.fim_rate,
+                "fim_line_rate": self.cfg.fim_line_rate,
             }
         }
 

@@ -105,3 +105,80 @@ def test_batches_are_shifted_windows_and_ranks_draw_their_own(tmp_path: Path) ->
     assert not np.array_equal(x, other)
     with pytest.raises(ValueError, match="fewer than one window"):
         WindowSampler(path, 6000, 1, 0.0, T, seed=0)
+
+
+NL = 5  # a token id standing for a newline in the line-aligned tests
+
+
+def lines_window(line_lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """One document: lines of distinct ordinary tokens, each line after the first led by NL; then the
+    start of another document, which leaves the first the room for its three FIM markers."""
+    body: list[int] = []
+    nxt = 10
+    for i, n in enumerate(line_lengths):
+        if i:
+            body.append(NL)
+        body.extend(range(nxt, nxt + n))
+        nxt += n
+    has_newline = np.zeros(nxt, dtype=bool)
+    has_newline[NL] = True
+    return np.array([T.eot, *body, T.eot, 6, 7, 8], dtype=np.int64), has_newline
+
+
+def first_document(window: list[int]) -> list[int]:
+    """The first document's tokens, without the second document's four."""
+    return window[1:-4]
+
+
+def first_example(out: list[int]) -> list[int]:
+    """The first document's FIM example: three markers longer, so the second document keeps only its EOT."""
+    return out[1:-1]
+
+
+def split_fim(piece: list[int]) -> tuple[list[int], list[int], list[int]]:
+    """Prefix, middle and suffix of one FIM example (PSM or SPM)."""
+    if piece[0] == T.prefix:
+        s, m = piece.index(T.suffix), piece.index(T.middle)
+        return piece[1:s], piece[m + 1 :], piece[s + 1 : m]
+    p, m = piece.index(T.prefix), piece.index(T.middle)
+    return piece[p + 1 : m], piece[m + 1 :], piece[1:p]
+
+
+@given(st.lists(st.integers(1, 12), min_size=2, max_size=12), st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_line_aligned_fim_cuts_whole_lines_as_a_next_line_request_does(lengths: list[int], seed: int) -> None:
+    window, has_newline = lines_window(lengths)
+    out = fim_window(window, np.random.default_rng(seed), 1.0, T, line_rate=1.0, has_newline=has_newline).tolist()
+    prefix, middle, suffix = split_fim(first_example(out))
+    assert prefix + middle + suffix == first_document(window.tolist())  # nothing lost
+    # The middle starts at a line break and holds whole lines: the suffix is empty or starts at the
+    # newline that ends the middle's last line.
+    assert middle and middle[0] == NL
+    assert not suffix or suffix[0] == NL
+
+
+def test_line_aligned_middles_are_mostly_one_line_and_the_rate_is_kept() -> None:
+    window, has_newline = lines_window([6] * 40)
+    rng = np.random.default_rng(0)
+    sizes = []
+    line_aligned = 0
+    for _ in range(2000):
+        out = fim_window(window, rng, 1.0, T, line_rate=0.5, has_newline=has_newline).tolist()
+        prefix, middle, suffix = split_fim(first_example(out))
+        aligned = bool(middle) and middle[0] == NL and (not suffix or suffix[0] == NL)
+        if aligned and middle.count(NL) >= 1 and len(middle) % 7 == 0:
+            line_aligned += 1
+            sizes.append(middle.count(NL))
+    # Half the FIM examples are line-aligned (random cuts land on both line ends only by chance).
+    assert 0.45 < line_aligned / 2000 < 0.56
+    # Geometric line counts: one line about half the time, two about a quarter.
+    assert 0.44 < sizes.count(1) / len(sizes) < 0.58
+    assert 0.18 < sizes.count(2) / len(sizes) < 0.32
+
+
+def test_line_rate_zero_draws_the_same_stream_as_before() -> None:
+    """A run resumed with the option off (or an old run) sees exactly the examples it saw."""
+    window, has_newline = lines_window([5] * 30)
+    a = fim_window(window, np.random.default_rng(7), 0.5, T)
+    b = fim_window(window, np.random.default_rng(7), 0.5, T, line_rate=0.0, has_newline=has_newline)
+    assert np.array_equal(a, b)

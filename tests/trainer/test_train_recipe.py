@@ -342,3 +342,47 @@ def test_the_defaults_are_the_recipe_that_won_and_the_rate_follows_the_optimizer
     assert cfg.peak_lr == 8e-3
     assert TrainConfig(optimizer="adamw").peak_lr == 1e-3
     assert TrainConfig(optimizer="adamw", lr=5e-4).peak_lr == 5e-4
+
+
+# ---- --init-weights: a new run from a model's weights -------------------------
+def val_records(out: Path) -> list[dict[str, float]]:
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == "val"]
+
+
+@pytest.mark.slow
+def test_init_weights_starts_a_fresh_run_where_the_model_left_off(corpus_dir: Path, tmp_path: Path) -> None:
+    first = train(micro_config(corpus_dir, tmp_path / "a", max_steps=30, eval_interval=30))
+    best = val_records(tmp_path / "a")[-1]["bpb"]
+    scratch = micro_config(corpus_dir, tmp_path / "scratch", max_steps=1, eval_interval=1, lr=1e-9, warmup_steps=0)
+    train(scratch)
+    cont = train(dataclasses.replace(scratch, out=tmp_path / "b", init_weights=tmp_path / "a"))
+    assert cont.step == 1  # a fresh run: step 0, its own schedule and optimizer
+    # At a negligible rate the first evaluation scores the given model, not a new one.
+    assert val_records(tmp_path / "b")[0]["bpb"] == pytest.approx(best, rel=1e-3)
+    assert val_records(tmp_path / "scratch")[0]["bpb"] > best + 0.5
+    for (name, p), q in zip(first.model.state_dict().items(), cont.model.state_dict().values(), strict=True):
+        assert torch.allclose(p, q, atol=1e-5), name
+
+
+@pytest.mark.slow
+def test_init_weights_of_another_shape_or_tokenizer_is_refused(corpus_dir: Path, tmp_path: Path) -> None:
+    train(micro_config(corpus_dir, tmp_path / "a", max_steps=2, eval_interval=2, warmup_steps=0))
+    wide = micro_config(corpus_dir, tmp_path / "b", vocab_size=280, init_weights=tmp_path / "a")
+    with pytest.raises(BashcoderError, match=r"--init-weights .*a: that model is .* pass the matching --model-size"):
+        train(wide)
+    # Same size, other token ids: two vocabulary entries swapped.
+    other = tmp_path / "other"
+    other.mkdir()
+    for item in (tmp_path / "a").iterdir():
+        if item.is_file():
+            (other / item.name).write_bytes(item.read_bytes())
+    tok = json.loads((other / "tokenizer.json").read_text())
+    vocab = tok["model"]["vocab"]
+    x, y = sorted(vocab, key=vocab.__getitem__)[300 - 2 :]
+    vocab[x], vocab[y] = vocab[y], vocab[x]
+    (other / "tokenizer.json").write_text(json.dumps(tok))
+    with pytest.raises(BashcoderError, match="its tokenizer differs from the prepared data's"):
+        train(micro_config(corpus_dir, tmp_path / "c", init_weights=other))
+    with pytest.raises(BashcoderError, match="keep one of them"):
+        micro_config(corpus_dir, tmp_path / "d", init_weights=other, init_from=tmp_path / "a")
