@@ -183,6 +183,38 @@ class Generator:
             )
         return ids[-budget:] if len(ids) > budget else ids
 
+    def left_to_right_prompt(self, prefix: str, max_tokens: int) -> list[int]:
+        """A plain prompt for a cursor with nothing after it, windowed as `fim_prompt` windows its prefix.
+
+        The window starts at a line start that moves only in steps, so typing
+        keeps the KV cache; <|endoftext|> leads only when the window holds the
+        text from its start. BashcoderError when `max_tokens` leaves no room.
+        """
+        budget = self.cfg.context_length - max_tokens - 1
+        if budget < 8:
+            raise BashcoderError(
+                f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
+            )
+        step = max(256, 2 * budget)  # as fim_prompt
+        text = window_prefix(prefix, self.count_tokens, budget, step_chars=step)
+        ids = self._prompt_encoder.encode(text)
+        return [self.tokenizer.eot_id, *ids] if len(text) == len(prefix) else ids
+
+    def cursor_prompt(self, prefix: str, suffix: str, max_tokens: int) -> tuple[list[int], Healing | None]:
+        """The prompt for a cursor between `prefix` and `suffix` as every surface asks, and its healing.
+
+        With only whitespace after the cursor (a terminal's line, the end of a
+        file) the model reads left to right: FIM with an empty suffix is a shape
+        training seldom shows (its two random cuts rarely end a document), and
+        asked that way the shipped tiny model got the next word of held-out
+        command lines right 26% of the time against 40% left to right, the rest
+        of the line 11% against 20% (bench/cursor_prompt.py). Otherwise SPM.
+        The token at the cursor is healed either way (`heal`, `heal_last`).
+        """
+        if suffix.strip():
+            return self.heal(self.fim_prompt(prefix, suffix, max_tokens))
+        return self.heal_last(self.left_to_right_prompt(prefix, max_tokens))
+
     def fim_prompt(self, prefix: str, suffix: str, max_tokens: int, suffix_share: float = 0.25) -> list[int]:
         """An SPM prompt for a cursor between `prefix` and `suffix`, windowed to fit the context."""
         budget = self.cfg.context_length - max_tokens - 3
@@ -349,8 +381,8 @@ class Generator:
         stop: StopRule | None = None,
         halt: Halt | None = None,
     ) -> list[Candidate]:
-        """FIM completion at a cursor between `prefix` and `suffix`, the word at the cursor healed."""
-        prompt, healing = self.heal(self.fim_prompt(prefix, suffix, sampling.max_tokens))
+        """Completion at a cursor between `prefix` and `suffix` (`cursor_prompt`), the word at the cursor healed."""
+        prompt, healing = self.cursor_prompt(prefix, suffix, sampling.max_tokens)
         return self.generate(prompt, sampling, stop, halt, healing=healing)
 
     def heal(self, prompt: list[int]) -> tuple[list[int], Healing | None]:
@@ -359,6 +391,13 @@ class Generator:
             return prompt, None
         healing = self.vocabulary.healing(prompt[-2])
         return (prompt[:-2] + prompt[-1:], healing) if healing else (prompt, None)
+
+    def heal_last(self, prompt: list[int]) -> tuple[list[int], Healing | None]:
+        """A left-to-right prompt without its last token, and that token's healing (see `healing`)."""
+        if len(prompt) < 2 or prompt[-1] in self._special:
+            return prompt, None
+        healing = self.vocabulary.healing(prompt[-1])
+        return (prompt[:-1], healing) if healing else (prompt, None)
 
 
 @dataclass

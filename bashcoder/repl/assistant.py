@@ -148,13 +148,13 @@ class Assistant:
         prefix, after = for_model(self.context + before), for_model(after)
         max_tokens = self._tokens(s.block_tokens)
         stop = stop_rule_for(prefix, "block")
-        prompt = self.generator.fim_prompt(prefix, after, max_tokens)
+        prompt, healing = self.generator.cursor_prompt(prefix, after, max_tokens)
 
         def stream(row: int, text: str) -> None:
             if on_text is not None and row == 0:
                 on_text(text)
 
         found = self.generator.generate(
-            prompt, s.sampling(max_tokens=max_tokens), stop, Halt(is_stale), stream
+            prompt, s.sampling(max_tokens=max_tokens), stop, Halt(is_stale), stream, healing=healing
         )
         return postprocess(prefix, after, found[0].text, stop.mode) if found else ""

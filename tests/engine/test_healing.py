@@ -88,3 +88,53 @@ def test_a_mid_word_cursor_gets_the_rest_of_the_word(gen: Generator, scripts: li
 def test_a_prompt_with_an_empty_prefix_is_not_healed(gen: Generator) -> None:
     prompt = gen.fim_prompt("", "echo hi\n", 8)
     assert gen.heal(prompt) == (prompt, None)
+
+
+# ---- a cursor with nothing after it: left to right, healed --------------------
+@pytest.mark.parametrize("suffix", ["", "\n", "  \n\n"])
+def test_a_cursor_with_nothing_after_it_is_asked_left_to_right(gen: Generator, suffix: str) -> None:
+    prefix = "#!/bin/bash\nfor f in *.txt; do\n  ec"
+    prompt, healing = gen.cursor_prompt(prefix, suffix, 16)
+    specials = {gen.tokenizer.fim_prefix_id, gen.tokenizer.fim_suffix_id, gen.tokenizer.fim_middle_id}
+    assert not specials & set(prompt)  # no FIM markers: plain text, as half of training was
+    assert prompt[0] == gen.tokenizer.eot_id  # the whole prefix fits: a document start
+    assert healing is not None and healing.text and prefix.endswith(healing.text)
+    assert gen.tokenizer.decode(prompt[1:]) + healing.text == prefix
+    # With text after the cursor it stays an SPM prompt.
+    spm_prompt, _ = gen.cursor_prompt(prefix, "\ndone\n", 16)
+    assert spm_prompt[0] == gen.tokenizer.fim_suffix_id and spm_prompt[-1] == gen.tokenizer.fim_middle_id
+
+
+def test_typing_at_the_end_of_a_long_file_keeps_the_prompts_start(gen: Generator, scripts: list[str]) -> None:
+    # The window moves in steps, so the KV cache built on its start serves keystroke after keystroke.
+    long = "\n".join(scripts) * 3
+    assert gen.count_tokens(long) > gen.cfg.context_length
+    first, _ = gen.cursor_prompt(long + "e", "", 16)
+    second, _ = gen.cursor_prompt(long + "ech", "", 16)
+    assert len(first) <= gen.cfg.context_length - 16
+    assert first[0] != gen.tokenizer.eot_id  # a window cut from a longer text is no document start
+    assert second[: len(first) - 2] == first[:-2]
+
+
+def test_left_to_right_healing_completes_the_word_at_the_cursor(gen: Generator, scripts: list[str]) -> None:
+    cursors = [
+        (text, i)
+        for text in scripts
+        for i in range(20, len(text), 11)
+        if text[i - 1].isalnum() and text[i].isalnum()
+    ]
+    s = SamplingConfig(temperature=0, max_tokens=6)
+
+    def hits(ask: str) -> int:
+        n = 0
+        for text, i in cursors:
+            if ask == "healed":
+                prompt, healing = gen.cursor_prompt(text[:i], "", 6)
+            else:
+                prompt, healing = gen.plain_prompt(text[:i], 6), None
+            out = gen.generate(prompt, s, StopRule("line"), healing=healing)[0].text
+            n += bool(out) and text[i:].startswith(out[:2])
+        return n
+
+    healed, raw = hits("healed"), hits("raw")
+    assert healed >= len(cursors) // 8 and healed > 2 * raw, (healed, raw, len(cursors))

@@ -9,7 +9,8 @@ only from files that pass `bash -n`, like the line-start probes.
 
 Two modes: `prefix` (the text before the cursor only, as the REPL asks) and
 `fim` (the rest of the file after the line too, as the editors ask); both
-through the same SPM prompt and token healing the surfaces use.
+through `Generator.cursor_prompt`, the prompt and token healing the surfaces
+use (left to right when nothing follows the cursor, SPM otherwise).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def run_midline_probe(gen: Generator, probe: MidlineProbe, mode: str, max_tokens
     # bare-space token the model rarely saw): the terminal with nothing after the cursor, the
     # editors with the rest of the file.
     suffix = probe.rest if mode == "fim" else ""
-    prompt, healing = gen.heal(gen.fim_prompt(probe.prefix, suffix, max_tokens))
+    prompt, healing = gen.cursor_prompt(probe.prefix, suffix, max_tokens)
     completion = gen.generate(prompt, sampling, stop, healing=healing)[0].text.split("\n")[0]
     return score_completion(probe, mode, completion)
 

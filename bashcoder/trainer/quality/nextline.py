@@ -78,13 +78,11 @@ def similarity(a: str, b: str) -> float:
 def run_probe(gen: Generator, probe: Probe, mode: str, max_tokens: int = 64) -> ProbeResult:
     sampling = SamplingConfig(temperature=0, max_tokens=max_tokens)
     stop = StopRule("line")
-    # Prefix-only is plain left-to-right text (the raw model); FIM adds the rest
-    # of the file as suffix and asks as the editors do, token healing included.
-    healing = None
-    if mode == "fim":
-        prompt, healing = gen.heal(gen.fim_prompt(probe.prefix, probe.rest, max_tokens))
-    else:
-        prompt = gen.plain_prompt(probe.prefix, max_tokens)
+    # Both modes ask as the surfaces do (`cursor_prompt`, token healing included):
+    # prefix-only as a terminal or the end of a file, FIM with the rest of the
+    # file after the cursor as an editor.
+    suffix = probe.rest if mode == "fim" else ""
+    prompt, healing = gen.cursor_prompt(probe.prefix, suffix, max_tokens)
     completion = gen.generate(prompt, sampling, stop, healing=healing)[0].text.lstrip("\n").split("\n")[0]
     ok = bash_check(probe.prefix + completion + probe.rest).ok
     return ProbeResult(
