@@ -38,8 +38,8 @@ def line_cuts(newlines: np.ndarray, rng: np.random.Generator) -> tuple[int, int]
     a next-line request. None when the chunk has no newline.
     Method: spans that follow the code's structure instead of random ones, as
     aiXcoder-7B's structured FIM does with syntax-tree nodes (Jiang et al.
-    2024, arXiv:2410.13187), here at line granularity; the README's table has
-    what it measured on bashcoder's next-line probes.
+    2024, arXiv:2410.13187), here at line granularity. Off by default until
+    its effect on the next-line probes is measured (docs/recipe.md).
     """
     if len(newlines) == 0:
         return None
