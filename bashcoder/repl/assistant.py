@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion, postprocess
@@ -22,6 +22,7 @@ from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Generator, Halt
 from bashcoder.engine.loader import find_model, load_generator
 from bashcoder.engine.stops import stop_rule_for
+from bashcoder.repl.check import classify
 from bashcoder.repl.config import Settings
 from bashcoder.repl.rawtext import for_model
 
@@ -50,6 +51,44 @@ class Latency:
     """Wall time from request to answer, in milliseconds."""
     cached: bool
     """True when answered by type-through, without the model."""
+
+
+def offers_next_line(before: str, text: str) -> bool:
+    """Whether ghost text `text` may follow the input `before` (pure but for `bash -n`).
+
+    A suggestion that starts a new line after a non-empty line is the next
+    command when the input is complete (a shell suggests nothing there), but
+    the body of a block the input opened (`for f in *; do`, `if ...; then`),
+    which Enter would continue anyway.
+    """
+    if not text.startswith("\n") or not before.rsplit("\n", 1)[-1].strip():
+        return True
+    return classify(before).state == "incomplete"
+
+
+MAX_TAIL_CUTS = 4
+"""`bash -n` runs (~5 ms each) spent on shortening a suggestion that breaks the command."""
+
+
+def drop_broken_tail(before: str, text: str) -> str:
+    """A one-line suggestion without the `;`-separated commands at its end that make bash reject it.
+
+    A small model closes a loop again and again (`for f in *; do` -> ` echo "$f";
+    done; done; done`); the completer's closers only add what is missing, so
+    surplus ones are cut here: at most MAX_TAIL_CUTS commands are dropped
+    from the end, the first prefix bash accepts (complete or still open) wins,
+    and a suggestion that stays broken is kept as it was (bash will say why).
+    """
+    if "\n" in text or ";" not in text or classify(before + text).state != "error":
+        return text
+    cut = text
+    for _ in range(MAX_TAIL_CUTS):
+        if ";" not in cut:
+            break
+        cut = cut.rsplit(";", 1)[0].rstrip()
+        if cut.strip() and classify(before + cut).state in ("complete", "incomplete"):
+            return cut
+    return text
 
 
 class Assistant:
@@ -110,10 +149,10 @@ class Assistant:
         self.last_latency = Latency((time.perf_counter() - start) * 1000, bool(best and best.from_cache))
         if best is None:
             return None
-        current_line = before.rsplit("\n", 1)[-1]
-        if current_line.strip() and best.text.startswith("\n"):
-            return None  # the line looks finished; a shell suggests nothing, not the next command
-        return best
+        if not offers_next_line(before, best.text):
+            return None
+        text = drop_broken_tail(before, best.text)
+        return replace(best, text=text) if text else None
 
     def candidates(
         self, before: str, after: str = "", is_stale: StaleCheck | None = None
