@@ -14,7 +14,7 @@ from bashcoder.repl.assistant import drop_broken_tail, offers_next_line
         ("git status", "\ngit add .", False),
         ("if [ -f foo ]; then", '\n  echo "foo"', True),  # an open block: its body is
         ("for f in *.txt; do", '\n  echo "$f"', True),
-        ("while read -r line; do\n  echo \"$line\"", "\ndone", True),
+        ('while read -r line; do\n  echo "$line"', "\ndone", True),
         ("echo 'open quote", "\nstill quoted'", True),
         ("", "\necho hi", True),  # nothing typed on the line
         ("tar -x", "zf archive.tar.gz", True),  # the same line goes on

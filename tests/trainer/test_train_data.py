@@ -148,7 +148,9 @@ def split_fim(piece: list[int]) -> tuple[list[int], list[int], list[int]]:
 @settings(max_examples=200, deadline=None)
 def test_line_aligned_fim_cuts_whole_lines_as_a_next_line_request_does(lengths: list[int], seed: int) -> None:
     window, has_newline = lines_window(lengths)
-    out = fim_window(window, np.random.default_rng(seed), 1.0, T, line_rate=1.0, has_newline=has_newline).tolist()
+    out = fim_window(
+        window, np.random.default_rng(seed), 1.0, T, line_rate=1.0, has_newline=has_newline
+    ).tolist()
     prefix, middle, suffix = split_fim(first_example(out))
     assert prefix + middle + suffix == first_document(window.tolist())  # nothing lost
     # The middle starts at a line break and holds whole lines: the suffix is empty or starts at the

@@ -354,7 +354,9 @@ def val_records(out: Path) -> list[dict[str, float]]:
 def test_init_weights_starts_a_fresh_run_where_the_model_left_off(corpus_dir: Path, tmp_path: Path) -> None:
     first = train(micro_config(corpus_dir, tmp_path / "a", max_steps=30, eval_interval=30))
     best = val_records(tmp_path / "a")[-1]["bpb"]
-    scratch = micro_config(corpus_dir, tmp_path / "scratch", max_steps=1, eval_interval=1, lr=1e-9, warmup_steps=0)
+    scratch = micro_config(
+        corpus_dir, tmp_path / "scratch", max_steps=1, eval_interval=1, lr=1e-9, warmup_steps=0
+    )
     train(scratch)
     cont = train(dataclasses.replace(scratch, out=tmp_path / "b", init_weights=tmp_path / "a"))
     assert cont.step == 1  # a fresh run: step 0, its own schedule and optimizer
@@ -369,7 +371,9 @@ def test_init_weights_starts_a_fresh_run_where_the_model_left_off(corpus_dir: Pa
 def test_init_weights_of_another_shape_or_tokenizer_is_refused(corpus_dir: Path, tmp_path: Path) -> None:
     train(micro_config(corpus_dir, tmp_path / "a", max_steps=2, eval_interval=2, warmup_steps=0))
     wide = micro_config(corpus_dir, tmp_path / "b", vocab_size=280, init_weights=tmp_path / "a")
-    with pytest.raises(BashcoderError, match=r"--init-weights .*a: that model is .* pass the matching --model-size"):
+    with pytest.raises(
+        BashcoderError, match=r"--init-weights .*a: that model is .* pass the matching --model-size"
+    ):
         train(wide)
     # Same size, other token ids: two vocabulary entries swapped.
     other = tmp_path / "other"
