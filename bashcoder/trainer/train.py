@@ -110,6 +110,11 @@ def initial_weights(directory: Path, model_cfg: ModelConfig, tok: Tokenizer) -> 
     another shape or with another tokenizer (its token ids would mean other
     text in this run's data).
     """
+    if not (directory / "config.json").is_file():
+        raise BashcoderError(
+            f"--init-weights {directory}: no model there (config.json, weights, tokenizer.json); "
+            "name a model directory such as bashcoder/models/tiny or a run's --out."
+        )
     loaded = load_model_dir(directory)
     if loaded.config != model_cfg:
         raise BashcoderError(

@@ -388,5 +388,7 @@ def test_init_weights_of_another_shape_or_tokenizer_is_refused(corpus_dir: Path,
     (other / "tokenizer.json").write_text(json.dumps(tok))
     with pytest.raises(BashcoderError, match="its tokenizer differs from the prepared data's"):
         train(micro_config(corpus_dir, tmp_path / "c", init_weights=other))
+    with pytest.raises(BashcoderError, match=r"--init-weights .*nowhere: no model there"):
+        train(micro_config(corpus_dir, tmp_path / "e", init_weights=tmp_path / "nowhere"))
     with pytest.raises(BashcoderError, match="keep one of them"):
         micro_config(corpus_dir, tmp_path / "d", init_weights=other, init_from=tmp_path / "a")
