@@ -48,6 +48,13 @@ from bashcoder.engine.errors import BashcoderError
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
 )
 @click.option(
+    "--bpb-stride",
+    default=None,
+    type=click.IntRange(1),
+    help="Tokens between the sliding windows that read a document longer than the context "
+    "(default half the context; the context length = disjoint windows that each start fresh).",
+)
+@click.option(
     "--json",
     "json_out",
     type=click.Path(),

@@ -17,7 +17,7 @@ def table(r: EvalReport) -> str:
         f"texts: {r.texts} ({r.documents} documents, {r.bytes / 1e6:.2f} MB)",
         f"hardware: {r.hardware.get('device', '?')}",
         "",
-        f"{'bits per byte':28} {r.bpb:6.3f}",
+        f"{'bits per byte':28} {r.bpb:6.3f}  (sliding windows, stride {r.bpb_stride} tokens)",
     ]
     for name, value in r.baselines.items():
         shown = f"{value:6.3f}" if value is not None else "   n/a"

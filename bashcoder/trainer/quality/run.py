@@ -49,6 +49,8 @@ class EvalConfig:
     """Completions also checked with ShellCheck (0 = skip; it is slow)."""
     val_fraction: float = 0.05
     """Validation share used when the model was trained (to rebuild the split)."""
+    bpb_stride: int | None = None
+    """Tokens between the sliding windows that read a long document (None = half the context)."""
 
 
 @dataclass
@@ -90,6 +92,8 @@ class EvalReport:
     documents: int
     bytes: int
     bpb: float
+    bpb_stride: int
+    """Sliding-window stride of the bits per byte (= context length: disjoint windows)."""
     baselines: dict[str, float | None]
     modes: dict[str, ModeScores]
     midline: dict[str, MidlineScores]
@@ -136,6 +140,12 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
     if cfg.samples < 1:
         raise BashcoderError("--samples must be at least 1.")
     gen = gen or load_generator(cfg.model, cfg.device)
+    ctx = gen.cfg.context_length
+    stride = ctx // 2 if cfg.bpb_stride is None else cfg.bpb_stride
+    if not 1 <= stride <= ctx:
+        raise BashcoderError(
+            f"--bpb-stride {stride} is outside 1..{ctx}, the model's context length; pass at most {ctx}."
+        )
     label, texts = load_texts(cfg)
     raw = [t.text for t in texts]
     source_of = [t.source for t in texts]
@@ -143,7 +153,7 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
     bar = tqdm(total=len(raw), desc="bits per byte", unit="doc", leave=False)
     nll: dict[str, tuple[float, int]] = {}
     for src in sorted(set(source_of)):
-        nll[src] = model_nll(gen, [t for t, s in zip(raw, source_of, strict=True) if s == src], bar)
+        nll[src] = model_nll(gen, [t for t, s in zip(raw, source_of, strict=True) if s == src], bar, stride)
     bar.close()
     bpb = sum(n for n, _ in nll.values()) / math.log(2) / max(1, sum(b for _, b in nll.values()))
     parses = [bash_check(t).ok for t in tqdm(raw, desc="bash -n on sources", unit="doc", leave=False)]
@@ -186,6 +196,7 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
         documents=len(raw),
         bytes=len(data),
         bpb=bpb,
+        bpb_stride=stride,
         baselines=baselines(data),
         modes={m: score(results[m]) for m in MODES},
         midline={m: score_midline(mid[m]) for m in MODES},

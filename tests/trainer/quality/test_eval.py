@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from bashcoder.engine.generate import Generator
-from bashcoder.trainer.quality.bpb import model_bpb
+from bashcoder.trainer.quality.bpb import model_bpb, model_nll, scored_windows
 from bashcoder.trainer.quality.compression import baselines
 from bashcoder.trainer.quality.nextline import line_starts, run_probe, sample_probes, similarity
 from bashcoder.trainer.quality.texts import validation_texts
@@ -56,6 +56,44 @@ def test_bits_per_byte_matches_a_hand_computation(gen: Generator) -> None:
     nats = F.cross_entropy(logits[0], ids[0, 1:], reduction="sum").item()
     expected = nats / math.log(2) / len(text.encode("utf-8"))
     assert model_bpb(gen, [text]) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("n", "ctx", "stride"), [(1, 8, 4), (8, 8, 4), (9, 8, 4), (30, 8, 3), (30, 8, 8), (17, 8, 1)]
+)
+def test_sliding_windows_count_every_target_once(n: int, ctx: int, stride: int) -> None:
+    windows = scored_windows(n, ctx, stride)
+    counted = [t for _, end, first in windows for t in range(first, end)]
+    assert counted == list(range(n))
+    assert windows[0][0] == 0
+    for begin, end, first in windows:
+        assert end - begin <= ctx
+        if begin > 0:
+            assert first - begin >= ctx - stride  # every later target sees that much context
+
+
+def test_sliding_window_nll_matches_per_token_contexts(gen: Generator) -> None:
+    # A document over twice the micro model's context, checked target by target
+    # against a forward pass over exactly the context the strided scheme gives it.
+    text = "\n".join(p.read_text() for p in sorted(FIXTURES.glob("*.sh")))[:6000]
+    ids = torch.tensor([gen.tokenizer.eot_id, *gen.tokenizer.encode(text)])
+    ctx, stride = gen.cfg.context_length, gen.cfg.context_length // 4
+    assert len(ids) > 2 * ctx
+
+    def nats(begin: int, t: int) -> float:  # -log p(ids[t + 1] | ids[begin..t])
+        with torch.no_grad():
+            logits = gen.model(ids[None, begin : t + 1])
+        return F.cross_entropy(logits[0, -1:], ids[t + 1 : t + 2], reduction="sum").item()
+
+    targets = range(len(ids) - 1)
+    sliding = sum(nats(0 if t < ctx else ((t - ctx) // stride + 1) * stride, t) for t in targets)
+    disjoint = sum(nats(t // ctx * ctx, t) for t in targets)
+    got, n_bytes = model_nll(gen, [text], stride=stride)
+    assert n_bytes == len(text.encode("utf-8"))
+    assert got == pytest.approx(sliding, rel=1e-4)
+    # stride = context: disjoint windows that each start fresh.
+    assert model_nll(gen, [text], stride=ctx)[0] == pytest.approx(disjoint, rel=1e-4)
+    assert abs(sliding - disjoint) > 1.0  # the two schemes differ on this text, so both checks bite
 
 
 def test_compression_baselines_are_bits_per_byte() -> None:
@@ -122,3 +160,14 @@ def test_eval_bad_input_is_one_line(tmp_path: Path, micro_model_dir: Path) -> No
         timeout=120,
     )
     assert out.returncode == 1 and out.stderr.startswith("error: no corpus") and out.stderr.count("\n") == 1
+
+
+def test_eval_stride_past_the_context_is_one_line(micro_model_dir: Path) -> None:
+    out = subprocess.run(
+        [str(BIN), "--model", str(micro_model_dir), "--texts", str(FIXTURES), "--bpb-stride", "100000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "--bpb-stride 100000" in out.stderr and "context length" in out.stderr
