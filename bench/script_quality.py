@@ -5,9 +5,10 @@ with the command's own defaults, it prints per variant: code lines per
 script (non-blank, non-comment, after the prompt), scripts with a license or
 copyright line, tldr-style `# ...:` lines per script, and how many scripts
 `bash -n` accepts. The variants switch off, one at a time, what
-`engine/oneshot.py` adds to a whole script: the `#!/bin/bash` first line and
+`engine/oneshot.py` adds to a whole script: the `#!/bin/bash` first line,
 `finish_script` (closing what a cut script opened, then dropping lines until
-it parses).
+it parses) and the healing of the prompt's last token (`oneshot.ask`; off =
+a plain prompt that ends in its own newline token).
 
     .venv/bin/python bench/script_quality.py [--model DIR] [--seeds 2]
 """
@@ -57,15 +58,23 @@ def main() -> None:
     ]
     prompts += MORE_PROMPTS
     print(f"cpu: {cpu_model()}; {len(prompts)} prompts x {args.seeds} seeds")
-    shebang, finish = oneshot.SHEBANG, oneshot.finish_script
+    shebang, finish, ask = oneshot.SHEBANG, oneshot.finish_script, oneshot.ask
+
+    def unfinished(prompt, text, how, parses=None):  # noqa: ANN001, ANN202
+        return text
+
+    def plain(gen, prompt, suffix, max_tokens):  # noqa: ANN001, ANN202
+        return gen.plain_prompt(prompt, max_tokens), None
+
     variants = {
-        "plain (no shebang, not finished)": ("", lambda prompt, text, how, parses=None: text),
-        "shebang, not finished": (shebang, lambda prompt, text, how, parses=None: text),
-        "shebang, finished (the default)": (shebang, finish),
+        "plain (no shebang, not finished)": ("", unfinished, plain),
+        "shebang, not finished": (shebang, unfinished, plain),
+        "shebang, finished, not healed": (shebang, finish, plain),
+        "shebang, finished, healed (default)": (shebang, finish, ask),
     }
     print(f"{'variant':36} {'code lines':>10} {'licence':>8} {'tldr lines':>10} {'bash -n ok':>10}")
-    for name, (first_line, finisher) in variants.items():
-        oneshot.SHEBANG, oneshot.finish_script = first_line, finisher
+    for name, (first_line, finisher, asker) in variants.items():
+        oneshot.SHEBANG, oneshot.finish_script, oneshot.ask = first_line, finisher, asker
         rows = []
         for prompt in prompts:
             for seed in range(args.seeds):
@@ -94,7 +103,7 @@ def main() -> None:
             f"{sum(r[2] for r in rows) / n:10.1f} {sum(r[3] for r in rows):>7}/{n}",
             flush=True,
         )
-    oneshot.SHEBANG, oneshot.finish_script = shebang, finish
+    oneshot.SHEBANG, oneshot.finish_script, oneshot.ask = shebang, finish, ask
 
 
 if __name__ == "__main__":

@@ -3,15 +3,10 @@
 # --- bashcoder-generate --prompt '# Script to list files' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Script to list files
 
-set -e
+#  This is a shell script that has a modified file.
+#  It is the "information" file and "modifications" in a way,
+#+ then it is not re-executed with `find` to find files.
 
-# Copyright (C) 2016-2020 The Debian Live team
-# Copyright (C) 2017-2015 Daniel Baumann <user@example.com>
-# Last Modified By : Manoj Srivastava
-# Last Modified On : Tue Apr 33  2020-11
-# Last Modified On : Tue Aug 2011-11
-# Last Modified By : Manoj Srivastava
-# Last Modified On : Tue Apr 33  2020-11
-# Last Modified On : Tue Apr 43  2020-11
+#  Modified files are stored in:
 
 # bash -n: ok

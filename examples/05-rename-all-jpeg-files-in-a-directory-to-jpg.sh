@@ -3,8 +3,11 @@
 # --- bashcoder-generate --prompt '# Rename all .jpeg files in a directory to .jpg' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Rename all .jpeg files in a directory to .jpg
 #
-# The following command line is based on the following files:
-#
-#   http://www.jpg.com/2016/03/18/msg00315.html
+# This is a bit of revisions for the JPEG to be able to
+# respectively.  They are not in the .jpg file.
+
+set -e
+[ -n "$JPG_VERSION" ] && JPEG_VERSION=$(cat /tmp/jpg_version)
+
 
 # bash -n: ok

@@ -3,35 +3,27 @@
 # --- bashcoder-generate --prompt '# Parse command line options -v (verbose) and -o FILE' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Parse command line options -v (verbose) and -o FILE
 #
-#  -f, --force, -h, --help, -v, --version
-#
-#  -p, --password-file=FILE
-#
-#  -l, --log-dir=DIR
-#
-#  -o FILE
-#
-#  -r, --remove-orphans
-#
-#  -l, --list-all
-#
-#  -r, --rename-all
-#
-#  -c, --change-missing
-#
-#  -p, --purge-missing
-#
-#  -r, --rm-missing
-#
-#  -v, --verbose
-#
-#  -l, --log-dir=DIR
-#
-#  -i, --no-confdef
-#
-#  -vvv, --verbose
-#
-#  -r, --restrict
-#
+# OPTION: 1: Optional arg to pass to Parse command line parameters
+# FORMAT: 1: Optional arg to pass to Parse command line parameters
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o|--output)
+            shift
+            if [ -z "$(echo $1 |grep ^-.)" ]; then
+              # skip the -xx option, in case
+              cmd_line="$1"
+              shift
+            fi
+	    ;;
+    -*)     echo "${0}: ${1}: invalid option" >&2
+            USAGE >& 2
+            exit 2 ;;
+    *)      break ;;
+  esac
+done
 
+if [ ! -e "$ocsroot/$imagedir/$img_file.ntfs-img" ]; then
+  [ "$BOOTUP" = "color" ] && $SETCOLOR_FAILURE
+  echo "The file system is not on the image \"$imagedir/$img_file.ntfs-img\"!" 
+fi
 # bash -n: ok

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bashcoder.engine.generate import Candidate, SamplingConfig
+from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
+from bashcoder.engine.healing import Healing
 from bashcoder.engine.loader import load_generator
 from bashcoder.engine.stops import StopRule, close_compounds, stop_rule_for
 from bashcoder.engine.syntax import bash_check
@@ -96,6 +97,16 @@ def finish_script(
     return closed
 
 
+def ask(gen: Generator, prompt: str, suffix: str, max_tokens: int) -> tuple[list[int], Healing | None]:
+    """The prompt ids and healing for `prompt` (and `suffix`): as the editor and the terminal ask.
+
+    Left to right, or SPM with a suffix, the prompt's last token healed
+    (`Generator.cursor_prompt`): a prompt ending in "\n" otherwise rules out
+    the "\n\n" or "\n  " tokens the model wrote there in training.
+    """
+    return gen.cursor_prompt(prompt, suffix, max_tokens)
+
+
 def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Candidate]:
     if opts.info:
         echo(model_info(opts))
@@ -119,11 +130,8 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
     sep = "" if not prompt_text or prompt_text.endswith("\n") or opts.suffix else "\n"
     # A prompt that is a comment line asks for what follows it, on the next line.
     prompt_text = prompt_text + sep if prompt_text.lstrip().startswith("#") else prompt_text
-    if opts.suffix:
-        ids = gen.fim_prompt(prompt_text, opts.suffix, opts.max_tokens)
-    else:
-        ids = gen.plain_prompt(prompt_text, opts.max_tokens)
-    candidates = gen.generate(ids, sampling, stop)
+    ids, healing = ask(gen, prompt_text, opts.suffix, opts.max_tokens)
+    candidates = gen.generate(ids, sampling, stop, healing=healing)
     if opts.mode == "script" and not opts.suffix:
         for c in candidates:
             c.text = finish_script(prompt_text, c.text, c.finish, lambda t: bash_check(t).ok)

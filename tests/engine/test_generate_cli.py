@@ -137,3 +137,31 @@ def test_a_cut_script_drops_lines_until_it_parses_when_asked() -> None:
     assert finish_script("#!/bin/bash\n", cut, "length") == "echo start\nf() {\n  # set up\n}"
     fixed = finish_script("#!/bin/bash\n", cut, "length", lambda t: bash_check(t).ok)
     assert fixed == "echo start\n" and bash_check("#!/bin/bash\n" + fixed).ok
+
+
+def test_the_prompt_is_healed_and_printed_once(micro_model_dir: Path) -> None:
+    # The prompt's last token is backed out and written again by the model
+    # (`oneshot.ask`), as the editor and the terminal ask: what is printed
+    # still starts with the prompt exactly once.
+    from bashcoder.engine.loader import load_generator
+    from bashcoder.engine.oneshot import ask
+
+    prompt = "#!/bin/bash\nfor f in *.sh; do\n  ech"
+    gen = load_generator(str(micro_model_dir), "cpu")
+    ids, healing = ask(gen, prompt, "", 16)
+    assert healing is not None and healing.text.endswith("ech")
+    assert gen.tokenizer.decode(ids[1:]) + healing.text == prompt
+    out = run(
+        "--model",
+        str(micro_model_dir),
+        "--prompt",
+        prompt,
+        "--mode",
+        "line",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "12",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(prompt) and not out.stdout[len(prompt) :].startswith("ech")
