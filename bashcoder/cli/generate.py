@@ -90,4 +90,8 @@ def main(**opts: Any) -> None:
         if sys.stdin.isatty():
             raise BashcoderError("no prompt: pass --prompt TEXT or pipe text on stdin.")
         opts["prompt"] = sys.stdin.read()
+    if opts["prompt"] and "\0" in opts["prompt"]:
+        raise BashcoderError(
+            "the prompt holds NUL bytes, so it is binary data, not a script; pass bash text."
+        )
     run_generate(GenerateOptions(**opts), click.echo)

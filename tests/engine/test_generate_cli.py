@@ -165,3 +165,9 @@ def test_the_prompt_is_healed_and_printed_once(micro_model_dir: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(prompt) and not out.stdout[len(prompt) :].startswith("ech")
+
+
+def test_a_binary_prompt_is_one_line(micro_model_dir: Path) -> None:
+    out = run("--model", str(micro_model_dir), "--mode", "line", stdin="\x7fELF\x02\x01\x00\x00junk")
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith("error:") and "binary" in out.stderr and out.stderr.count("\n") == 1
