@@ -161,6 +161,37 @@ def holds_secret(name: str, value: str) -> bool:
     random (8+ letters and digits): most `*_KEY`s in scripts are lookup keys
     (`default_save_key="C-s"`, `METADATA_KEY='flink-start'`), measured on the corpus.
     """
-    if not is_secret_name(name) or not is_literal_value(value):
+    if not is_secret_name(name):
+        return False
+    if _is_passphrase(name, value):
+        return True
+    if not is_literal_value(value):
         return False
     return _looks_random(value) if _only_key(_parts(name)) else True
+
+
+# A password's own name: DB_PASSWORD, passphrase, MYSQL_ROOT_PASS (not PASSWORD_PROMPT, which describes).
+_PASSWORD_NAME = re.compile(r"(?:^|_)(?:PASSWORD|PASSWD|PASSPHRASE|PASS|PWD)$")
+_NAMES_A_PASSWORD = re.compile(r"pass|pwd|shadow", re.I)
+
+
+def _is_passphrase(name: str, value: str) -> bool:
+    """A quoted value of 2-8 words under a password's own name: `PASSPHRASE="correct horse battery"`.
+
+    Literal values with spaces are otherwise never secrets (`is_literal_value`):
+    on the corpus every such value under a secret-like name was a message
+    (`msg_new_passwd_prompt='...'`, `password_prompt="Enter password to
+    unlock disk"`) or a command (`cat_passwd='getent passwd'`); those names
+    end in a describing word, and a value that ends like a sentence or a
+    prompt (`.`, `:`, `?`, `!`), holds a path or names a password is kept.
+    """
+    if len(value) < 2 or value[0] != value[-1] or value[0] not in "'\"":
+        return False
+    inner = value[1:-1]
+    if inner != inner.strip() or not 2 <= len(inner.split()) <= 8 or inner[-1] in ".:?!":
+        return False
+    if any(c in inner for c in "$`'\"\\/") or not all(c.isascii() and c.isprintable() for c in inner):
+        return False
+    if _NAMES_A_PASSWORD.search(inner):  # a command or a message about one: `cat_passwd='getent passwd'`
+        return False
+    return _PASSWORD_NAME.search("_".join(_parts(name))) is not None

@@ -107,6 +107,20 @@ def test_variables_named_like_secrets_are_scrubbed(name: str, form: str) -> None
 
 
 @pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ('password="correct horse battery staple 42"', "password="),
+        ("export DB_PASSWORD='my cat likes tuna'", "export DB_PASSWORD="),
+        ('PASSPHRASE="blue Sky 4 ever"', "PASSPHRASE="),
+    ],
+)
+def test_a_passphrase_of_several_words_is_scrubbed(line: str, kept: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert out.startswith(kept) and "REDACTED" in out and line.split("=", 1)[1][1:4] not in out
+    assert counts == {"secret-assignment": 1}
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "docker run -p 8080:80 nginx",
@@ -148,6 +162,13 @@ def test_variables_named_like_secrets_are_scrubbed(name: str, form: str) -> None
         "patator ftp_login host=ip user=FILE0 password=FILE1 0=users.txt",
         'hydra -l admin -P words.txt host http-post-form "/login:username=^USER^&password=^PASS^:F=failed"',
         "add_config 'secrets.patterns' 'bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t'",
+        # Messages and commands under password-like names (from the corpus) are not passphrases.
+        'password_prompt="Enter password to unlock disk"',
+        "msg_new_passwd_prompt='Nouveau mot de passe'",
+        'PASSWORD="Enter your password:"',
+        "cat_passwd='getent passwd'",
+        'passwd_group_shadow_files="etc/passwd etc/group etc/shadow"',
+        'local pass="$1 $2"',
     ],
 )
 def test_code_that_looks_like_a_credential_is_left_alone(line: str) -> None:
