@@ -55,6 +55,13 @@ from bashcoder.engine.errors import BashcoderError
     "(default half the context; the context length = disjoint windows that each start fresh).",
 )
 @click.option(
+    "--rerank/--no-rerank",
+    default=True,
+    show_default=True,
+    help="FIM probes ask as the editor does: the FIM line and left-to-right lines, the one that best "
+    "leads into the next line shown (--no-rerank: the greedy FIM line alone).",
+)
+@click.option(
     "--json",
     "json_out",
     type=click.Path(),

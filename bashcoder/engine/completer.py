@@ -28,6 +28,7 @@ from bashcoder.engine.knobs import (
     MIN_SUGGESTION_CHARS,
     Mode,
 )
+from bashcoder.engine.rerank import RerankConfig, left_to_right_lines, suffix_scores, wants_rerank
 from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
 from bashcoder.engine.syntax import candidates_ok, rank
 from bashcoder.engine.tokenizer import encodable
@@ -60,6 +61,9 @@ class CompletionRequest:
     """Most milliseconds from `started` to a single-line answer (block: knobs.BLOCK_BUDGET_FACTOR
     times as long); when it runs out the model stops and the text so far is the suggestion,
     the rest comes when the user types through it or accepts it. 0 = no limit."""
+    rerank: RerankConfig | None = None
+    """A line with a line after it: also draw lines left to right and show the one that best leads into
+    the next line (`engine.rerank`); skipped when the time budget is spent. None = off."""
     started: float = field(default_factory=time.perf_counter, compare=False)
     """`time.perf_counter()` of the keystroke: the time budget counts from here, queueing included.
     Not part of the request's identity (the same cursor asked again is the same request)."""
@@ -218,13 +222,22 @@ class Completer:
         stop = stop_rule_for(pre, req.mode)
         halt = Halt(is_stale, req.deadline(stop.mode))
         candidates = self.generator.complete(pre, suf, req.sampling, stop, halt)
-        suggestions = self.rank(replace(req, prefix=pre, suffix=suf), candidates, stop.mode)
+        rerank = req.rerank is not None and stop.mode == "line" and wants_rerank(suf)
+        if rerank and halt.deadline is not None and time.perf_counter() >= halt.deadline:
+            rerank = False  # the FIM lines took the whole budget: show them as they rank
+        if rerank and req.rerank is not None:
+            max_tokens = req.sampling.max_tokens
+            candidates += left_to_right_lines(self.generator, pre, stop, max_tokens, req.rerank, halt)
+        suggestions = self.rank(replace(req, prefix=pre, suffix=suf), candidates, stop.mode, rerank)
         with self._lock:
             self._last = _Last(pre, suf, suggestions)
         return [replace(s, text=to_document_text(s.text, eol)) for s in suggestions]
 
-    def rank(self, req: CompletionRequest, candidates: list[Candidate], mode: str) -> list[Suggestion]:
-        """Post-processed, deduplicated suggestions, syntax-valid first, then by mean log-probability.
+    def rank(
+        self, req: CompletionRequest, candidates: list[Candidate], mode: str, by_suffix: bool = False
+    ) -> list[Suggestion]:
+        """Post-processed, deduplicated suggestions, syntax-valid first, then by mean log-probability,
+        or with `by_suffix` by how well each leads into the next line (`rerank.suffix_scores`).
 
         `req.prefix`/`req.suffix` are model text (LF, windowed).
         """
@@ -238,7 +251,10 @@ class Completer:
         if req.check_syntax and len(texts) > 0:
             pre, suf = _check_window(req.prefix, req.suffix)
             checks = list(candidates_ok(pre, texts, suf))
-        order = rank([(checks[i], seen[t].mean_logprob) for i, t in enumerate(texts)])
+        keys = [seen[t].mean_logprob for t in texts]
+        if by_suffix and len(texts) > 1:
+            keys = suffix_scores(self.generator, req.prefix, req.suffix, texts, req.sampling.max_tokens)
+        order = rank([(checks[i], keys[i]) for i in range(len(texts))])
         return [
             Suggestion(texts[i], seen[texts[i]].mean_logprob, checks[i], mode, finish=seen[texts[i]].finish)
             for i in order

@@ -159,7 +159,10 @@ class Generator:
         self._special = self.tokenizer.special_ids
         self._prompt_encoder = ChunkedEncoder(self.tokenizer)
         self.vocabulary = Vocabulary(self.tokenizer)
-        self._prefix = _PrefixCache()
+        # One cache per kind of prompt (SPM or left to right, by whether it starts with
+        # <|fim_suffix|>): a completion reranked by the suffix asks both ways at every
+        # keystroke (`rerank`), and one cache would prefill each prompt from scratch.
+        self._prefixes: dict[bool, _PrefixCache] = {False: _PrefixCache(), True: _PrefixCache()}
         self._lock = threading.Lock()
         self.last_reused = 0
         """Prompt tokens served from the prefix cache by the last call (for benchmarks)."""
@@ -167,7 +170,7 @@ class Generator:
     def reset_cache(self) -> None:
         """Forget the previous prompt, so the next call prefills from scratch."""
         with self._lock:
-            self._prefix = _PrefixCache()
+            self._prefixes = {False: _PrefixCache(), True: _PrefixCache()}
 
     # ---- prompts -------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -252,7 +255,7 @@ class Generator:
 
     def _prefill(self, prompt: list[int], rows: int) -> tuple[KVCache, torch.Tensor]:
         """A cache of `rows` rows holding `prompt`, and the logits after its last token."""
-        pc = self._prefix
+        pc = self._prefixes[prompt[0] == self.fim.suffix]
         reuse = common_prefix_len(pc.ids, prompt)
         reuse = min(reuse, len(prompt) - 1)  # feed at least one token to get logits
         reuse = max(reuse, 0)
@@ -281,6 +284,41 @@ class Generator:
         pc.ids = list(prompt)
         self.last_reused = reuse
         return cache.rows(rows), logits[:, -1].float()
+
+    @torch.inference_mode()
+    def score(self, prompt_ids: Sequence[int], continuations: Sequence[Sequence[int]]) -> list[float]:
+        """The log-probability (nats, summed over tokens) of each continuation right after `prompt_ids`.
+
+        Teacher-forced: the prompt is prefilled once (through the prefix cache,
+        like `generate`), then all continuations run as one batch of rows on
+        it. BashcoderError when the prompt and the longest continuation do not
+        fit the context, or a continuation is empty.
+        """
+        prompt, conts = list(prompt_ids), [list(c) for c in continuations]
+        if not prompt or not conts or not all(conts):
+            raise BashcoderError("scoring needs a prompt and non-empty continuations.")
+        width = max(map(len, conts))
+        if len(prompt) + width > self.cfg.context_length:
+            raise BashcoderError(
+                f"prompt of {len(prompt)} tokens and a continuation of {width} exceed the "
+                f"{self.cfg.context_length}-token context."
+            )
+        with self._lock:
+            cache, first = self._prefill(prompt, len(conts))
+            logprobs = [torch.log_softmax(first[:1], dim=-1)[0]] * len(conts)
+            if width > 1:  # the rows' own tokens but the last, right-padded: padding is never read back
+                idx = torch.zeros(len(conts), width - 1, dtype=torch.long, device=self.plan.device)
+                for r, c in enumerate(conts):
+                    idx[r, : len(c) - 1] = torch.tensor(c[:-1])
+                # The torch model: the runtime's graphs give the last position's logits only.
+                logits = torch.log_softmax(self.model(idx, cache).float(), dim=-1)
+            scores = []
+            for r, c in enumerate(conts):
+                total = logprobs[r][c[0]].item()
+                if len(c) > 1:
+                    total += logits[r, torch.arange(len(c) - 1), torch.tensor(c[1:])].sum().item()
+                scores.append(total)
+            return scores
 
     def _cache_dtype(self) -> torch.dtype:
         return next(self.model.parameters()).dtype

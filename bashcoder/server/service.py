@@ -22,6 +22,7 @@ from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion
 from bashcoder.engine.generate import Generator, SamplingConfig
 from bashcoder.engine.knobs import SCRIPT_MAX_TOKENS
 from bashcoder.engine.loader import find_model, load_generator
+from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.syntax import candidate_ok
 from bashcoder.server.settings import ServerSettings
 
@@ -110,6 +111,7 @@ class CompletionService:
             # each on 2 cores): a single candidate has nothing to be ordered against.
             check_syntax=settings.candidates > 1,
             time_budget_ms=settings.time_budget_ms,
+            rerank=RerankConfig() if settings.rerank else None,
         )
 
     def cached(self, req: CompletionRequest) -> list[Suggestion] | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.windows import PREFIX_CHARS_PER_TOKEN
 from bashcoder.server.service import CompletionService, sampling_for
 from bashcoder.server.settings import ServerSettings
@@ -74,8 +76,10 @@ def test_the_kv_cache_of_the_previous_prompt_is_reused_unless_switched_off(
 
     cold = CompletionService(reuse_prefix_cache=False)
     cold.load(str(model_dir), "cpu")
-    cold.complete(cold.request(prefix, suffix, GREEDY))  # type: ignore[arg-type]
-    cold.complete(cold.request(prefix + "-", suffix, GREEDY))  # type: ignore[arg-type]
+    # Without the rerank: its scoring reuses, inside one request, the prefill its lines were drawn from.
+    once = dataclasses.replace(GREEDY, rerank=False)
+    cold.complete(cold.request(prefix, suffix, once))  # type: ignore[arg-type]
+    cold.complete(cold.request(prefix + "-", suffix, once))  # type: ignore[arg-type]
     assert cold.generator.last_reused == 0  # type: ignore[union-attr]
 
 
@@ -91,3 +95,13 @@ def test_max_tokens_leave_room_for_the_prompt(service: CompletionService) -> Non
     req = service.request("echo ", "", ServerSettings(max_tokens=512))
     assert req is not None and req.sampling.max_tokens == ctx // 2
     assert isinstance(service.complete(req), list)
+
+
+def test_the_rerank_setting_reaches_the_request(service: CompletionService) -> None:
+    prefix, suffix = "#!/bin/bash\nfor f in *.log; do\n", "\ndone\necho ok\n"
+    on = service.request(prefix, suffix, GREEDY)
+    off = service.request(prefix, suffix, dataclasses.replace(GREEDY, rerank=False))
+    assert on is not None and on.rerank == RerankConfig()  # on by default
+    assert off is not None and off.rerank is None
+    # Reranked, the left-to-right lines join the FIM line: more distinct suggestions to choose from.
+    assert len(service.complete(on)) > len(service.complete(off)) == 1

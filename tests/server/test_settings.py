@@ -32,6 +32,7 @@ def test_defaults_are_the_documented_ones() -> None:
         max_tokens=64,
         time_budget_ms=100,
         candidates=1,
+        rerank=True,
         mode="auto",
         enabled=True,
     )
@@ -47,6 +48,7 @@ def test_every_field_has_a_wire_name_and_a_docstring() -> None:
         "maxTokens",
         "timeBudgetMs",
         "candidates",
+        "rerank",
         "mode",
         "enabled",
     )
@@ -92,6 +94,7 @@ FULL = {
     "maxTokens": 512,
     "timeBudgetMs": 0,
     "candidates": 8,
+    "rerank": False,
     "mode": "block",
     "enabled": False,
 }
@@ -104,6 +107,7 @@ FULL_SETTINGS = ServerSettings(
     max_tokens=512,
     time_budget_ms=0,
     candidates=8,
+    rerank=False,
     mode="block",
     enabled=False,
 )

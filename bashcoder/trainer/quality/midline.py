@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bashcoder.engine.generate import Generator, SamplingConfig
+from bashcoder.engine.rerank import RerankConfig, best_line
 from bashcoder.engine.stops import StopRule
 from bashcoder.trainer.quality.nextline import similarity
 
@@ -91,8 +92,11 @@ def sample_midline_probes(
     return probes
 
 
-def run_midline_probe(gen: Generator, probe: MidlineProbe, mode: str, max_tokens: int = 48) -> MidlineResult:
-    """Greedy completion of the rest of the line at the probe's cursor, scored."""
+def run_midline_probe(
+    gen: Generator, probe: MidlineProbe, mode: str, max_tokens: int = 48, rerank: RerankConfig | None = None
+) -> MidlineResult:
+    """Greedy completion of the rest of the line at the probe's cursor, scored; in FIM mode with
+    `rerank`, the best of it and left-to-right lines by the next line, as the editor asks."""
     sampling = SamplingConfig(temperature=0, max_tokens=max_tokens)
     stop = StopRule("line", starts_at_line_start=False)
     # Both modes ask as the surfaces do, token healing included (a cursor after a space leaves a
@@ -101,6 +105,10 @@ def run_midline_probe(gen: Generator, probe: MidlineProbe, mode: str, max_tokens
     suffix = probe.rest if mode == "fim" else ""
     prompt, healing = gen.cursor_prompt(probe.prefix, suffix, max_tokens)
     completion = gen.generate(prompt, sampling, stop, healing=healing)[0].text.split("\n")[0]
+    if mode == "fim" and rerank is not None:
+        completion = best_line(
+            gen, probe.prefix, suffix, [completion], stop, max_tokens, rerank, lambda t: t.split("\n")[0]
+        )
     return score_completion(probe, mode, completion)
 
 

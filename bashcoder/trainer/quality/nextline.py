@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from bashcoder.engine.generate import Generator, SamplingConfig
+from bashcoder.engine.rerank import RerankConfig, best_line
 from bashcoder.engine.stops import StopRule
 from bashcoder.engine.syntax import bash_check
 
@@ -75,7 +76,16 @@ def similarity(a: str, b: str) -> float:
     return Levenshtein.normalized_similarity(a.rstrip(), b.rstrip())
 
 
-def run_probe(gen: Generator, probe: Probe, mode: str, max_tokens: int = 64) -> ProbeResult:
+def first_line(text: str) -> str:
+    """A line-start completion's line: the model may open with the newline it was cut after."""
+    return text.lstrip("\n").split("\n")[0]
+
+
+def run_probe(
+    gen: Generator, probe: Probe, mode: str, max_tokens: int = 64, rerank: RerankConfig | None = None
+) -> ProbeResult:
+    """Complete the probe's line greedily; in FIM mode with `rerank`, as the editor does
+    (`rerank.best_line`: the FIM line and left-to-right lines, judged by the next line)."""
     sampling = SamplingConfig(temperature=0, max_tokens=max_tokens)
     stop = StopRule("line")
     # Both modes ask as the surfaces do (`cursor_prompt`, token healing included):
@@ -83,7 +93,9 @@ def run_probe(gen: Generator, probe: Probe, mode: str, max_tokens: int = 64) -> 
     # file after the cursor as an editor.
     suffix = probe.rest if mode == "fim" else ""
     prompt, healing = gen.cursor_prompt(probe.prefix, suffix, max_tokens)
-    completion = gen.generate(prompt, sampling, stop, healing=healing)[0].text.lstrip("\n").split("\n")[0]
+    completion = first_line(gen.generate(prompt, sampling, stop, healing=healing)[0].text)
+    if mode == "fim" and rerank is not None:
+        completion = best_line(gen, probe.prefix, suffix, [completion], stop, max_tokens, rerank, first_line)
     ok = bash_check(probe.prefix + completion + probe.rest).ok
     return ProbeResult(
         probe,

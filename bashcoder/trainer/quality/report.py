@@ -11,6 +11,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:5.1f}%"
 
 
+def _fim_label(r: EvalReport) -> str:
+    return "with suffix (reranked)" if r.fim_reranked else "with suffix (FIM)"
+
+
 def table(r: EvalReport) -> str:
     lines = [
         f"model: {r.model}",
@@ -26,7 +30,7 @@ def table(r: EvalReport) -> str:
     lines.append("")
     lines.append(f"{'next line':28} {'exact':>7} {'edit sim':>9} {'bash -n':>8} {'probes':>7}")
     for mode, s in r.modes.items():
-        label = "prefix only" if mode == "prefix" else "with suffix (FIM)"
+        label = "prefix only" if mode == "prefix" else _fim_label(r)
         lines.append(
             f"{'  ' + label:28} {_pct(s.exact_match):>7} {_pct(s.edit_similarity):>9} {_pct(s.syntax_pass):>8} {s.probes:7d}"
         )
@@ -35,7 +39,7 @@ def table(r: EvalReport) -> str:
         f"{'mid-line (cursor after a word)':28} {'word':>7} {'rest':>9} {'edit sim':>8} {'probes':>7}"
     )
     for mode, m in r.midline.items():
-        label = "prefix only" if mode == "prefix" else "with suffix (FIM)"
+        label = "prefix only" if mode == "prefix" else _fim_label(r)
         lines.append(
             f"{'  ' + label:28} {_pct(m.next_word):>7} {_pct(m.rest_exact):>9} {_pct(m.edit_similarity):>8} {m.probes:7d}"
         )
@@ -93,7 +97,7 @@ def plot(r: EvalReport, path: Path) -> Path:
     for j, (mode, s) in enumerate(r.modes.items()):
         vals = [s.exact_match, s.edit_similarity, s.syntax_pass]
         xs = [i + (j - 0.5) * width for i in range(len(metrics))]
-        ax2.bar(xs, vals, width, label="prefix only" if mode == "prefix" else "with suffix (FIM)")
+        ax2.bar(xs, vals, width, label="prefix only" if mode == "prefix" else _fim_label(r))
     ax2.set_xticks(range(len(metrics)), metrics)
     ax2.set_ylim(0, 1)
     ax2.set_title("Next-line completion")

@@ -16,6 +16,7 @@ from bashcoder.engine.device import cpu_model
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Generator
 from bashcoder.engine.loader import load_generator
+from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.syntax import bash_check
 from bashcoder.trainer.quality import shellcheck
 from bashcoder.trainer.quality.bpb import model_nll
@@ -51,6 +52,9 @@ class EvalConfig:
     """Validation share used when the model was trained (to rebuild the split)."""
     bpb_stride: int | None = None
     """Tokens between the sliding windows that read a long document (None = half the context)."""
+    rerank: bool = True
+    """FIM probes ask as the editor does: FIM and left-to-right lines, judged by the next line
+    (`engine.rerank`); False = the greedy FIM line alone."""
 
 
 @dataclass
@@ -100,6 +104,8 @@ class EvalReport:
     by_source: dict[str, SourceScores]
     shellcheck_added_per_completion: float | None
     shellcheck_checked: int
+    fim_reranked: bool = False
+    """FIM probes asked as the editor does, with left-to-right lines judged by the next line."""
     hardware: dict[str, str] = field(default_factory=dict)
     examples: list[dict[str, str]] = field(default_factory=list)
 
@@ -161,16 +167,17 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
     mid_probes = sample_midline_probes(raw, cfg.samples, cfg.seed, parses)
     if not probes:
         raise BashcoderError("no line starts to sample: the texts have no script that passes bash -n.")
+    rerank = RerankConfig() if cfg.rerank else None
     results: dict[str, list[ProbeResult]] = {m: [] for m in MODES}
     mid: dict[str, list[MidlineResult]] = {m: [] for m in MODES}
     bar = tqdm(total=(len(probes) + len(mid_probes)) * len(MODES), desc="probes", unit="probe", leave=False)
     for probe in probes:
         for mode in MODES:
-            results[mode].append(run_probe(gen, probe, mode, cfg.max_tokens))
+            results[mode].append(run_probe(gen, probe, mode, cfg.max_tokens, rerank))
             bar.update(1)
     for mprobe in mid_probes:
         for mode in MODES:
-            mid[mode].append(run_midline_probe(gen, mprobe, mode, cfg.max_tokens))
+            mid[mode].append(run_midline_probe(gen, mprobe, mode, cfg.max_tokens, rerank))
             bar.update(1)
     bar.close()
     added, checked = _shellcheck(raw, results["fim"], cfg.shellcheck_samples)
@@ -203,6 +210,7 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
         by_source=by_source,
         shellcheck_added_per_completion=added,
         shellcheck_checked=checked,
+        fim_reranked=cfg.rerank,
         hardware={
             "device": gen.plan.describe(),
             "cpu": cpu_model(),

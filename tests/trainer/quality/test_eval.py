@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -13,11 +14,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from bashcoder.engine.checkpoint import LoadedModel
+from bashcoder.engine.device import plan_for
 from bashcoder.engine.generate import Generator
+from bashcoder.engine.syntax import bash_check
 from bashcoder.trainer.quality.bpb import model_bpb, model_nll, scored_windows
 from bashcoder.trainer.quality.compression import baselines
 from bashcoder.trainer.quality.nextline import line_starts, run_probe, sample_probes, similarity
-from bashcoder.trainer.quality.texts import validation_texts
+from bashcoder.trainer.quality.report import table
+from bashcoder.trainer.quality.run import EvalConfig, run_eval
+from bashcoder.trainer.quality.texts import folder_texts, validation_texts
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "scripts"
 BIN = Path(sys.executable).parent / "bashcoder-eval"
@@ -145,10 +151,11 @@ def test_eval_command_end_to_end(micro_model_dir: Path, tmp_path: Path) -> None:
         env={**os.environ},
     )
     assert out.returncode == 0, out.stderr
-    for word in ("bits per byte", "xz -9e", "zstd -19", "prefix only", "with suffix (FIM)"):
+    for word in ("bits per byte", "xz -9e", "zstd -19", "prefix only", "with suffix (reranked)"):
         assert word in out.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["modes"]["prefix"]["probes"] == 12 and report["bpb"] > 0
+    assert report["fim_reranked"] is True  # FIM probes ask as the editor does by default
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -171,3 +178,17 @@ def test_eval_stride_past_the_context_is_one_line(micro_model_dir: Path) -> None
     )
     assert out.returncode == 1 and out.stderr.count("\n") == 1
     assert "--bpb-stride 100000" in out.stderr and "context length" in out.stderr
+
+
+def test_eval_without_rerank_scores_the_greedy_fim_line(micro_model, bpe_tokenizer) -> None:  # noqa: ANN001
+    loaded = LoadedModel(micro_model, bpe_tokenizer, micro_model.cfg, None, {})  # type: ignore[arg-type]
+    # torch: warm and cold prefills round alike, so the eval's run and the one here match exactly
+    gen = Generator(loaded, dataclasses.replace(plan_for(torch.device("cpu")), runtime="torch"))
+    cfg = EvalConfig(texts=str(FIXTURES), samples=6, shellcheck_samples=0, rerank=False)
+    report = run_eval(cfg, gen)
+    assert not report.fim_reranked
+    assert "with suffix (FIM)" in table(report) and "reranked" not in table(report)
+    texts = [t.text for t in folder_texts(FIXTURES)]
+    probes = sample_probes(texts, 6, 0, [bash_check(t).ok for t in texts])
+    plain = [run_probe(gen, p, "fim", cfg.max_tokens) for p in probes]
+    assert report.modes["fim"].exact_match == sum(r.exact for r in plain) / len(plain)
