@@ -227,7 +227,9 @@ class Completer:
             rerank = False  # the FIM lines took the whole budget: show them as they rank
         if rerank and req.rerank is not None:
             max_tokens = req.sampling.max_tokens
-            candidates += left_to_right_lines(self.generator, pre, stop, max_tokens, req.rerank, halt)
+            drawn = left_to_right_lines(self.generator, pre, stop, max_tokens, req.rerank, halt)
+            # A line still unfinished at the token limit is no line (a sample can ramble on to it).
+            candidates += [c for c in drawn if c.finish != "length"]
         suggestions = self.rank(replace(req, prefix=pre, suffix=suf), candidates, stop.mode, rerank)
         with self._lock:
             self._last = _Last(pre, suf, suggestions)

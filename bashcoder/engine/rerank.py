@@ -100,16 +100,29 @@ def suffix_scores(
     `max_tokens`, so its KV cache is reused), its last token backed out and
     scored again as part of each continuation: the text at the cursor is
     tokenized as one piece (a line start's "\\n" merges with the indentation
-    after it, as in training). A continuation longer than `max_tokens` is cut
-    there, for every candidate alike.
+    after it, as in training). Every continuation is scored whole: one that
+    does not fit beside that prompt gets a shorter window of the prefix for
+    all (a continuation cut short would skip the next line it is judged by,
+    and win by it). Only beyond half the context are they cut, all alike.
     """
     head = suffix_head(suffix, next_lines)
-    prompt = gen.left_to_right_prompt(prefix, max_tokens)
-    back = ""
-    if len(prompt) > 1 and prompt[-1] not in gen.tokenizer.special_ids:
-        back, prompt = gen.tokenizer.decode(prompt[-1:]), prompt[:-1]
-    conts = [gen.tokenizer.encode(back + t + head)[:max_tokens] or [gen.tokenizer.eot_id] for t in texts]
+    cap = gen.cfg.context_length // 2
+    room = max_tokens
+    for _ in range(3):  # a new window may back off a different token: the lengths move a little
+        prompt, back = _backed_off(gen, gen.left_to_right_prompt(prefix, room))
+        conts = [gen.tokenizer.encode(back + t + head)[:cap] or [gen.tokenizer.eot_id] for t in texts]
+        need = max(map(len, conts))
+        if len(prompt) + need <= gen.cfg.context_length or room >= cap:
+            break
+        room = min(cap, max(room + 1, need + 1))
     return gen.score(prompt, conts)
+
+
+def _backed_off(gen: Generator, prompt: list[int]) -> tuple[list[int], str]:
+    """`prompt` without its last token, and that token's text (unless it is special)."""
+    if len(prompt) > 1 and prompt[-1] not in gen.tokenizer.special_ids:
+        return prompt[:-1], gen.tokenizer.decode(prompt[-1:])
+    return prompt, ""
 
 
 def best_line(
@@ -127,7 +140,9 @@ def best_line(
     following line to judge by. The eval's probes ask this way, as the editor does."""
     if not wants_rerank(suffix):
         return drawn[0]
-    pool = [*drawn, *(line_of(c.text) for c in left_to_right_lines(gen, prefix, stop, max_tokens, cfg))]
+    drawn_ltr = left_to_right_lines(gen, prefix, stop, max_tokens, cfg)
+    # A line still unfinished at the token limit is no line (a sample can ramble on to it).
+    pool = [*drawn, *(line_of(c.text) for c in drawn_ltr if c.finish != "length")]
     lines = list(dict.fromkeys(line.rstrip() for line in pool))
     if len(lines) == 1:
         return lines[0]

@@ -138,3 +138,15 @@ def test_a_spent_time_budget_skips_the_rerank(gen: Generator) -> None:
     shown = Completer(gen).complete(dataclasses.replace(plain, rerank=RerankConfig()))
     assert [s.text for s in shown] == [s.text for s in Completer(gen).complete(plain)]
     assert len(shown) == 1  # the FIM line alone: no left-to-right lines were drawn
+
+
+def test_a_long_line_is_scored_whole_with_the_next_line(gen: Generator) -> None:
+    # A line longer than the room the prompt left: cut short, it would skip the next line it is
+    # judged by and win by that. Scored whole, a rambling line loses to a short plausible one.
+    long_line = "  echo " + "x" * 400
+    prefix = PREFIX * 40  # a long file: the prompt window fills the context
+    scores = suffix_scores(gen, prefix, SUFFIX, ['  gzip "$f"', long_line], 16)
+    assert scores[1] < scores[0]
+    prompt_len = len(gen.left_to_right_prompt(prefix, 16))
+    whole = len(gen.tokenizer.encode(long_line + "\ndone"))
+    assert whole > gen.cfg.context_length - prompt_len  # it did not fit beside the usual prompt
