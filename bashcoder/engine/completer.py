@@ -26,6 +26,7 @@ from bashcoder.engine.knobs import (
     BLOCK_BUDGET_FACTOR,
     DEFAULT_MODE,
     MIN_SUGGESTION_CHARS,
+    RERANK_COST_FACTOR,
     Mode,
 )
 from bashcoder.engine.rerank import RerankConfig, left_to_right_lines, suffix_scores, wants_rerank
@@ -63,7 +64,8 @@ class CompletionRequest:
     the rest comes when the user types through it or accepts it. 0 = no limit."""
     rerank: RerankConfig | None = None
     """A line with a line after it: also draw lines left to right and show the one that best leads into
-    the next line (`engine.rerank`); skipped when the time budget is spent. None = off."""
+    the next line (`engine.rerank`); under a time budget only when knobs.RERANK_COST_FACTOR times
+    what the FIM line took is left of it. None = off."""
     started: float = field(default_factory=time.perf_counter, compare=False)
     """`time.perf_counter()` of the keystroke: the time budget counts from here, queueing included.
     Not part of the request's identity (the same cursor asked again is the same request)."""
@@ -223,8 +225,10 @@ class Completer:
         halt = Halt(is_stale, req.deadline(stop.mode))
         candidates = self.generator.complete(pre, suf, req.sampling, stop, halt)
         rerank = req.rerank is not None and stop.mode == "line" and wants_rerank(suf)
-        if rerank and halt.deadline is not None and time.perf_counter() >= halt.deadline:
-            rerank = False  # the FIM lines took the whole budget: show them as they rank
+        now = time.perf_counter()
+        if rerank and halt.deadline is not None:
+            # The rerank costs several FIM lines: only with that much of the budget left.
+            rerank = halt.deadline - now >= RERANK_COST_FACTOR * (now - req.started)
         if rerank and req.rerank is not None:
             max_tokens = req.sampling.max_tokens
             drawn = left_to_right_lines(self.generator, pre, stop, max_tokens, req.rerank, halt)

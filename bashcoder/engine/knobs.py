@@ -25,6 +25,11 @@ MODES: tuple[Mode, ...] = ("line", "block", "auto")
 DEADLINE_MIN_TOKENS = 4
 """Tokens a candidate always gets, time budget or not: a cold prefill of a whole file can spend the
 whole budget reading it, and a suggestion of nothing helps no one."""
+RERANK_COST_FACTOR = 10.0
+"""Under a time budget, the rerank (engine/rerank.py) runs only when the budget left is at least this
+many times what the FIM line took: drawing 5 lines left to right and scoring them cost ~10x the FIM
+line (bench/fim_rerank.py, 2-core AMD EPYC: p50 75 ms -> 670 ms). So on that CPU the 100 ms default
+keeps the FIM line alone, and a GPU, or `timeBudgetMs` 0, gets the reranked one."""
 ANSWER_RESERVE_MS = 5.0
 """Decoding ends this long before the time budget runs out, so the whole answer (post-processing, the
 reply on the wire) is within it: bench/lsp_latency.py measured p95 102.8 ms under a 100 ms budget

@@ -71,7 +71,9 @@ class ServerSettings:
     rerank: bool = True
     """A line with a line after it (editing inside a file): also draw the greedy line and 4 samples
     left to right and show the line that best leads into the next one (`engine.rerank`: next-line
-    exact on the validation split 14.4% -> 21.6%). Skipped when the FIM line used up the time budget."""
+    exact on the validation split 14.4% -> 21.6%). It costs ~10x the FIM line, so under the time
+    budget it runs only when that much is left (knobs.RERANK_COST_FACTOR): on a 2-core CPU, with
+    `timeBudgetMs` 0; on a machine fast enough, within the default budget."""
     mode: Mode = DEFAULT_MODE
     """"line" stops at the end of the line, "block" at the end of the compound command or a blank
     line, "auto" lets the server choose from the context."""

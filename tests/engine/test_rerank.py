@@ -150,3 +150,19 @@ def test_a_long_line_is_scored_whole_with_the_next_line(gen: Generator) -> None:
     prompt_len = len(gen.left_to_right_prompt(prefix, 16))
     whole = len(gen.tokenizer.encode(long_line + "\ndone"))
     assert whole > gen.cfg.context_length - prompt_len  # it did not fit beside the usual prompt
+
+
+def test_a_budget_with_room_for_it_keeps_the_rerank(gen: Generator) -> None:
+    sampling = SamplingConfig(temperature=0, max_tokens=24)
+    ample = CompletionRequest(
+        PREFIX,
+        SUFFIX,
+        "line",
+        sampling,
+        check_syntax=False,
+        time_budget_ms=60_000,
+        rerank=RerankConfig(seed=1),
+    )
+    unlimited = dataclasses.replace(ample, time_budget_ms=0)
+    shown = [s.text for s in Completer(gen).complete(ample)]
+    assert len(shown) > 1 and shown == [s.text for s in Completer(gen).complete(unlimited)]
