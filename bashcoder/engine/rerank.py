@@ -17,9 +17,12 @@ Measured on 300 held-out validation probes (seed 0, shipped tiny, AMD EPYC;
 a line cut from a script, the rest of the file after it): greedy FIM 16.3%
 exact, greedy left to right 16.0%; the greedy FIM line, the greedy
 left-to-right line and 4 + 4 samples (temperature 0.8, top-p 0.95) reranked
-by the next line 24.0%; the left-to-right greedy line and its 4 samples alone
-22.0%. Scoring with no suffix line at all (the line's own probability) gave
-18.3%, with 2 or 4 suffix lines 23.3%.
+by the next line 24.0%; the pool served here (the greedy FIM line, the greedy
+left-to-right line and 4 left-to-right samples) 23.3%; the left-to-right
+lines alone 22.0%. Scoring with no suffix line at all (the line's own
+probability) gave 18.3%, with 2 or 4 suffix lines 23.3%. `bashcoder-eval` on
+the whole validation split (500 probes): next line 14.4% -> 21.6% exact,
+`bash -n` 90.2% -> 94.6%, ShellCheck findings added 0.505 -> 0.065.
 """
 
 from __future__ import annotations
