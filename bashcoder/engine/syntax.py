@@ -23,6 +23,7 @@ from functools import lru_cache
 from tree_sitter import Language, Parser
 
 from bashcoder.engine.errors import BashcoderError
+from bashcoder.engine.knobs import MIN_CODE_SHARE
 
 
 @dataclass(frozen=True)
@@ -205,11 +206,28 @@ def candidates_ok(prefix: str, candidates: Sequence[str], suffix: str) -> list[b
     return out
 
 
-def rank_key(syntax_ok: bool | None, mean_logprob: float) -> tuple[int, float]:
-    """Sort key: parseable candidates first, then by mean log-probability."""
-    return (0 if syntax_ok is not False else 1, -mean_logprob)
+def code_share(text: str) -> float:
+    """The share of `text`'s non-blank lines that are code (not `#` comments): 0.0 to 1.0.
+
+    `text` starts at a line start (a script's body). 0.0 for text with no
+    non-blank line. Here-document lines that start with `#` count as
+    comments: a rough measure, used only to order candidates (`rank_key`).
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return 0.0
+    return sum(1 for ln in lines if not ln.lstrip().startswith("#")) / len(lines)
 
 
-def rank(items: Sequence[tuple[bool | None, float]]) -> list[int]:
-    """Indices of `items` ((syntax_ok, mean_logprob) pairs) best first."""
+def rank_key(
+    syntax_ok: bool | None, mean_logprob: float, share: float | None = None
+) -> tuple[int, int, float]:
+    """Sort key: parseable candidates first, then (when `share`, a `code_share`, is given) those
+    at least knobs.MIN_CODE_SHARE code, then by mean log-probability (nats per token)."""
+    mostly_comments = share is not None and share < MIN_CODE_SHARE
+    return (0 if syntax_ok is not False else 1, 1 if mostly_comments else 0, -mean_logprob)
+
+
+def rank(items: Sequence[tuple[bool | None, float] | tuple[bool | None, float, float | None]]) -> list[int]:
+    """Indices of `items` ((syntax_ok, mean_logprob[, code_share]) tuples) best first."""
     return sorted(range(len(items)), key=lambda i: rank_key(*items[i]))

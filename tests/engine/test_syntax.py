@@ -5,6 +5,7 @@ from bashcoder.engine.syntax import (
     bash_check,
     candidate_ok,
     candidates_ok,
+    code_share,
     error_count,
     rank,
 )
@@ -40,6 +41,22 @@ def test_candidate_ok_against_prefix_and_suffix() -> None:
 
 def test_rank_puts_valid_candidates_first() -> None:
     assert rank([(False, -0.1), (True, -2.0), (True, -1.0), (None, -3.0)]) == [2, 1, 3, 0]
+
+
+def test_code_share_counts_non_blank_lines_that_are_not_comments() -> None:
+    assert code_share("# list files\n\nls -la\n  # sorted\nsort\n") == 0.5
+    assert code_share("ls\n") == 1.0
+    assert code_share("# only prose\n#+ more\n") == 0.0
+    assert code_share("\n  \n") == 0.0
+
+
+def test_a_script_that_is_mostly_comments_ranks_after_code_but_never_before_a_valid_one() -> None:
+    prose = (True, -0.3, code_share("# This script lists\n# the files\nls\n"))
+    code = (True, -1.2, code_share("ls -la\nfind . -type f\n"))
+    broken = (False, -0.1, 1.0)
+    # Without shares the likelier prose wins; with them, the code does; a script bash rejects stays last.
+    assert rank([prose[:2], code[:2], broken[:2]]) == [0, 1, 2]
+    assert rank([prose, code, broken]) == [1, 0, 2]
 
 
 CURSORS = [
