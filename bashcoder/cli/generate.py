@@ -14,6 +14,7 @@ from bashcoder.engine.knobs import (
     CANDIDATES,
     MAX_TOKENS,
     REPETITION_PENALTY,
+    SCRIPT_BEST_OF,
     TEMPERATURE,
     TOP_K,
     TOP_P,
@@ -65,6 +66,13 @@ from bashcoder.engine.knobs import (
     show_default=True,
     type=knob_range(CANDIDATES),
     help="Samples drawn and ranked.",
+)
+@click.option(
+    "--best-of",
+    default=None,
+    type=knob_range(CANDIDATES),
+    help=f"Samples drawn, of which the --num-samples best are printed: parsed by bash -n, mostly code, "
+    f"then most likely [default: {SCRIPT_BEST_OF} for --mode script, else 1; 1 when --temperature is 0].",
 )
 @click.option("--seed", default=None, type=int, help="Repeatable sampling.")
 @click.option(

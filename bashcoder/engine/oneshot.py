@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
 from bashcoder.engine.healing import Healing
+from bashcoder.engine.knobs import SCRIPT_BEST_OF
 from bashcoder.engine.loader import load_generator
 from bashcoder.engine.stops import StopRule, close_compounds, stop_rule_for
-from bashcoder.engine.syntax import bash_check
+from bashcoder.engine.syntax import bash_check, code_share
 from bashcoder.engine.syntax import rank as rank_candidates
 
 
@@ -45,6 +46,13 @@ class GenerateOptions:
     """Mark samples with `bash -n`."""
     info: bool
     """Print model information and exit."""
+    best_of: int | None = None
+    """Samples drawn, of which the `num_samples` best are printed; None = `best_of_default(mode)`."""
+
+
+def best_of_default(mode: str) -> int:
+    """Draws per request when `--best-of` is not given: knobs.SCRIPT_BEST_OF for a whole script, else 1."""
+    return SCRIPT_BEST_OF if mode == "script" else 1
 
 
 def model_info(opts: GenerateOptions) -> str:
@@ -108,22 +116,36 @@ def ask(gen: Generator, prompt: str, suffix: str, max_tokens: int) -> tuple[list
 
 
 def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Candidate]:
+    """Generate as `opts` asks and print through `echo`; the printed candidates, best first.
+
+    Draws `max(num_samples, best_of)` samples in one batch from one prefill
+    (one, repeated as `num_samples`, when greedy: its draws are all alike) and
+    prints the `num_samples` best by `syntax.rank_key`: `bash -n` accepts
+    it, then, for a whole script, at least knobs.MIN_CODE_SHARE of its lines
+    are code, then mean log-probability. A best-of-n pick with a checker, as
+    in Chen et al. 2021 ("Evaluating Large Language Models Trained on Code",
+    sampling then ranking). Raises BashcoderError for a model that cannot
+    load or a prompt that does not fit.
+    """
     if opts.info:
         echo(model_info(opts))
         return []
     gen = load_generator(opts.model_path, opts.device)
     prompt_text = opts.prompt or ""
+    best_of = opts.best_of or best_of_default(opts.mode)
+    draws = max(opts.num_samples, best_of if opts.temperature > 0 else 1)
     sampling = SamplingConfig(
         temperature=opts.temperature,
         top_k=opts.top_k,
         top_p=opts.top_p,
         repetition_penalty=opts.repetition_penalty,
         max_tokens=opts.max_tokens,
-        num_candidates=opts.num_samples,
+        num_candidates=draws,
         seed=opts.seed,
     )
     stop = StopRule("script") if opts.mode == "script" else stop_rule_for(prompt_text, opts.mode)
-    if opts.mode == "script" and not opts.suffix and not prompt_text.startswith("#!"):
+    whole_script = opts.mode == "script" and not opts.suffix
+    if whole_script and not prompt_text.startswith("#!"):
         # A script's first line in the training data is its shebang; a comment in its place
         # reads to the model as a documentation page (tldr) or a license header.
         prompt_text = SHEBANG + prompt_text
@@ -132,20 +154,27 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
     prompt_text = prompt_text + sep if prompt_text.lstrip().startswith("#") else prompt_text
     ids, healing = ask(gen, prompt_text, opts.suffix, opts.max_tokens)
     candidates = gen.generate(ids, sampling, stop, healing=healing)
-    if opts.mode == "script" and not opts.suffix:
+    if whole_script:
         for c in candidates:
             c.text = finish_script(prompt_text, c.text, c.finish, lambda t: bash_check(t).ok)
-    checks = [bash_check(prompt_text + c.text + opts.suffix) if opts.check else None for c in candidates]
+    # Ranking among several draws needs `bash -n` whether or not its verdict is printed.
+    checks = [
+        bash_check(prompt_text + c.text + opts.suffix) if opts.check or draws > 1 else None
+        for c in candidates
+    ]
     for c, chk in zip(candidates, checks, strict=True):
         c.syntax_ok = chk.ok if chk else None
-    order = (
-        rank_candidates([(c.syntax_ok, c.mean_logprob) for c in candidates]) if opts.num_samples > 1 else [0]
+    # A whole script starts at a line start, so its share of code lines is meaningful.
+    shares = [code_share(c.text) if whole_script and prompt_text.endswith("\n") else None for c in candidates]
+    order = rank_candidates(
+        [(c.syntax_ok, c.mean_logprob, sh) for c, sh in zip(candidates, shares, strict=True)]
     )
+    order = order[: opts.num_samples]
     for n, i in enumerate(order, start=1):
         c, chk = candidates[i], checks[i]
         if opts.num_samples > 1:
             echo(f"### sample {n} (mean logprob {c.mean_logprob:.2f})")
         echo(prompt_text + c.text + opts.suffix)
-        if chk is not None:
+        if opts.check and chk is not None:
             echo("# bash -n: ok" if chk.ok else f"# bash -n: INVALID: {chk.message}")
     return [candidates[i] for i in order]

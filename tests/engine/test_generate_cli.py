@@ -69,6 +69,26 @@ def test_generate_samples_with_check(micro_model_dir: Path) -> None:
     assert out.stdout.count("# bash -n:") == 3
 
 
+def test_best_of_prints_the_top_of_the_ranked_draws(micro_model_dir: Path) -> None:
+    common = (
+        "--model",
+        str(micro_model_dir),
+        "--prompt",
+        "# list files",
+        "--seed",
+        "5",
+        "--max-tokens",
+        "30",
+    )
+    ranked = run(*common, "--num-samples", "4", "--best-of", "4")
+    best = run(*common, "--best-of", "4")  # prints the 1 best of the same 4 draws
+    assert ranked.returncode == best.returncode == 0, ranked.stderr + best.stderr
+    first = ranked.stdout.split("### sample 2")[0].split("\n", 1)[1]
+    assert best.stdout == first
+    # The default for a whole script is the best of several draws, so it is the same pick.
+    assert run(*common).stdout == best.stdout
+
+
 def test_seed_repeats(micro_model_dir: Path) -> None:
     args = (
         "--model",
