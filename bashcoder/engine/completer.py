@@ -31,7 +31,7 @@ from bashcoder.engine.knobs import (
 )
 from bashcoder.engine.rerank import RerankConfig, left_to_right_lines, suffix_scores, wants_rerank
 from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
-from bashcoder.engine.syntax import candidates_ok, rank
+from bashcoder.engine.syntax import candidates_ok, code_share, rank
 from bashcoder.engine.tokenizer import encodable
 from bashcoder.engine.windows import (
     CHECK_WINDOW_CHARS,
@@ -240,10 +240,17 @@ class Completer:
         return [replace(s, text=to_document_text(s.text, eol)) for s in suggestions]
 
     def rank(
-        self, req: CompletionRequest, candidates: list[Candidate], mode: str, by_suffix: bool = False
+        self,
+        req: CompletionRequest,
+        candidates: list[Candidate],
+        mode: str,
+        by_suffix: bool = False,
+        by_code_share: bool = False,
     ) -> list[Suggestion]:
         """Post-processed, deduplicated suggestions, syntax-valid first, then by mean log-probability,
         or with `by_suffix` by how well each leads into the next line (`rerank.suffix_scores`).
+        With `by_code_share` (whole scripts), those mostly comments rank after the others
+        (`syntax.rank_key`).
 
         `req.prefix`/`req.suffix` are model text (LF, windowed).
         """
@@ -260,7 +267,8 @@ class Completer:
         keys = [seen[t].mean_logprob for t in texts]
         if by_suffix and len(texts) > 1:
             keys = suffix_scores(self.generator, req.prefix, req.suffix, texts, req.sampling.max_tokens)
-        order = rank([(checks[i], keys[i]) for i in range(len(texts))])
+        shares = [code_share(t) if by_code_share else None for t in texts]
+        order = rank([(checks[i], keys[i], shares[i]) for i in range(len(texts))])
         return [
             Suggestion(texts[i], seen[texts[i]].mean_logprob, checks[i], mode, finish=seen[texts[i]].finish)
             for i in order
@@ -277,7 +285,7 @@ class Completer:
             pre, suf, req.sampling, None, Halt(is_stale, req.deadline("block"))
         )
         model_req = replace(req, prefix=pre, suffix=suf, mode="block")
-        ranked = self.rank(model_req, [complete_lines(c) for c in candidates], "block")
+        ranked = self.rank(model_req, [complete_lines(c) for c in candidates], "block", by_code_share=True)
         return [replace(s, text=to_document_text(s.text, eol)) for s in ranked]
 
 

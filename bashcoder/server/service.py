@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion
 from bashcoder.engine.generate import Generator, SamplingConfig
-from bashcoder.engine.knobs import SCRIPT_MAX_TOKENS
+from bashcoder.engine.knobs import SCRIPT_BEST_OF, SCRIPT_MAX_TOKENS
 from bashcoder.engine.loader import find_model, load_generator
 from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.syntax import candidate_ok
@@ -148,10 +148,16 @@ class CompletionService:
         max_tokens = min(
             max(settings.max_tokens, SCRIPT_MAX_TOKENS), completer.generator.cfg.context_length // 2
         )
+        sampling = sampling_for(settings, max_tokens)
+        if sampling.temperature > 0:  # the best of several draws (greedy draws are all alike)
+            sampling = dataclasses.replace(
+                sampling, num_candidates=max(sampling.num_candidates, SCRIPT_BEST_OF)
+            )
         req = dataclasses.replace(
             self.request(prefix, suffix, settings) or CompletionRequest(prefix, suffix),
             mode="block",
-            sampling=sampling_for(settings, max_tokens),
+            sampling=sampling,
+            check_syntax=True,
             time_budget_ms=0,  # a whole script is asked for on purpose: the user waits for it
         )
         ranked = completer.write_script(req, is_stale)

@@ -49,6 +49,17 @@ def test_type_through_needs_the_same_suffix_and_a_matching_start() -> None:
     assert type_through(last, "echo he", "other") is None
 
 
+def test_a_whole_script_that_is_mostly_comments_ranks_after_one_that_is_code(gen: Generator) -> None:
+    comp = Completer(gen)
+    req = CompletionRequest("#!/bin/bash\n# list the files\n", "", "block", GREEDY, check_syntax=True)
+    prose = Candidate("# This lists them\n# one per line\nls\n", [1], -0.3, "eot")
+    code = Candidate("ls -la\nfind . -type f\n", [1], -1.2, "eot")
+    by_logprob = comp.rank(req, [prose, code], "block")
+    assert by_logprob[0].text.startswith("# This")
+    by_share = comp.rank(req, [prose, code], "block", by_code_share=True)
+    assert by_share[0].text.startswith("ls -la") and by_share[0].syntax_ok
+
+
 def test_postprocess_drops_repeats_and_trivia() -> None:
     assert postprocess("x=", '"\n', ' "$1"', "line") == ' "$1'
     assert postprocess("", "done\n", "done", "line") == ""

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bashcoder.engine.completer import CompletionRequest
+from bashcoder.engine.knobs import SCRIPT_BEST_OF
 from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.windows import PREFIX_CHARS_PER_TOKEN
 from bashcoder.server.service import CompletionService, sampling_for
@@ -88,6 +90,26 @@ def test_a_script_body_is_written_in_whole_lines(service: CompletionService) -> 
         "#!/bin/bash\n# show disk usage\n", "", ServerSettings(temperature=0.0, candidates=1)
     )
     assert isinstance(body, str)
+
+
+def test_a_script_is_the_best_of_several_draws_unless_greedy(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    completer = service.completer
+    assert completer is not None
+    asked: list[CompletionRequest] = []
+    real = completer.write_script
+
+    def spy(req: CompletionRequest, is_stale=None):  # noqa: ANN001, ANN202
+        asked.append(req)
+        return real(req, is_stale)
+
+    monkeypatch.setattr(completer, "write_script", spy)
+    prefix = "#!/bin/bash\n# show disk usage\n"
+    service.write_script(prefix, "", ServerSettings(temperature=0.8, candidates=1))
+    service.write_script(prefix, "", ServerSettings(temperature=0.0, candidates=1))
+    assert [r.sampling.num_candidates for r in asked] == [SCRIPT_BEST_OF, 1]
+    assert all(r.check_syntax for r in asked)  # bash -n orders the draws
 
 
 def test_max_tokens_leave_room_for_the_prompt(service: CompletionService) -> None:
