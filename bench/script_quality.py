@@ -8,7 +8,9 @@ copyright line, tldr-style `# ...:` lines per script, and how many scripts
 `engine/oneshot.py` adds to a whole script: the `#!/bin/bash` first line,
 `finish_script` (closing what a cut script opened, then dropping lines until
 it parses) and the healing of the prompt's last token (`oneshot.ask`; off =
-a plain prompt that ends in its own newline token).
+a plain prompt that ends in its own newline token), each with one draw; the
+last row is the command's default, the best of knobs.SCRIPT_BEST_OF draws
+(`--best-of`). It also prints the share of scripts with no code line at all.
 
     .venv/bin/python bench/script_quality.py [--model DIR] [--seeds 2]
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import bashcoder.engine.oneshot as oneshot
 from bashcoder.engine.device import cpu_model
-from bashcoder.engine.knobs import TOP_K, TOP_P, surface_default
+from bashcoder.engine.knobs import SCRIPT_BEST_OF, TOP_K, TOP_P, surface_default
 
 ROOT = Path(__file__).resolve().parent.parent
 MORE_PROMPTS = [
@@ -67,13 +69,16 @@ def main() -> None:
         return gen.plain_prompt(prompt, max_tokens), None
 
     variants = {
-        "plain (no shebang, not finished)": ("", unfinished, plain),
-        "shebang, not finished": (shebang, unfinished, plain),
-        "shebang, finished, not healed": (shebang, finish, plain),
-        "shebang, finished, healed (default)": (shebang, finish, ask),
+        "plain (no shebang, not finished)": ("", unfinished, plain, 1),
+        "shebang, not finished": (shebang, unfinished, plain, 1),
+        "shebang, finished, not healed": (shebang, finish, plain, 1),
+        "shebang, finished, healed": (shebang, finish, ask, 1),
+        f"... best of {SCRIPT_BEST_OF} (default)": (shebang, finish, ask, None),
     }
-    print(f"{'variant':36} {'code lines':>10} {'licence':>8} {'tldr lines':>10} {'bash -n ok':>10}")
-    for name, (first_line, finisher, asker) in variants.items():
+    print(
+        f"{'variant':36} {'code lines':>10} {'no code':>8} {'licence':>8} {'tldr lines':>10} {'bash -n ok':>10}"
+    )
+    for name, (first_line, finisher, asker, best_of) in variants.items():
         oneshot.SHEBANG, oneshot.finish_script, oneshot.ask = first_line, finisher, asker
         rows = []
         for prompt in prompts:
@@ -94,12 +99,14 @@ def main() -> None:
                     device="cpu",
                     check=False,
                     info=False,
+                    best_of=best_of,
                 )
                 oneshot.run_generate(opts, out.append)
                 rows.append(score(out[0], prompt))
         n = len(rows)
         print(
-            f"{name:36} {sum(r[0] for r in rows) / n:10.1f} {sum(r[1] for r in rows):>5}/{n} "
+            f"{name:36} {sum(r[0] for r in rows) / n:10.1f} {sum(r[0] == 0 for r in rows):>5}/{n} "
+            f"{sum(r[1] for r in rows):>5}/{n} "
             f"{sum(r[2] for r in rows) / n:10.1f} {sum(r[3] for r in rows):>7}/{n}",
             flush=True,
         )

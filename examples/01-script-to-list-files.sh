@@ -3,10 +3,25 @@
 # --- bashcoder-generate --prompt '# Script to list files' --seed 0 --temperature 0.5 --max-tokens 200 --device cpu --check
 # Script to list files
 
-#  This is a shell script that has a modified file.
-#  It is the "information" file and "modifications" in a way,
-#+ then it is not re-executed with `find` to find files.
+# This script is used to list files and directories.
 
-#  Modified files are stored in:
+set -e
+
+# Make sure we have a file named "file"
+if [ ! -f "$1" ]; then
+  echo "File $1 does not exist."
+  exit 1;
+fi
+
+if [ ! -d "$1" ]; then
+  echo "Directory $1 does not exist."
+  exit 1;
+fi
+
+if [ ! -d "$1" ]; then
+  echo "Directory $1 does not exist."
+  exit 1;
+fi
+
 
 # bash -n: ok
