@@ -73,6 +73,8 @@ def window_prefix(
         cut = prefix.find("\n", k * step - 1)
         start = cut + 1 if cut >= 0 else k * step
         rest = prefix[start:]
+        if not rest.strip():
+            break  # only the last line start is left: that line alone is over the budget
         if count_tokens(rest) <= budget:
             return rest
         k += 1

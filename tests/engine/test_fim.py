@@ -46,6 +46,12 @@ def test_window_prefix_keeps_the_end_at_a_line_start() -> None:
     assert out.startswith("line ")
 
 
+def test_a_last_line_over_the_budget_keeps_its_end_not_an_empty_window() -> None:
+    text = "set -e\nA=(" + " ".join(str(i) for i in range(900)) + ")\n"
+    out = window_prefix(text, count_chars, budget=500, step_chars=256)
+    assert text.endswith(out) and 0 < len(out) <= 500 and out.strip().endswith("899)")
+
+
 def test_window_prefix_is_stable_while_typing() -> None:
     text = "".join(f"echo {i}\n" for i in range(2000))
     starts = set()
