@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from bashcoder.cli.errors import reports_errors
+from bashcoder.cli.knobs import FINITE_FLOAT
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.trainer.collect.config import DedupConfig, FilterConfig
 
@@ -121,7 +122,7 @@ TLDR_URL = "https://github.com/tldr-pages/tldr"
 )
 @click.option(
     "--min-printable",
-    type=float,
+    type=FINITE_FLOAT,
     default=FilterConfig.min_printable,
     show_default=True,
     help="Minimum share of printable characters.",
@@ -135,17 +136,21 @@ TLDR_URL = "https://github.com/tldr-pages/tldr"
 )
 @click.option(
     "--near-dup-threshold",
-    type=float,
+    type=FINITE_FLOAT,
     default=DedupConfig.near_threshold,
     show_default=True,
     help="Jaccard similarity (5-gram shingles) at which files are near duplicates.",
 )
 @click.option(
-    "--git-timeout", type=float, default=300.0, show_default=True, help="Seconds one clone or fetch may take."
+    "--git-timeout",
+    type=FINITE_FLOAT,
+    default=300.0,
+    show_default=True,
+    help="Seconds one clone or fetch may take.",
 )
 @click.option(
     "--apt-timeout",
-    type=float,
+    type=FINITE_FLOAT,
     default=900.0,
     show_default=True,
     help="Seconds one apt-get download may take.",

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bashcoder.cli.errors import reports_errors
+from bashcoder.cli.knobs import SEED, FiniteFloatRange
 from bashcoder.engine.errors import BashcoderError
 
 
@@ -31,7 +32,7 @@ from bashcoder.engine.errors import BashcoderError
 @click.option(
     "--samples", default=500, show_default=True, type=click.IntRange(1), help="Line starts to sample."
 )
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--max-tokens", default=64, show_default=True, type=click.IntRange(1, 512))
 @click.option("--device", default=None, help="cuda, mps or cpu.")
 @click.option(
@@ -45,7 +46,7 @@ from bashcoder.engine.errors import BashcoderError
     "--val-fraction",
     default=0.05,
     show_default=True,
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
 )
 @click.option(
     "--bpb-stride",

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from bashcoder.cli.errors import reports_errors
-from bashcoder.cli.knobs import knob_range
+from bashcoder.cli.knobs import SEED, knob_range
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.knobs import (
     CANDIDATES,
@@ -74,7 +74,7 @@ from bashcoder.engine.knobs import (
     help=f"Samples drawn, of which the --num-samples best are printed: parsed by bash -n, mostly code, "
     f"then most likely [default: {SCRIPT_BEST_OF} for --mode script, else 1; 1 when --temperature is 0].",
 )
-@click.option("--seed", default=None, type=int, help="Repeatable sampling.")
+@click.option("--seed", default=None, type=SEED, help="Repeatable sampling.")
 @click.option(
     "--mode",
     type=click.Choice(["script", "block", "line"]),  # "script" runs to the end of the text

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from bashcoder.cli.errors import reports_errors
-from bashcoder.cli.knobs import knob_range
+from bashcoder.cli.knobs import SEED, knob_range, thread_range
 from bashcoder.engine.knobs import CANDIDATES, MAX_TOKENS, TEMPERATURE, TIME_BUDGET_MS, TOP_K, TOP_P
 from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
 
@@ -105,7 +105,7 @@ from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
     type=knob_range(MAX_TOKENS),
     help="Most tokens Ctrl-G writes.",
 )
-@click.option("--seed", default=None, type=int, help="Repeatable sampling.")
+@click.option("--seed", default=None, type=SEED, help="Repeatable sampling.")
 @click.option(
     "--history",
     "history_file",
@@ -116,7 +116,7 @@ from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
 @click.option(
     "--threads",
     default=None,
-    type=click.IntRange(1),
+    type=thread_range(),
     help="CPU threads for the model (default: one per core; 1 is faster on busy machines).",
 )
 @click.option(

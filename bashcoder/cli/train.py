@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from bashcoder.cli.errors import reports_errors
+from bashcoder.cli.knobs import FINITE_FLOAT, SEED
 from bashcoder.engine.config import PRESETS
 from bashcoder.trainer.config import MAX_DEFAULT_WARMUP, OPTIMIZERS, TOKENIZERS, TrainConfig
 from bashcoder.trainer.schedule import SCHEDULES
@@ -78,12 +79,16 @@ class MixParam(click.ParamType):
 )
 @click.option(
     "--lr",
-    type=float,
+    type=FINITE_FLOAT,
     default=None,
     help="Peak learning rate [default: muon 8e-3 tiny, 4e-3 small; adamw 1e-3 tiny, 6e-4 small].",
 )
 @click.option(
-    "--min-lr-ratio", type=float, default=_D.min_lr_ratio, show_default=True, help="Final LR / peak LR."
+    "--min-lr-ratio",
+    type=FINITE_FLOAT,
+    default=_D.min_lr_ratio,
+    show_default=True,
+    help="Final LR / peak LR.",
 )
 @click.option(
     "--warmup-steps",
@@ -131,10 +136,14 @@ class MixParam(click.ParamType):
     help="Start from a model directory's weights (e.g. the shipped model) with a fresh optimizer.",
 )
 @click.option(
-    "--weight-decay", type=float, default=_D.weight_decay, show_default=True, help="On matrices only."
+    "--weight-decay", type=FINITE_FLOAT, default=_D.weight_decay, show_default=True, help="On matrices only."
 )
 @click.option(
-    "--grad-clip", type=float, default=_D.grad_clip, show_default=True, help="Max gradient norm; 0 = off."
+    "--grad-clip",
+    type=FINITE_FLOAT,
+    default=_D.grad_clip,
+    show_default=True,
+    help="Max gradient norm; 0 = off.",
 )
 @click.option(
     "--eval-interval",
@@ -174,17 +183,17 @@ class MixParam(click.ParamType):
     help="torch.compile model and loss [default: on CUDA, and on CPU with a C++ compiler].",
 )
 @click.option("--resume", is_flag=True, help="Continue the run saved in --out (pass the same options).")
-@click.option("--seed", type=int, default=_D.seed, show_default=True)
+@click.option("--seed", type=SEED, default=_D.seed, show_default=True)
 @click.option(
     "--fim-rate",
-    type=float,
+    type=FINITE_FLOAT,
     default=_D.fim_rate,
     show_default=True,
     help="Share of chunks turned into FIM examples.",
 )
 @click.option(
     "--fim-line-rate",
-    type=float,
+    type=FINITE_FLOAT,
     default=_D.fim_line_rate,
     show_default=True,
     help="Share of FIM examples whose middle is whole lines (cut at line boundaries).",
@@ -193,7 +202,7 @@ class MixParam(click.ParamType):
 @click.option("--tokenizer", type=click.Choice(TOKENIZERS), default=_D.tokenizer, show_default=True)
 @click.option(
     "--val-fraction",
-    type=float,
+    type=FINITE_FLOAT,
     default=_D.val_fraction,
     show_default=True,
     help="Share of bytes held out, by group.",
