@@ -61,7 +61,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def check_out_dir(out: Path, resume: bool) -> None:
-    """Refuse to start over an existing run, or to resume where there is none."""
+    """Refuse to start over an existing run, or to resume where there is none, or an --out that
+    is a file or cannot be created (BashcoderError, before any data is read)."""
+    if out.exists() and not out.is_dir():
+        raise BashcoderError(f"--out {out} is a file; name a directory for the run.")
     if resume:
         if not has_train_state(out):
             raise BashcoderError(
@@ -76,6 +79,12 @@ def check_out_dir(out: Path, resume: bool) -> None:
         raise BashcoderError(
             f"{out} already holds files; choose an empty or new --out so nothing is overwritten."
         )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BashcoderError(
+            f"--out {out}: cannot create it ({exc.strerror}); choose a directory you can write."
+        ) from exc
 
 
 def branch_run(source: Path, out: Path) -> None:

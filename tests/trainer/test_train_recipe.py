@@ -19,7 +19,7 @@ from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.model import build_model
 from bashcoder.trainer.config import TrainConfig
 from bashcoder.trainer.optim import build_optimizer
-from bashcoder.trainer.outdir import branch_run
+from bashcoder.trainer.outdir import branch_run, check_out_dir
 from bashcoder.trainer.schedule import lr_at
 from bashcoder.trainer.state import STATE_DIR, load_train_state, save_train_state
 from bashcoder.trainer.train import train
@@ -272,6 +272,18 @@ def test_init_from_a_directory_without_a_run_is_refused(corpus_dir: Path, tmp_pa
     with pytest.raises(BashcoderError, match=re.escape(f"--init-from {empty}: no {STATE_DIR}/ there")):
         train(cfg)
     assert not (tmp_path / "copy" / STATE_DIR).exists()
+
+
+def test_an_out_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("kept\n")
+    with pytest.raises(BashcoderError, match="is a file; name a directory"):
+        check_out_dir(blocker, resume=False)
+    with pytest.raises(BashcoderError, match="cannot create it"):
+        check_out_dir(blocker / "run", resume=False)
+    assert blocker.read_text() == "kept\n"
+    check_out_dir(tmp_path / "new" / "run", resume=False)  # a new directory is made, parents too
+    assert (tmp_path / "new" / "run").is_dir()
 
 
 def test_branch_run_copies_a_run_and_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -104,6 +104,7 @@ def plot(r: EvalReport, path: Path) -> Path:
     ax2.legend()
     fig.suptitle(Path(r.model).name)
     fig.tight_layout()
+    path = path if path.suffix else path.with_suffix(".png")  # matplotlib would add it unseen
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)

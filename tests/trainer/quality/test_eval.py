@@ -143,7 +143,7 @@ def test_eval_command_end_to_end(micro_model_dir: Path, tmp_path: Path) -> None:
             "--json",
             str(tmp_path / "r.json"),
             "--plot",
-            str(tmp_path / "r.png"),
+            str(tmp_path / "r"),  # no suffix: .png is added, and the line says where it went
         ],
         capture_output=True,
         text=True,
@@ -157,6 +157,7 @@ def test_eval_command_end_to_end(micro_model_dir: Path, tmp_path: Path) -> None:
     assert report["modes"]["prefix"]["probes"] == 12 and report["bpb"] > 0
     assert report["fim_reranked"] is True  # FIM probes ask as the editor does by default
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"plot: {tmp_path / 'r.png'}" in out.stdout
 
 
 def test_eval_bad_input_is_one_line(tmp_path: Path, micro_model_dir: Path) -> None:
@@ -167,6 +168,27 @@ def test_eval_bad_input_is_one_line(tmp_path: Path, micro_model_dir: Path) -> No
         timeout=120,
     )
     assert out.returncode == 1 and out.stderr.startswith("error: no corpus") and out.stderr.count("\n") == 1
+
+
+def test_an_unwritable_json_or_plot_path_is_one_line_before_the_run(
+    tmp_path: Path, micro_model_dir: Path
+) -> None:
+    (tmp_path / "dir").mkdir()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for flag, path, says in [
+        ("--json", tmp_path / "dir", "is a directory"),
+        ("--plot", blocker / "r.png", "cannot create its folder"),
+    ]:
+        out = subprocess.run(
+            [str(BIN), "--model", str(micro_model_dir), "--texts", str(FIXTURES), flag, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        # Refused before the bits per byte are measured: nothing is printed but the line.
+        assert out.returncode == 1 and out.stdout == "", out.stdout
+        assert out.stderr.startswith(f"error: {flag}") and says in out.stderr and out.stderr.count("\n") == 1
 
 
 def test_eval_stride_past_the_context_is_one_line(micro_model_dir: Path) -> None:
