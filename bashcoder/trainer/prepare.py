@@ -53,6 +53,10 @@ class Doc:
     license: str
 
 
+TOKEN_BYTES = 2
+"""Bytes a token id takes in train.bin and val.bin (uint16)."""
+
+
 @dataclass(frozen=True)
 class Prepared:
     """The prepared files of one corpus + options."""
@@ -70,8 +74,14 @@ class Prepared:
 
 def read_corpus(path: Path) -> Iterator[Doc]:
     """Stream the records of corpus.jsonl; a malformed line is a one-line error naming it."""
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
+    with path.open("rb") as fh:  # line by line, so a line that is not UTF-8 is named by its number
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:  # bashcoder-collect writes JSON escapes, never raw bytes
+                raise BashcoderError(
+                    f"{path} line {number} is not UTF-8 text; re-run bashcoder-collect to rewrite the corpus."
+                ) from exc
             if not line.strip():
                 continue
             try:
@@ -81,8 +91,8 @@ def read_corpus(path: Path) -> Iterator[Doc]:
                     raise TypeError
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise BashcoderError(
-                    f"{path} line {number} is not a record with string 'text' and 'group' ({type(exc).__name__}); "
-                    "re-run bashcoder-collect to rewrite the corpus."
+                    f"{path} line {number} is not a record with string 'text' and 'group' "
+                    f"({type(exc).__name__}); re-run bashcoder-collect to rewrite the corpus."
                 ) from exc
             if text:
                 yield Doc(text, group, str(rec.get("source", "")), str(rec.get("license", "")))
@@ -174,12 +184,29 @@ def _load_and_warn(directory: Path) -> Prepared:
 
 
 def load_prepared(directory: Path) -> Prepared:
+    """The prepared files in `directory`, checked against meta.json.
+
+    BashcoderError when meta.json is unreadable, or a split's .bin is missing
+    or not the size meta.json gives (2 bytes a token): a copy cut short or a
+    disk that filled up would otherwise train on a fraction of the data, or
+    fail deep inside numpy.
+    """
     try:
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        sizes = {split: int(meta[split]["tokens"]) * TOKEN_BYTES for split in ("train", "val")}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise BashcoderError(
             f"{directory / META_FILE} is unreadable; delete {directory} to prepare again."
         ) from exc
+    for split, want in sizes.items():
+        path = directory / f"{split}.bin"
+        have = path.stat().st_size if path.is_file() else None
+        if have != want:
+            found = "is missing" if have is None else f"holds {have:,} bytes"
+            raise BashcoderError(
+                f"{path} {found}, meta.json says {want:,} ({want // TOKEN_BYTES:,} tokens): it is damaged; "
+                f"delete {directory} to prepare again (or copy the prepared files again)."
+            )
     return Prepared(directory, meta, load_tokenizer(directory / TOKENIZER_FILE))
 
 

@@ -73,13 +73,15 @@ def test_token_byte_lengths_add_up_to_the_text(corpus_dir: Path) -> None:
         (['{"text": "", "group": "a"}'], "holds no documents"),
         (["not json"], "line 1 is not a record"),
         (['{"text": "echo hi", "source": "x"}'], "line 1 is not a record"),
+        (['{"text": "echo hi", "group": "a"}', '{"text": "echo \xff", "group": "b"}'], "line 2 is not UTF-8"),
     ],
 )
 def test_bad_corpora_are_one_line_errors(tmp_path: Path, lines: list[str] | None, message: str) -> None:
     data = tmp_path / "data"
     data.mkdir()
     if lines is not None:
-        (data / "corpus.jsonl").write_text("".join(line + "\n" for line in lines))
+        # latin-1 writes "\xff" as the one byte 0xff, which is not UTF-8
+        (data / "corpus.jsonl").write_bytes("".join(line + "\n" for line in lines).encode("latin-1"))
     with pytest.raises(BashcoderError, match=message) as err:
         prepare(data)
     assert "\n" not in str(err.value)
@@ -104,3 +106,19 @@ def test_a_prepared_directory_carried_without_its_corpus_is_used_as_it_is(
     assert again.tokenizer.encode("echo hi") == first.tokenizer.encode("echo hi")
     with pytest.raises(BashcoderError, match="drop --mix"):
         prepare(carried, "bpe", vocab_size=300, mix=(("git", 0.5),))
+
+
+@pytest.mark.parametrize(("split", "size"), [("train", 1000), ("train", 1001), ("val", 0), ("val", None)])
+def test_a_damaged_bin_is_one_line_not_a_run_on_part_of_the_data(
+    corpus_dir: Path, split: str, size: int | None
+) -> None:
+    first = prepare(corpus_dir, "bpe", vocab_size=300)
+    path = first.bin_path(split)
+    if size is None:
+        path.unlink()
+    else:
+        with path.open("r+b") as fh:
+            fh.truncate(size)
+    with pytest.raises(BashcoderError, match=f"{split}.bin (is missing|holds).*damaged; delete") as err:
+        prepare(corpus_dir, "bpe", vocab_size=300)
+    assert "\n" not in str(err.value)
