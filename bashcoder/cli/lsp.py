@@ -60,11 +60,13 @@ def main(
     verbose: int,
 ) -> None:
     """Language server with ghost-text and menu completions for bash (VS Code, Neovim, Emacs)."""
-    from bashcoder.server.launch import parse_host_port, protocol_stdout, setup_logging
+    from bashcoder.server.launch import check_listen, parse_host_port, protocol_stdout, setup_logging
 
     if stdio and tcp:
         raise BashcoderError(f"--stdio and --tcp {tcp} ask for two transports; choose one.")
     address = parse_host_port(tcp) if tcp else None
+    if address is not None:
+        check_listen(*address)
     setup_logging(log_file, verbose)
     # torch and pygls load only now, after the options are checked.
     from bashcoder.server.server import ServerOptions, build_server

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from typing import BinaryIO
 
@@ -26,10 +27,34 @@ def parse_host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def check_listen(host: str, port: int) -> None:
+    """BashcoderError unless a TCP server can listen on (host, port): an unknown host or a port in use
+    is one line before the model loads, not a traceback after it. Binds and closes a probe socket
+    (SO_REUSEADDR, as asyncio's server sets it on POSIX)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, addr = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(addr)
+            probe.listen(1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise BashcoderError(
+            f"--tcp {host}:{port}: cannot listen there ({reason}); choose a free port or another address."
+        ) from exc
+
+
 def setup_logging(log_file: str | None, verbose: int) -> None:
-    handler: logging.Handler = (
-        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
-    )
+    """Log to `log_file` (appended) or stderr; BashcoderError when the file cannot be opened."""
+    try:
+        handler: logging.Handler = (
+            logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
+        )
+    except OSError as exc:
+        raise BashcoderError(
+            f"--log-file {log_file}: cannot write it ({exc.strerror}); choose a file in a writable folder."
+        ) from exc
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

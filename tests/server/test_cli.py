@@ -33,6 +33,33 @@ def test_a_bad_tcp_address_is_one_line_on_stderr() -> None:
     ]
 
 
+def test_a_port_in_use_or_an_unwritable_log_file_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            lsp_command("--tcp", f"127.0.0.1:{port}"), capture_output=True, text=True, timeout=60
+        )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        f"error: --tcp 127.0.0.1:{port}: cannot listen there (Address already in use); "
+        "choose a free port or another address."
+    ]
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = subprocess.run(
+        lsp_command("--log-file", str(blocker / "lsp.log")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: --log-file {blocker / 'lsp.log'}: cannot write it")
+
+
 def _frame(message: dict[str, Any]) -> bytes:
     body = json.dumps(message).encode()
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
