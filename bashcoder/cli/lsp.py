@@ -75,4 +75,6 @@ def main(
     if address is not None:
         server.start_tcp(*address)
     else:
-        server.start_io(sys.stdin.buffer, protocol_stdout())
+        from bashcoder.server.framing import FramedReader
+
+        server.start_io(FramedReader(sys.stdin.buffer), protocol_stdout())  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """bashcoder.server: `bashcoder-lsp`, ghost-text and menu completions for VS Code and Neovim.
 
 - `launch`    start-up: --tcp addresses, logging, stdout kept for the protocol (cli/lsp.py calls it)
+- `framing`   the base protocol's Content-Length frames read forgivingly, in front of pygls (stdio)
 - `server`    the pygls server and its thin handlers, the `bashcoder/status` notification,
               the `bashcoder.generate` command
 - `service`   the model as the server uses it: load, complete at a cursor, write a script
