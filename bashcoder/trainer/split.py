@@ -94,6 +94,8 @@ def choose_split(docs: Iterable[tuple[str, str, int]], fraction: float, seed: in
         file_bytes[key] += size
     if len(group_bytes) >= 2:
         return Split("group", choose_val_groups(group_bytes, fraction, seed))
+    if not file_bytes:
+        raise BashcoderError("the corpus holds no documents; run bashcoder-collect on some bash sources.")
     if len(file_bytes) < 2:
         raise BashcoderError(
             "the corpus holds a single file; validation needs a file training never sees, "

@@ -66,6 +66,12 @@ def test_a_single_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
         prepare(write_corpus(tmp_path / "data", own_scripts(1)), "char")
 
 
+def test_no_documents_are_named_as_such() -> None:
+    # bashcoder-eval --data on an empty corpus.jsonl reads the split through here
+    with pytest.raises(BashcoderError, match="holds no documents; run bashcoder-collect"):
+        choose_split([], 0.05, 0)
+
+
 @given(group_sizes, st.floats(0.01, 0.45))
 @settings(max_examples=100, deadline=None)
 def test_two_groups_or_more_are_split_by_group_without_a_warning(

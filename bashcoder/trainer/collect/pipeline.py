@@ -223,7 +223,8 @@ def _input_groups(
 
     def docs() -> list[Input]:
         inputs: list[Input] = [
-            TldrInput(inner) for inner in git_inputs(cfg.tldr, cache, cfg.git_timeout, reporter.warn)
+            TldrInput(inner)
+            for inner in git_inputs(cfg.tldr, cache, cfg.git_timeout, reporter.warn, "--tldr")
         ]
         if cfg.man:
             debs = fetch_debs(cfg.man_packages, cache, cfg.apt_timeout, reporter.warn)

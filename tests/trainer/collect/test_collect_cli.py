@@ -186,7 +186,8 @@ def test_permissive_only_applies_the_license_rule_to_directories(
     [
         ((), "no sources given"),
         (("--dir", "/no/such/dir/zz9"), "does not exist"),
-        (("--git", "ext::sh -c id"), "not a repository URL"),
+        (("--git", "ext::sh -c id"), "--git ext::sh -c id: not a repository URL"),
+        (("--tldr", "/no/such/tldr"), "--tldr /no/such/tldr: not a repository URL or a directory"),
         (("--deb-file", "/no/such/file.deb"), "no such file"),
         (("--dir", ".", "--min-bytes", "10", "--max-bytes", "5"), "min-bytes"),
         (("--git-list", "/no/such/list.txt"), "cannot read it"),

@@ -30,18 +30,23 @@ from bashcoder.trainer.collect.walk import walk
 _URL = re.compile(r"^(?:https?|git|ssh|file)://\S+$|^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:[^\s]+$")
 
 
-def normalize_url(url: str) -> str:
-    """A cloneable URL: local directories become file:// URLs; anything else must look like a git URL."""
+def normalize_url(url: str, flag: str = "--git") -> str:
+    """A cloneable URL: local directories become file:// URLs; anything else must look like a git URL.
+
+    BashcoderError naming `flag` (the option the URL came from) otherwise.
+    """
     url = url.strip()
     if url.startswith("-") or url.startswith("ext::") or "::" in url.split("/", 1)[0]:
         raise BashcoderError(
-            f"--git {url}: not a repository URL; use https://, ssh://, git:// or file:// URLs."
+            f"{flag} {url}: not a repository URL or a directory; use https://, ssh://, git:// or file:// URLs, "
+            "or the path of a clone."
         )
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) and os.path.isdir(url):
         return Path(url).resolve().as_uri()
     if not _URL.match(url):
         raise BashcoderError(
-            f"--git {url}: not a repository URL; use https://, ssh://, git:// or file:// URLs."
+            f"{flag} {url}: not a repository URL or a directory; use https://, ssh://, git:// or file:// URLs, "
+            "or the path of a clone."
         )
     return url
 
@@ -150,7 +155,11 @@ def read_list(path: Path) -> list[str]:
 
 
 def git_inputs(
-    urls: tuple[str, ...], cache_dir: Path, timeout: float, warn: Callable[[str], None]
+    urls: tuple[str, ...],
+    cache_dir: Path,
+    timeout: float,
+    warn: Callable[[str], None],
+    flag: str = "--git",
 ) -> list[Input]:
     """One input per distinct repository, sorted by group.
 
@@ -163,6 +172,6 @@ def git_inputs(
             local = LocalGitInput(Path(url.strip()), timeout)
             seen.setdefault(f"local:{local.path}", local)
             continue
-        clean = normalize_url(url)
+        clean = normalize_url(url, flag)
         seen.setdefault(redact_url(clean), GitInput(clean, cache_dir, timeout, warn))
     return [seen[k] for k in sorted(seen)]
