@@ -94,6 +94,11 @@ def main(**opts: Any) -> None:
     """Generate bash from a prompt with a bashcoder model."""
     from bashcoder.engine.oneshot import GenerateOptions, run_generate
 
+    if opts["temperature"] == 0 and opts["num_samples"] > 1:
+        raise BashcoderError(
+            f"--temperature 0 (greedy) has one answer, so --num-samples {opts['num_samples']} would print it "
+            f"{opts['num_samples']} times; give a --temperature above 0 to sample several."
+        )
     if not opts["info"] and opts["prompt"] is None:
         if sys.stdin.isatty():
             raise BashcoderError("no prompt: pass --prompt TEXT or pipe text on stdin.")

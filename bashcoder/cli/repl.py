@@ -11,6 +11,7 @@ import click
 
 from bashcoder.cli.errors import reports_errors
 from bashcoder.cli.knobs import SEED, knob_range, thread_range
+from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.knobs import CANDIDATES, MAX_TOKENS, TEMPERATURE, TIME_BUDGET_MS, TOP_K, TOP_P
 from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
 
@@ -54,7 +55,7 @@ from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
 @click.option(
     "--shell-history",
     "shell_history",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Shell history file to suggest from, read only (default: $HISTFILE, else ~/.bash_history).",
 )
@@ -139,6 +140,10 @@ def main(**opts: Any) -> None:
 
     Without a terminal on stdin, completes each input line and prints it.
     """
+    if opts["no_history"] and opts["shell_history"] is not None:
+        raise BashcoderError(
+            f"--no-history and --shell-history {opts['shell_history']} ask for opposite things; choose one."
+        )
     settings = Settings(
         temperature=opts["temperature"],
         top_k=opts["top_k"],

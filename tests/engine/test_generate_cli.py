@@ -89,6 +89,15 @@ def test_best_of_prints_the_top_of_the_ranked_draws(micro_model_dir: Path) -> No
     assert run(*common).stdout == best.stdout
 
 
+def test_several_greedy_samples_are_refused_in_one_line() -> None:
+    out = run("--prompt", "ls", "--temperature", "0", "--num-samples", "3")
+    assert out.returncode == 1 and out.stdout == ""
+    assert (
+        out.stderr.startswith("error: --temperature 0 (greedy) has one answer")
+        and out.stderr.count("\n") == 1
+    )
+
+
 def test_seed_repeats(micro_model_dir: Path) -> None:
     args = (
         "--model",

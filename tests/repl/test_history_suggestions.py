@@ -187,3 +187,18 @@ def test_suggest_takes_only_known_strategies() -> None:
     with pytest.raises(BashcoderError, match="history,model"):
         Settings().updated("suggest", "fish")
     assert Settings().updated("history", "off").history is False
+
+
+def test_a_missing_shell_history_or_one_with_no_history_is_refused_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bashcoder.cli.repl import main
+
+    missing = CliRunner().invoke(main, ["--no-exec", "--shell-history", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    history = shell_history(tmp_path, "ls -la")
+    both = CliRunner().invoke(main, ["--no-exec", "--no-history", "--shell-history", str(history)])
+    assert both.exit_code == 1
+    assert both.output.strip().splitlines() == [
+        f"error: --no-history and --shell-history {history} ask for opposite things; choose one."
+    ]
