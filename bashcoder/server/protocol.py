@@ -1,8 +1,9 @@
 """pygls' protocol with two changes, kept apart because they reach into pygls internals.
 
-1. Requests whose params do not parse are answered with InvalidParams instead
-   of being dropped (pygls raises inside `structure_message`, and the client
-   would wait forever).
+1. Requests whose params do not parse are answered with InvalidParams, and
+   requests whose method is not a string with InvalidRequest, instead of being
+   dropped (pygls raises inside `structure_message`, and the client would wait
+   forever).
 2. Documents live in `server.documents` only: pygls' own copy in its workspace
    would cost a second O(size) edit per keystroke (~100 ms on a 5 MB file), so
    the built-in didOpen/didChange/didClose handlers only pass the params on.
@@ -19,7 +20,7 @@ from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,11 @@ class BashcoderProtocol(LanguageServerProtocol):
                 log.warning("invalid params for %s (request %r); answered with an error", method, msg_id)
                 error = JsonRpcInvalidParams(f"invalid params for {method}: they do not match the LSP types")
                 self._send_response(msg_id, error=error.to_response_error())
+                return self._ANSWERED
+            if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) and "method" in data:
+                log.warning("request %r has a method that is not a string; answered with an error", msg_id)
+                invalid = JsonRpcInvalidRequest(f"the method must be a string, not {method!r:.40}")
+                self._send_response(msg_id, error=invalid.to_response_error())
                 return self._ANSWERED
             raise
 

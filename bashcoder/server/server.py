@@ -17,6 +17,7 @@ model} after the model loads and after each completion, the request
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 
 from bashcoder import __version__
@@ -102,8 +103,15 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         task.add_done_callback(self._tasks.discard)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Protocol errors (malformed JSON, a failing notification) are logged, not shown in pop-ups."""
+        """Protocol errors (malformed JSON, a failing notification) are logged, not shown in pop-ups.
+
+        A body that is not JSON is answered with a Parse error (-32700, id null), as JSON-RPC 2.0
+        asks: the client learns its message was lost instead of waiting for an answer.
+        """
         log.error("%s: %s", getattr(source, "__name__", source), error)
+        if isinstance(error, json.JSONDecodeError):
+            parse_error = JsonRpcParseError(f"the message body is not JSON: {error}")
+            self.protocol._send_response(None, error=parse_error.to_response_error())  # type: ignore[arg-type]
 
     def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
         log.log(logging.ERROR if kind == lsp.MessageType.Error else logging.WARNING, "%s", message)

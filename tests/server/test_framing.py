@@ -78,11 +78,16 @@ def test_a_stream_that_ends_inside_a_message_ends_cleanly() -> None:
     assert messages(frame(PING) + b"Content-Length: 50\r\n\r\n{") == [{"id": 7}]
 
 
-def test_the_server_answers_after_broken_frames(model_dir: Path) -> None:
+def test_the_server_answers_after_broken_frames_and_bad_messages(model_dir: Path) -> None:
     broken = b"Content-Length: 99999999999\r\n\r\n{}" + frame(b"{}", header=b"content-length: %d")
+    bad = frame(b'{"jsonrpc": "2.0", "id": 67, "method": 5}') + frame(b"hello")
     proc = subprocess.run(
         lsp_command("--model", str(model_dir)),
-        input=broken + _frame(INITIALIZE) + _frame(SHUTDOWN) + _frame({"jsonrpc": "2.0", "method": "exit"}),
+        input=broken
+        + bad
+        + _frame(INITIALIZE)
+        + _frame(SHUTDOWN)
+        + _frame({"jsonrpc": "2.0", "method": "exit"}),
         capture_output=True,
         timeout=120,
     )
@@ -91,3 +96,5 @@ def test_the_server_answers_after_broken_frames(model_dir: Path) -> None:
         seen.append(message)
     assert {m.get("id") for m in seen} >= {1, 2}, proc.stderr.decode()[-2000:]
     assert b"was skipped" in proc.stderr
+    errors = {m.get("id"): m["error"]["code"] for m in seen if "error" in m}
+    assert errors == {67: -32600, None: -32700}  # Invalid Request; Parse error (id null)
