@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +13,23 @@ import click
 from bashcoder.engine.errors import BashcoderError
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the exit's flush of what could not be written fails no more."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's capture)
+        pass
+
+
 def reports_errors(
     fn: Callable[..., Any] | None = None, *, interrupted: str = "interrupted"
 ) -> Callable[..., Any]:
-    """Turn BashcoderError into `error: <message>` and exit status 1; Ctrl-C into `interrupted` and 130.
+    """Turn BashcoderError into `error: <message>` and exit status 1; Ctrl-C into `interrupted` and 130;
+    an OSError (a full disk, an output that cannot be written) into one line and 1.
 
     Used bare (`@reports_errors`) or with the line Ctrl-C prints
     (`@reports_errors(interrupted="interrupted: --out was left as it was")`).
@@ -32,6 +46,13 @@ def reports_errors(
             except KeyboardInterrupt:
                 click.echo(interrupted, err=True)
                 sys.exit(130)
+            except BrokenPipeError:
+                raise  # the reader went away (`| head`): Python's own quiet handling applies
+            except OSError as exc:  # a full disk, a folder that vanished: what and where, in one line
+                where = f" ({exc.filename})" if exc.filename else ""
+                click.echo(f"error: {exc.strerror or exc}{where}.", err=True)
+                _quiet_stdout()
+                sys.exit(1)
 
         return wrapper
 

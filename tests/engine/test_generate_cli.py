@@ -200,3 +200,16 @@ def test_a_binary_prompt_is_one_line(micro_model_dir: Path) -> None:
     out = run("--model", str(micro_model_dir), "--mode", "line", stdin="\x7fELF\x02\x01\x00\x00junk")
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr.startswith("error:") and "binary" in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_an_output_that_cannot_be_written_is_one_line(micro_model_dir: Path) -> None:
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        out = subprocess.run(
+            [str(BIN), "--model", str(micro_model_dir), "--prompt", "ls", "--max-tokens", "4"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 1
+    assert out.stderr == "error: No space left on device.\n"
