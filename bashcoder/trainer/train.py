@@ -116,6 +116,14 @@ def initial_weights(directory: Path, model_cfg: ModelConfig, tok: Tokenizer) -> 
             "name a model directory such as bashcoder/models/tiny or a run's --out."
         )
     loaded = load_model_dir(directory)
+    shape = ("n_layer", "n_embd", "n_head")
+    same_shape = all(getattr(loaded.config, k) == getattr(model_cfg, k) for k in shape)
+    if same_shape and loaded.config.vocab_size != model_cfg.vocab_size:
+        raise BashcoderError(
+            f"--init-weights {directory}: that model reads {loaded.config.vocab_size} tokens, this run's "
+            f"tokenizer has {model_cfg.vocab_size}; train with that model's tokenizer (--tokenizer bpe, "
+            f"--vocab-size {loaded.config.vocab_size}) or from scratch without --init-weights."
+        )
     if loaded.config != model_cfg:
         raise BashcoderError(
             f"--init-weights {directory}: that model is {loaded.config.n_layer} layers x {loaded.config.n_embd} "

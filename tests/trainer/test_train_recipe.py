@@ -383,8 +383,9 @@ def test_init_weights_starts_a_fresh_run_where_the_model_left_off(corpus_dir: Pa
 def test_init_weights_of_another_shape_or_tokenizer_is_refused(corpus_dir: Path, tmp_path: Path) -> None:
     train(micro_config(corpus_dir, tmp_path / "a", max_steps=2, eval_interval=2, warmup_steps=0))
     wide = micro_config(corpus_dir, tmp_path / "b", vocab_size=280, init_weights=tmp_path / "a")
+    # Same layers, another vocabulary: the message names the tokenizer, not the model size.
     with pytest.raises(
-        BashcoderError, match=r"--init-weights .*a: that model is .* pass the matching --model-size"
+        BashcoderError, match=r"--init-weights .*a: that model reads 300 tokens, this run's tokenizer has 280"
     ):
         train(wide)
     # Same size, other token ids: two vocabulary entries swapped.
