@@ -6,6 +6,7 @@ Owns the shape of a model; knows nothing about weights, devices or tokens.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from bashcoder.engine.errors import BashcoderError
@@ -33,6 +34,13 @@ class ModelConfig:
     """Epsilon of RMSNorm."""
 
     def __post_init__(self) -> None:
+        for name in ("n_layer", "n_embd", "n_head", "ffn_hidden", "context_length", "vocab_size"):
+            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int):
+                raise TypeError(f"{name} must be a whole number, got {getattr(self, name)!r}")
+        for name in ("rope_theta", "norm_eps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                raise TypeError(f"{name} must be a positive number, got {value!r}")
         for name in ("n_layer", "n_embd", "n_head", "ffn_hidden", "context_length", "vocab_size"):
             if getattr(self, name) <= 0:
                 raise BashcoderError(f"model config: {name} must be positive, got {getattr(self, name)}.")

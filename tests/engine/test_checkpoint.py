@@ -93,6 +93,8 @@ CORRUPTIONS = {
     "missing tokenizer": (lambda d: (d / "tokenizer.json").unlink(), "tokenizer.json is missing"),
     "vocab mismatch": (lambda d: _edit_config(d, vocab_size=999), "tokenizer belongs to another model"),
     "shape mismatch": (lambda d: _edit_config(d, ffn_hidden=128), "has shape"),
+    "a size as text": (lambda d: _edit_config(d, n_layer="2"), "n_layer must be a whole number, got '2'"),
+    "no rope base": (lambda d: _edit_config(d, rope_theta=None), "rope_theta must be a positive number"),
     "wrong tensors": (
         lambda d: save_file({"x": torch.zeros(2)}, str(d / "model.safetensors")),
         "do not match config.json",
