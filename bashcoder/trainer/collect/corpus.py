@@ -18,7 +18,7 @@ import signal
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,13 +100,31 @@ def read_corpus(out: Path) -> list[Record]:
     return records
 
 
-def read_manifest(out: Path) -> dict[str, object]:
-    """The previous manifest, or {} when absent or unreadable (it is rebuilt from the corpus anyway)."""
+def read_manifest(out: Path, warn: Callable[[str], None] | None = None) -> dict[str, object]:
+    """The previous manifest, or {} when absent or unreadable (it is rebuilt from the corpus anyway).
+
+    `warn` hears of a manifest that exists but cannot be read: what earlier
+    runs counted (files dropped and why) is not in the corpus, so it is lost.
+    """
+    path = out / MANIFEST_FILE
     try:
-        raw = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
-    return raw if isinstance(raw, dict) else {}
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if warn is not None:
+            warn(
+                f"{path} is unreadable ({type(exc).__name__}); it is rebuilt from the corpus, "
+                "without earlier runs' counts of dropped files"
+            )
+        return {}
+    if not isinstance(raw, dict):
+        if warn is not None:
+            warn(
+                f"{path} is not a JSON object; it is rebuilt from the corpus, without earlier runs' drop counts"
+            )
+        return {}
+    return raw
 
 
 def _sizes(records: list[Record], key: str) -> dict[str, dict[str, int]]:

@@ -238,7 +238,7 @@ def collect(cfg: CollectConfig, reporter: Reporter) -> Result:
     """Run every source, merge with what --out holds, deduplicate, and write (unless --dry-run)."""
     cache = cfg.cache_dir or default_cache_dir()
     existing = corpus_io.read_corpus(cfg.out)
-    previous = corpus_io.read_manifest(cfg.out)
+    previous = corpus_io.read_manifest(cfg.out, reporter.warn)
     prev_inputs = previous.get("inputs", {})
     infos: dict[str, dict[str, object]] = dict(prev_inputs) if isinstance(prev_inputs, dict) else {}
     fresh: list[Record] = []

@@ -213,6 +213,18 @@ def test_a_corrupt_existing_corpus_is_named(trees: dict[str, Path], tmp_path: Pa
     assert "corpus.jsonl line 2" in result.stderr
 
 
+def test_an_unreadable_manifest_is_rebuilt_with_a_warning(
+    trees: dict[str, Path], tmp_path: Path, collect
+) -> None:
+    out = tmp_path / "out"
+    assert collect("--dir", trees["a"], "--out", out).exit_code == 0
+    (out / "manifest.json").write_text("{ half written")
+    result = collect("--dir", trees["a"], "--out", out)
+    assert result.exit_code == 0
+    assert "manifest.json is unreadable (JSONDecodeError); it is rebuilt" in result.stderr
+    assert read_manifest(out)["inputs"]  # rebuilt
+
+
 def test_lists_accept_comments_and_blank_lines(tmp_path: Path) -> None:
     assert parse_list_text("# header\n\nfoo  # why\n  bar\n") == ["foo", "bar"]
 
