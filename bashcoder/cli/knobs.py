@@ -19,6 +19,16 @@ class FiniteFloatRange(click.FloatRange):
     and nan or inf then fail deep inside torch with a traceback.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.min is None and self.max is None:
+            self.name = "float"  # help shows FLOAT, not FLOAT RANGE
+
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return "finite"  # click would print "x<=None"
+        return super()._describe_range()
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
