@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,6 @@ import click
 from bashcoder.cli.errors import reports_errors
 from bashcoder.cli.knobs import SEED, FiniteFloatRange
 from bashcoder.engine.errors import BashcoderError
-
-
-def writable_file(flag: str, path: Path) -> None:
-    """BashcoderError unless `path` can be written as a file: not a directory, its folder made."""
-    if path.is_dir():
-        raise BashcoderError(f"{flag} {path} is a directory; name a file.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BashcoderError(f"{flag} {path}: cannot create its folder ({exc.strerror}).") from exc
-    if not os.access(path.parent, os.W_OK):
-        raise BashcoderError(f"{flag} {path}: its folder is not writable; choose another place.")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,6 +73,7 @@ def writable_file(flag: str, path: Path) -> None:
 @reports_errors
 def main(json_out: str | None, plot_out: str | None, **opts: Any) -> None:
     """Measure a model: bits per byte, next-line accuracy, syntax validity, ShellCheck findings."""
+    from bashcoder.trainer.paths import check_output_file
     from bashcoder.trainer.quality.report import plot, table
     from bashcoder.trainer.quality.run import EvalConfig, run_eval
 
@@ -93,7 +81,7 @@ def main(json_out: str | None, plot_out: str | None, **opts: Any) -> None:
         raise BashcoderError("pass either --data or --texts, not both.")
     for flag, out in (("--json", json_out), ("--plot", plot_out)):
         if out and out != "-":
-            writable_file(flag, Path(out))  # before an hour of measuring, not after
+            check_output_file(Path(out), flag)  # before an hour of measuring, not after
     report = run_eval(EvalConfig(**opts))
     if json_out == "-":
         click.echo(json.dumps(report.to_dict(), indent=2))

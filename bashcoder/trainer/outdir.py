@@ -24,6 +24,7 @@ from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.model import Transformer
 from bashcoder.engine.tokenizer import Tokenizer
 from bashcoder.trainer.metrics import METRICS_FILE
+from bashcoder.trainer.paths import make_output_dir
 from bashcoder.trainer.plot import PLOT_FILE
 from bashcoder.trainer.state import STATE_DIR, has_train_state
 
@@ -64,7 +65,7 @@ def check_out_dir(out: Path, resume: bool) -> None:
     """Refuse to start over an existing run, or to resume where there is none, or an --out that
     is a file or cannot be created (BashcoderError, before any data is read)."""
     if out.exists() and not out.is_dir():
-        raise BashcoderError(f"--out {out} is a file; name a directory for the run.")
+        raise BashcoderError(f"--out {out} is a file; name a directory.")
     if resume:
         if not has_train_state(out):
             raise BashcoderError(
@@ -79,12 +80,7 @@ def check_out_dir(out: Path, resume: bool) -> None:
         raise BashcoderError(
             f"{out} already holds files; choose an empty or new --out so nothing is overwritten."
         )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BashcoderError(
-            f"--out {out}: cannot create it ({exc.strerror}); choose a directory you can write."
-        ) from exc
+    make_output_dir(out)
 
 
 def branch_run(source: Path, out: Path) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bashcoder.engine.errors import BashcoderError
+from bashcoder.trainer.paths import make_output_dir
 
 CORPUS_FILE = "corpus.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -233,14 +234,7 @@ def _temp_write(directory: Path, name: str, data: bytes) -> Path:
 
 def write_corpus(out: Path, corpus: bytes, manifest: Mapping[str, object]) -> None:
     """Write corpus.jsonl and manifest.json atomically into `out` (created if needed)."""
-    if out.exists() and not out.is_dir():
-        raise BashcoderError(f"--out {out} is a file; pass a directory.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BashcoderError(
-            f"cannot create --out {out} ({exc.strerror}); choose a writable directory."
-        ) from exc
+    make_output_dir(out)
     manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
         "utf-8"
     )
