@@ -5,6 +5,7 @@ until the new one is ready. A mixin of `BashcoderServer` (it uses its settings, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from lsprotocol import types as lsp
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Stale
 from bashcoder.server.service import ModelInfo
-from bashcoder.server.settings import parse_settings
+from bashcoder.server.settings import SECTION, parse_settings
 
 if TYPE_CHECKING:
     from bashcoder.server.server import ServerOptions
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LOAD_KEY = ("load",)
 """The worker key of model loads: a newer load supersedes an older one."""
+CLIENT_REPLY_TIMEOUT_S = 2.0
+"""How long start-up waits for the client to answer workspace/configuration or
+window/workDoneProgress/create: a client that never answers must not keep the model from loading."""
 
 
 class ModelLifecycle:
@@ -38,6 +42,7 @@ class ModelLifecycle:
     loaded_spec: tuple[str | None, str | None] | None
     client_capabilities: Any
     work_done_progress: Any
+    workspace_configuration_async: Any
 
     # show(), spawn() and notify_status() come from BashcoderServer.
 
@@ -49,6 +54,32 @@ class ModelLifecycle:
         spec = self.wanted_model()
         if self.model_spec is not None and spec != self.model_spec:
             self.spawn(self.load_model())
+
+    async def pull_settings(self) -> None:
+        """Ask the client for the `bashcoder` section (workspace/configuration) and apply it.
+
+        Nothing happens for a client without that capability; one that errs,
+        or does not answer within CLIENT_REPLY_TIMEOUT_S, keeps the settings
+        as they are (logged).
+        """
+        workspace = self.client_capabilities.workspace
+        if not (workspace and workspace.configuration):
+            return
+        params = lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])
+        try:
+            pulled = await asyncio.wait_for(
+                self.workspace_configuration_async(params), CLIENT_REPLY_TIMEOUT_S
+            )
+        except Exception as exc:  # an error reply or no reply (TimeoutError)
+            log.info("workspace/configuration failed: %r", exc)
+            return
+        self.apply_settings(pulled[0] if pulled else None)
+
+    async def start_up(self, pull: bool) -> None:
+        """After `initialized`: the settings the client keeps (when `pull`), then the model."""
+        if pull:
+            await self.pull_settings()
+        await self.load_model()
 
     def wanted_model(self) -> tuple[str | None, str | None]:
         return (self.settings.model or self.options.model, self.settings.device or self.options.device)
@@ -94,9 +125,9 @@ class ModelLifecycle:
             return None
         token = f"bashcoder-load-{uuid.uuid4()}"
         try:
-            await self.work_done_progress.create_async(token)
-        except Exception as exc:
-            log.info("client refused a progress token: %s", exc)
+            await asyncio.wait_for(self.work_done_progress.create_async(token), CLIENT_REPLY_TIMEOUT_S)
+        except Exception as exc:  # refused, or no answer (TimeoutError): load without a progress report
+            log.info("client refused a progress token: %r", exc)
             return None
         self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="bashcoder", message=message))
         return token

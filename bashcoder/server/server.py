@@ -80,6 +80,8 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         self.worker = Worker()
         self.last_latency_ms: float | None = None
         self.pending_problems: list[str] = []
+        self.pull_at_start = False
+        """Ask the client for its settings before the model loads (it sent no initializationOptions)."""
         self.model_spec: tuple[str | None, str | None] | None = None
         """(model, device) being loaded or loaded."""
         self.loaded_spec: tuple[str | None, str | None] | None = None
@@ -166,6 +168,13 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
     def shutdown_worker(self) -> None:
         self.worker.stop()
 
+    def shutdown(self) -> None:
+        """Stop the model worker, then pygls: at the end of stdin or an `exit` without `shutdown`
+        too, so the process never exits with the worker inside ONNX Runtime (that aborted it:
+        "terminate called without an active exception")."""
+        self.shutdown_worker()
+        super().shutdown()
+
 
 def _completion_work(
     service: CompletionService, req: Any
@@ -211,13 +220,16 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: BashcoderServer, params: lsp.InitializeParams) -> None:
         ls.settings, ls.pending_problems = parse_settings(params.initialization_options, ls.settings)
+        ls.pull_at_start = params.initialization_options is None
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: BashcoderServer, params: lsp.InitializedParams) -> None:
         if ls.pending_problems:
             ls.show("invalid settings: " + "; ".join(ls.pending_problems))
             ls.pending_problems = []
-        ls.spawn(ls.load_model())
+        # A client that sent no initializationOptions may keep the settings for workspace/configuration
+        # only (and never send didChangeConfiguration): ask it before the model loads.
+        ls.spawn(ls.start_up(pull=ls.pull_at_start))
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: BashcoderServer, params: None) -> None:
@@ -241,19 +253,10 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: BashcoderServer, params: lsp.DidChangeConfigurationParams) -> None:
         raw = params.settings
-        if not _is_our_section(raw):
-            workspace = ls.client_capabilities.workspace
-            if not (workspace and workspace.configuration):
-                return
-            try:
-                pulled = await ls.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])
-                )
-            except Exception as exc:
-                log.info("workspace/configuration failed: %s", exc)
-                return
-            raw = pulled[0] if pulled else None
-        ls.apply_settings(raw)
+        if _is_our_section(raw):
+            ls.apply_settings(raw)
+        else:  # a bare "something changed": the client keeps them for workspace/configuration
+            await ls.pull_settings()
 
     @server.feature(STATS)
     def stats(ls: BashcoderServer, params: Any) -> dict[str, int]:

@@ -1,0 +1,100 @@
+"""Clients other than the three tested editors: settings kept only for workspace/configuration, a client
+that never answers the server's requests, and one that goes away while the model is working."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from lsp_harness import ServerProcess
+from lsp_testing import CAPABILITIES, TEST_SETTINGS, lsp_command
+from test_cli import INITIALIZE, _frame
+
+SCRIPT = "#!/bin/bash\nfor f in *.log; do\n  gzip \n"
+
+
+def test_settings_kept_only_for_workspace_configuration_are_read_at_start(model_dir: Path) -> None:
+    uri = "file:///tmp/bashcoder-tests/pull-only.sh"
+    answers = []
+    for enabled in (True, False):
+        server = ServerProcess(lsp_command("--model", str(model_dir)))
+        server.configuration = {**TEST_SETTINGS, "enabled": enabled}  # never sent unasked
+        server.start(init_options=None, capabilities=CAPABILITIES)
+        try:
+            server.wait_ready()
+            server.open(uri, SCRIPT)
+            answers.append(list(server.inline(uri, 2, 7).items))
+        finally:
+            assert server.stop() == 0, server.stderr[-3000:]
+    on, off = answers
+    assert on and off == []  # the client's `enabled: false` reached the server without a didChange
+
+
+def _request(msg_id: int, method: str, params: dict[str, Any]) -> bytes:
+    return _frame({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+
+
+def _notify(method: str, params: dict[str, Any]) -> bytes:
+    return _frame({"jsonrpc": "2.0", "method": method, "params": params})
+
+
+def test_a_client_that_never_answers_the_progress_request_still_gets_a_model(model_dir: Path) -> None:
+    init = {
+        **INITIALIZE,
+        "params": {**INITIALIZE["params"], "capabilities": {"window": {"workDoneProgress": True}}},
+    }
+    proc = subprocess.Popen(
+        lsp_command("--model", str(model_dir)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(_frame(init) + _notify("initialized", {}))
+        proc.stdin.flush()
+        started, seen = time.monotonic(), b""
+        while b"bashcoder/status" not in seen:  # window/workDoneProgress/create is never answered
+            chunk = proc.stdout.read1(65536)
+            assert chunk and time.monotonic() - started < 60, seen[-2000:]
+            seen += chunk
+        assert b"window/workDoneProgress/create" in seen
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_a_client_gone_during_a_completion_leaves_a_clean_exit(model_dir: Path) -> None:
+    settings = {"bashcoder": {"timeBudgetMs": 0, "maxTokens": 512, "mode": "block", "temperature": 0.8}}
+    init = {**INITIALIZE, "params": {**INITIALIZE["params"], "initializationOptions": settings}}
+    uri = "file:///tmp/bashcoder-tests/gone.sh"
+    doc = {"textDocument": {"uri": uri, "languageId": "shellscript", "version": 1, "text": SCRIPT}}
+    ask = {
+        "textDocument": {"uri": uri},
+        "position": {"line": 2, "character": 7},
+        "context": {"triggerKind": 1},
+    }
+    proc = subprocess.Popen(
+        lsp_command("--model", str(model_dir)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(_frame(init) + _notify("initialized", {}))
+    proc.stdin.flush()
+    seen = b""
+    while b"bashcoder/status" not in seen:  # the model is loaded
+        chunk = proc.stdout.read1(65536)
+        assert chunk, proc.stderr.read().decode()[-2000:]
+        seen += chunk
+    proc.stdin.write(_notify("textDocument/didOpen", doc) + _request(9, "textDocument/inlineCompletion", ask))
+    proc.stdin.flush()
+    time.sleep(0.05)
+    proc.stdin.close()  # the editor went away without shutdown or exit, the model mid-generation
+    code = proc.wait(60)
+    stderr = proc.stderr.read().decode()
+    # Not killed by a signal (SIGABRT, -6: the worker was inside ONNX Runtime as Python exited).
+    assert "terminate called" not in stderr and code in (0, 1), (code, stderr[-2000:])
