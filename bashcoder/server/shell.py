@@ -14,8 +14,9 @@ _SHEBANG = re.compile(r"#![ \t]*(?:\S*/)?(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:ba)?sh(
 
 
 def has_shell_shebang(text: str) -> bool:
-    """True when the first line is `#!/bin/bash`, `#!/usr/bin/env sh`, `#!/usr/bin/env -S bash -e`..."""
-    return _SHEBANG.match(text[:200]) is not None
+    """True when the first line is `#!/bin/bash`, `#!/usr/bin/env sh`, `#!/usr/bin/env -S bash -e`...
+    (after a UTF-8 byte order mark, which some Windows editors write)."""
+    return _SHEBANG.match(text[:200].removeprefix("\ufeff")) is not None
 
 
 def is_shell(language_id: str | None, text: str) -> bool:

@@ -20,6 +20,7 @@ def test_shell_language_ids_are_served(language_id: str) -> None:
         "#!/usr/bin/env bash",
         "#! /usr/bin/env -S bash -e",
         "#!/usr/local/bin/bash -eu",
+        "\ufeff#!/bin/bash",  # after a byte order mark
     ],
 )
 def test_a_bash_or_sh_shebang_is_served_whatever_the_language_id(first_line: str) -> None:
