@@ -21,6 +21,8 @@ UTF16 = "utf-16"
 UTF32 = "utf-32"
 ENCODINGS = (UTF8, UTF16, UTF32)
 
+_CODEC = {UTF8: "utf-8", UTF16: "utf-16-le"}
+_UNIT_BYTES = {UTF8: 1, UTF16: 2}
 _BREAK = re.compile(r"\r\n|\r|\n")
 _WORD_TAIL = re.compile(r"\w*\Z")
 
@@ -47,7 +49,10 @@ def units_len(text: str, encoding: str = UTF16) -> int:
     """Length of `text` in code units."""
     if text.isascii() or encoding == UTF32:
         return len(text)
-    return sum(units(c, encoding) for c in text)
+    try:  # the codec counts in C: a 200 KB line of accented text in ~1 ms, not ~50
+        return len(text.encode(_CODEC[encoding])) // _UNIT_BYTES[encoding]
+    except UnicodeEncodeError:  # a lone surrogate: count it as the specification's one unit
+        return sum(units(c, encoding) for c in text)
 
 
 def index_in_line(line: str, character: int, encoding: str = UTF16) -> int:
@@ -61,6 +66,13 @@ def index_in_line(line: str, character: int, encoding: str = UTF16) -> int:
         return 0
     if line.isascii() or encoding == UTF32:
         return min(character, len(line))
+    try:
+        data = line.encode(_CODEC[encoding])
+    except UnicodeEncodeError:  # a lone surrogate: walk the characters
+        data = None
+    if data is not None:
+        # The characters whose units all fit before the offset; a cut inside one drops it (rounds down).
+        return len(data[: character * _UNIT_BYTES[encoding]].decode(_CODEC[encoding], errors="ignore"))
     count = 0
     for i, char in enumerate(line):
         count += units(char, encoding)

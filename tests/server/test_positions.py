@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bashcoder.engine.windows import head_chars, tail_chars
 from bashcoder.server.positions import (
+    ENCODINGS,
     UTF8,
     UTF16,
     UTF32,
@@ -16,6 +19,7 @@ from bashcoder.server.positions import (
     offset_at,
     position_at,
     split_at,
+    units,
     units_len,
     word_before,
 )
@@ -133,3 +137,28 @@ def test_a_hint_from_an_earlier_lookup_gives_the_same_answer(newline: str) -> No
         hint = (hint_line, line_bounds(text, hint_line)[0])  # type: ignore[index]
         for line in (hint_line, hint_line + 1, hint_line + 70, 299, 300, 0):
             assert line_bounds(text, line, hint) == line_bounds(text, line)
+
+
+def _walked(line: str, character: int, encoding: str) -> int:
+    """index_in_line by walking the characters, as the specification defines it."""
+    count = 0
+    for i, char in enumerate(line):
+        count += units(char, encoding)
+        if count > character:
+            return i
+    return len(line)
+
+
+@given(st.text(alphabet=st.sampled_from("ab é日🎉\t\"'$"), max_size=40), st.integers(-2, 120))
+@settings(max_examples=300, deadline=None)
+def test_counting_in_the_codec_agrees_with_walking_the_characters(line: str, character: int) -> None:
+    for encoding in ENCODINGS:
+        assert index_in_line(line, character, encoding) == (
+            _walked(line, character, encoding) if character > 0 else 0
+        )
+        assert units_len(line, encoding) == sum(units(c, encoding) for c in line)
+
+
+def test_a_lone_surrogate_from_a_client_is_counted_too() -> None:
+    line = "x\ud800y é"  # not encodable: the walk is used
+    assert index_in_line(line, 3, "utf-16") == 3 and units_len(line, "utf-8") == 1 + 3 + 1 + 1 + 2
