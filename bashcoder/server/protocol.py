@@ -75,6 +75,9 @@ class BashcoderProtocol(LanguageServerProtocol):
                 error = JsonRpcInvalidParams(f"invalid params for {method}: they do not match the LSP types")
                 self._send_response(msg_id, error=error.to_response_error())
                 return self._ANSWERED
+            if "id" not in data and isinstance(method, str):  # a notification: nobody waits for an answer
+                log.warning("ignored %s: its params do not match the LSP types", method)
+                return self._ANSWERED
             if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) and "method" in data:
                 log.warning("request %r has a method that is not a string; answered with an error", msg_id)
                 invalid = JsonRpcInvalidRequest(f"the method must be a string, not {method!r:.40}")
