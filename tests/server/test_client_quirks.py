@@ -98,3 +98,17 @@ def test_a_client_gone_during_a_completion_leaves_a_clean_exit(model_dir: Path) 
     stderr = proc.stderr.read().decode()
     # Not killed by a signal (SIGABRT, -6: the worker was inside ONNX Runtime as Python exited).
     assert "terminate called" not in stderr and code in (0, 1), (code, stderr[-2000:])
+
+
+def test_exit_without_shutdown_is_status_1_and_after_it_0(model_dir: Path) -> None:
+    for sequence, status in [
+        (_notify("exit", {}), 1),
+        (_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}) + _notify("exit", {}), 0),
+    ]:
+        proc = subprocess.run(
+            lsp_command("--model", str(model_dir)),
+            input=_frame(INITIALIZE) + sequence,
+            capture_output=True,
+            timeout=60,
+        )
+        assert proc.returncode == status, proc.stderr.decode()[-2000:]

@@ -32,3 +32,4 @@ def test_the_pygls_internals_the_patch_calls_still_exist() -> None:
     assert isinstance(protocol, BashcoderProtocol)
     features = protocol.fm.features  # where the patch finds the user's handlers
     assert "textDocument/didOpen" in features and "textDocument/didChange" in features
+    assert protocol._shutdown is False  # cli/lsp.py's exit status reads it
