@@ -3,7 +3,9 @@
 1. Requests whose params do not parse are answered with InvalidParams, and
    requests whose method is not a string with InvalidRequest, instead of being
    dropped (pygls raises inside `structure_message`, and the client would wait
-   forever).
+   forever); so are requests after `shutdown` (InvalidRequest; pygls drops
+   them), a second `initialize` (InvalidRequest), and requests before
+   `initialize` (ServerNotInitialized; pygls would serve them).
 2. Documents live in `server.documents` only: pygls' own copy in its workspace
    would cost a second O(size) edit per keystroke (~100 ms on a 5 MB file), so
    the built-in didOpen/didChange/didClose handlers only pass the params on.
@@ -20,7 +22,12 @@ from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 log = logging.getLogger(__name__)
@@ -85,10 +92,31 @@ class BashcoderProtocol(LanguageServerProtocol):
                 return self._ANSWERED
             raise
 
+    _initialize_seen = False
+
     def handle_message(self, message: Any) -> None:
         if message is self._ANSWERED:
             return
         if not hasattr(message, "jsonrpc"):
             log.warning("ignored a message that is not a JSON-RPC object: %.200r", message)
             return
+        method, msg_id = getattr(message, "method", None), getattr(message, "id", None)
+        if isinstance(method, str) and msg_id is not None and (error := self._out_of_order(method)):
+            # pygls would drop a request after shutdown (the client waits forever) and serve one
+            # before initialize; LSP asks for an error answer in both cases.
+            log.warning("request %r (%s) answered with an error: %s", msg_id, method, error.message)
+            self._send_response(msg_id, error=error.to_response_error())
+            return
+        if method == lsp.INITIALIZE:
+            self._initialize_seen = True
         super().handle_message(message)
+
+    def _out_of_order(self, method: str) -> JsonRpcException | None:
+        """The error for a request that comes at the wrong time in the LSP lifecycle, else None."""
+        if self._shutdown:
+            return JsonRpcInvalidRequest("the server is shutting down; only exit is accepted now")
+        if method == lsp.INITIALIZE and self._initialize_seen:
+            return JsonRpcInvalidRequest("the server is already initialized")
+        if method != lsp.INITIALIZE and not self._initialize_seen:
+            return JsonRpcServerNotInitialized("send initialize first")
+        return None

@@ -3,6 +3,7 @@ that never answers the server's requests, and one that goes away while the model
 
 from __future__ import annotations
 
+import io
 import subprocess
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from lsp_harness import ServerProcess
 from lsp_testing import CAPABILITIES, TEST_SETTINGS, lsp_command
-from test_cli import INITIALIZE, _frame
+from test_cli import INITIALIZE, _frame, _read_frame
 
 SCRIPT = "#!/bin/bash\nfor f in *.log; do\n  gzip \n"
 
@@ -112,3 +113,34 @@ def test_exit_without_shutdown_is_status_1_and_after_it_0(model_dir: Path) -> No
             timeout=60,
         )
         assert proc.returncode == status, proc.stderr.decode()[-2000:]
+
+
+def test_requests_out_of_lifecycle_order_get_an_error_not_silence(model_dir: Path) -> None:
+    early = _request(
+        5,
+        "textDocument/completion",
+        {"textDocument": {"uri": "file:///a.sh"}, "position": {"line": 0, "character": 0}},
+    )
+    late = _request(
+        6,
+        "textDocument/completion",
+        {"textDocument": {"uri": "file:///a.sh"}, "position": {"line": 0, "character": 0}},
+    )
+    proc = subprocess.run(
+        lsp_command("--model", str(model_dir)),
+        input=early
+        + _frame(INITIALIZE)
+        + _frame({**INITIALIZE, "id": 3})
+        + _frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        + late
+        + _notify("exit", {}),
+        capture_output=True,
+        timeout=60,
+    )
+    stream, answers = io.BytesIO(proc.stdout), {}
+    while (message := _read_frame(stream)) is not None:
+        if "id" in message:
+            answers[message["id"]] = message.get("error", {}).get("code")
+    # before initialize: ServerNotInitialized; initialize twice: Invalid Request; after shutdown: Invalid Request
+    assert answers == {5: -32002, 1: None, 3: -32600, 2: None, 6: -32600}, proc.stderr.decode()[-2000:]
+    assert proc.returncode == 0
