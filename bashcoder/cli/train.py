@@ -16,6 +16,7 @@ import click
 from bashcoder.cli.errors import reports_errors
 from bashcoder.cli.knobs import FINITE_FLOAT, SEED
 from bashcoder.engine.config import PRESETS
+from bashcoder.engine.errors import BashcoderError
 from bashcoder.trainer.config import MAX_DEFAULT_WARMUP, OPTIMIZERS, TOKENIZERS, TrainConfig
 from bashcoder.trainer.schedule import SCHEDULES
 
@@ -215,6 +216,12 @@ def main(**opts: Any) -> None:
     """
     from bashcoder.trainer.train import train  # torch is imported only once the options parse
 
+    given = click.get_current_context().get_parameter_source("vocab_size")
+    if opts["tokenizer"] == "char" and given is click.core.ParameterSource.COMMANDLINE:
+        raise BashcoderError(
+            f"--vocab-size {opts['vocab_size']} sizes a BPE vocabulary; the char tokenizer always has "
+            "its 256 bytes and special tokens: drop --vocab-size or use --tokenizer bpe."
+        )
     result = train(TrainConfig(**opts))
     if int(os.environ.get("RANK", "0")) != 0:
         return

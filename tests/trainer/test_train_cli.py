@@ -84,6 +84,7 @@ def bad_input_cases(tmp_path: Path) -> list[tuple[list[str | Path], str]]:
             "must be at least 0 and below --max-steps",
         ),
         (["--data", good, "--device", "tpu"], "unknown device"),
+        (["--data", good, "--tokenizer", "char", "--vocab-size", "300"], "sizes a BPE vocabulary"),
     ]
 
 
