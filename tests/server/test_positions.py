@@ -140,13 +140,10 @@ def test_a_hint_from_an_earlier_lookup_gives_the_same_answer(newline: str) -> No
 
 
 def _walked(line: str, character: int, encoding: str) -> int:
-    """index_in_line by walking the characters, as the specification defines it."""
-    count = 0
-    for i, char in enumerate(line):
-        count += units(char, encoding)
-        if count > character:
-            return i
-    return len(line)
+    """index_in_line from the specification's definition: the first character whose units, counted
+    from the line start, pass the offset (the line's end when none does)."""
+    ends = [sum(units(c, encoding) for c in line[: i + 1]) for i in range(len(line))]
+    return next((i for i, end in enumerate(ends) if end > character), len(line))
 
 
 @given(st.text(alphabet=st.sampled_from("ab é日🎉\t\"'$"), max_size=40), st.integers(-2, 120))
