@@ -31,8 +31,9 @@ from torch import nn
 
 from bashcoder.engine.model import Transformer, causal_attention, rms_norm
 
-GRAPH_VERSION = 1
-"""Bump when the graphs' inputs, outputs or math change: older exports then go unused."""
+GRAPH_VERSION = 3
+"""Bump when the graphs' inputs, outputs or math change: older exports then go unused (3: the last
+block computes the final row only; 2 was an opset-20 A/B build that never landed)."""
 MANIFEST = "manifest.json"
 GRAPHS = ("prefill", "step")
 OPSET = 17
@@ -70,8 +71,9 @@ class CachedForward(nn.Module):
 
         m = self.model
         x = F.embedding(idx, m.wte.weight)  # (B, T, C)
+        last = len(m.blocks) - 1
         for i, block in enumerate(m.blocks):
-            x = block(x, cos, sin, kernel(i), rms_norm)
+            x = block(x, cos, sin, kernel(i), rms_norm, last_only=i == last)
         x = rms_norm(x[:, -1], m.norm.weight, m.cfg.norm_eps)
         return F.linear(x, m.wte.weight), torch.stack(keys), torch.stack(values)
 
@@ -84,13 +86,16 @@ def past_attention(
     past_v: torch.Tensor,
     bias: torch.Tensor,
 ) -> torch.Tensor:
-    """q, k, v (B, nh, T, hs) of the new positions over past_k/v (B, nh, S, hs) and themselves.
+    """q, k, v (B, nh, T, hs) of the new positions over past_k/v (B, nh, S, hs) and themselves
+    (q may be the final position's alone, (B, nh, 1, hs): the last block's).
 
     The scores of the past slots and of the new positions are computed apart
     and joined, so the cache buffer is read where it lies rather than copied
     into a concatenation every step.
     """
     S = past_k.shape[2]
+    if q.shape[2] == 1:  # the last block's final query alone: its row of the bias
+        bias = bias[-1:]
     q = q * q.shape[-1] ** -0.5
     scores = torch.cat((q @ past_k.transpose(-1, -2), q @ k.transpose(-1, -2)), dim=-1) + bias
     p = scores.softmax(dim=-1)  # (B, nh, T, S + T)
@@ -106,9 +111,11 @@ def input_names(model: Transformer, graph: str) -> list[str]:
 
 
 def weights_hash(model: Transformer) -> str:
-    """Hex digest of the config, the fp32 weights and `GRAPH_VERSION`: the export's cache key."""
+    """Hex digest of the config, the fp32 weights, `GRAPH_VERSION` and `OPSET`: the export's cache key."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(json.dumps({"graph": GRAPH_VERSION, "model": model.cfg.to_dict()}, sort_keys=True).encode())
+    # The opset too: an export at another opset (an A/B build) must not pass for this one.
+    key = {"graph": GRAPH_VERSION, "opset": OPSET, "model": model.cfg.to_dict()}
+    h.update(json.dumps(key, sort_keys=True).encode())
     for name, tensor in model.state_dict().items():
         h.update(name.encode())
         h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())

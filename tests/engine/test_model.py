@@ -70,6 +70,32 @@ def test_kv_cache_decoding_matches_full_forward() -> None:
     assert torch.allclose(first, full[:, 3:4], atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "cuts",
+    [(30, 45, 46), (3, 5, 40), (12, 40, 41), (1, 2, 3)],
+    ids=["prefill, chunk, step", "few, few, chunk", "prefill, chunk, step (2)", "one token at a time"],
+)
+def test_last_position_only_gives_the_full_forwards_logits_and_cache(cuts: tuple[int, ...]) -> None:
+    # The last block computes only the final row when last_only: its logits and every cached
+    # key and value must still be the full forward's, whatever kernel (SDPA, plain ops) runs.
+    cfg = preset("micro", vocab_size=300)
+    model = build_model(cfg, seed=2).eval()
+    idx = torch.randint(0, cfg.vocab_size, (2, 50), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        full = model(idx)
+        cache = KVCache.allocate(cfg, 2, torch.device("cpu"), torch.float32)
+        start = 0
+        for end in cuts:
+            out = model(idx[:, start:end], cache, last_only=True)
+            assert out.shape == (2, 1, cfg.vocab_size)
+            assert torch.allclose(out[:, 0], full[:, end - 1], atol=1e-5), (start, end)
+            start = end
+        ref = KVCache.allocate(cfg, 2, torch.device("cpu"), torch.float32)
+        model(idx[:, :end], ref)
+    assert torch.allclose(cache.k[:, :, :, :end], ref.k[:, :, :, :end], atol=1e-5)
+    assert torch.allclose(cache.v[:, :, :, :end], ref.v[:, :, :, :end], atol=1e-5)
+
+
 def test_rows_synced_from_row0_continue_like_the_original() -> None:
     cfg = preset("micro", vocab_size=300)
     model = build_model(cfg).eval()
