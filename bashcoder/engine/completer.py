@@ -29,7 +29,7 @@ from bashcoder.engine.knobs import (
     RERANK_COST_FACTOR,
     Mode,
 )
-from bashcoder.engine.rerank import RerankConfig, left_to_right_lines, suffix_scores, wants_rerank
+from bashcoder.engine.rerank import RerankConfig, finished, left_to_right_lines, suffix_scores, wants_rerank
 from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
 from bashcoder.engine.syntax import candidates_ok, code_share, rank
 from bashcoder.engine.tokenizer import encodable
@@ -232,8 +232,7 @@ class Completer:
         if rerank and req.rerank is not None:
             max_tokens = req.sampling.max_tokens
             drawn = left_to_right_lines(self.generator, pre, stop, max_tokens, req.rerank, halt)
-            # A line still unfinished at the token limit is no line (a sample can ramble on to it).
-            candidates += [c for c in drawn if c.finish != "length"]
+            candidates += finished(drawn)
         suggestions = self.rank(replace(req, prefix=pre, suffix=suf), candidates, stop.mode, rerank)
         with self._lock:
             self._last = _Last(pre, suf, suggestions)

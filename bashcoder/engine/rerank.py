@@ -89,6 +89,12 @@ def left_to_right_lines(
     return out
 
 
+def finished(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates that ended their line: one still unfinished at the token limit is no line
+    (a sample can ramble on to it), so it never joins a pool to be reranked."""
+    return [c for c in candidates if c.finish != "length"]
+
+
 def suffix_scores(
     gen: Generator,
     prefix: str,
@@ -144,8 +150,7 @@ def best_line(
     if not wants_rerank(suffix):
         return drawn[0]
     drawn_ltr = left_to_right_lines(gen, prefix, stop, max_tokens, cfg)
-    # A line still unfinished at the token limit is no line (a sample can ramble on to it).
-    pool = [*drawn, *(line_of(c.text) for c in drawn_ltr if c.finish != "length")]
+    pool = [*drawn, *(line_of(c.text) for c in finished(drawn_ltr))]
     lines = list(dict.fromkeys(line.rstrip() for line in pool))
     if len(lines) == 1:
         return lines[0]

@@ -13,10 +13,11 @@ from bashcoder.engine.checkpoint import LoadedModel
 from bashcoder.engine.completer import Completer, CompletionRequest
 from bashcoder.engine.device import plan_for
 from bashcoder.engine.errors import BashcoderError
-from bashcoder.engine.generate import Generator, SamplingConfig
+from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
 from bashcoder.engine.rerank import (
     RerankConfig,
     best_line,
+    finished,
     left_to_right_lines,
     suffix_head,
     suffix_scores,
@@ -166,3 +167,12 @@ def test_a_budget_with_room_for_it_keeps_the_rerank(gen: Generator) -> None:
     unlimited = dataclasses.replace(ample, time_budget_ms=0)
     shown = [s.text for s in Completer(gen).complete(ample)]
     assert len(shown) > 1 and shown == [s.text for s in Completer(gen).complete(unlimited)]
+
+
+def test_a_line_cut_at_the_token_limit_joins_no_pool() -> None:
+    # A sample that rambles on to max_tokens never ended its line: the reranker must not offer it.
+    done = Candidate("cp a b", [1, 2], -1.0, "stop")
+    ended = Candidate("exit 0", [3], -0.5, "eot")
+    cut = Candidate("echo aaaaaaaa", [4, 5, 6], -0.1, "length")
+    late = Candidate("rm -r", [7], -0.2, "time")
+    assert finished([done, cut, ended, late]) == [done, ended, late]
