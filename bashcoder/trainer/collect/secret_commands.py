@@ -2,8 +2,9 @@
 
 Owns the table of tools and how each takes a password (an option's next
 word, a glued option `-pPW`, `user%PW`, `pass:PW`, `user/PW@db`, the last
-word after `htpasswd -b`), and a small word splitter that finds the simple
-commands of a line. A bare `-p` is a port or `mkdir -p` for most tools,
+word after `htpasswd -b`, the value of a secret-named setting after `config
+set`), and a small word splitter that finds the simple commands of a line
+(with the lines a trailing backslash continues it onto). A bare `-p` is a port or `mkdir -p` for most tools,
 which is why options count only for the tools that take a password there.
 Comments are not skipped: `# mysql -pSECRET` in a comment leaks as well.
 Pure functions; what counts as a literal value comes from secret_values.
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from bashcoder.trainer.collect.secret_values import is_literal_value, replace_value
+from bashcoder.trainer.collect.secret_values import is_literal_value, is_secret_name, replace_value
 
 KIND = "cli-password"
 
@@ -42,6 +43,9 @@ class Tool:
     """The index among non-option words of the password: `wpa_passphrase SSID PW` is 1."""
     user_slash: bool = False
     """The first non-option word is `user/PW[@db]`: Oracle's `sqlplus scott/PW@orcl`."""
+    named_values: bool = False
+    """A word naming a secret is followed by its value: `wp config set DB_PASSWORD PW`,
+    `npm config set //registry.npmjs.org/:_authToken TOKEN`, `git config user.password PW`."""
 
 
 def _tools(names: str, tool: Tool) -> dict[str, Tool]:
@@ -98,8 +102,19 @@ TOOLS: dict[str, Tool] = {
     "nmcli": Tool(keywords=("password", "wifi-sec.psk", "802-1x.password", "wifi-sec.wep-key0")),
     "wpa_passphrase": Tool(positional=1),
     **_tools("sqlplus sqlldr expdp impdp exp imp rman dgmgrl", Tool(user_slash=True)),
-    "openssl": Tool(prefixes=("pass:",)),
+    "openssl": Tool(options=("-k",), prefixes=("pass:",)),  # `openssl enc -k PW`
+    "ssh-keygen": Tool(options=("-N", "-P")),  # new and old passphrase
+    **_tools("rabbitmqctl/add_user rabbitmqctl/change_password", Tool(positional=2)),
+    "rabbitmqctl": Tool(),  # only add_user and change_password (above)
+    **_tools("az/login", Tool(options=("-p", "--password"))),
+    "az": Tool(),  # only its login (above); --account-key and --sas-token are _FLAG_SPACE's
+    "ngrok": Tool(keywords=("authtoken", "add-authtoken", "--authtoken")),
+    # Config setters: `<tool> config set NAME VALUE`, the value of a secret-named setting.
+    **_tools("wp npm yarn pnpm git composer conda heroku dokku aws", Tool(named_values=True)),
 }
+_SETTERS = frozenset({"config", "set", "config:set"})
+_SETTING = re.compile(r"[\w.:/@\-]+")
+"""Words after which a `named_values` tool takes a setting's name, then its value."""
 # Commands that run a later word as a command, and their options that take a value.
 _WRAPPERS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("sudo", "doas"), frozenset({"-u", "-g", "-p", "-C", "-h", "-U", "-r", "-t", "-D"})),
@@ -221,6 +236,13 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
         yield positional[-1].start, positional[-1].end
     if 0 <= tool.positional < len(positional):
         yield positional[tool.positional].start, positional[tool.positional].end
+    if tool.named_values:
+        for verb, name, value in zip(positional, positional[1:], positional[2:], strict=False):
+            # `config NAME VALUE` or `set NAME VALUE` (not `git checkout token fix`); the setting's
+            # own name is the last part of a dotted, colon or slash path.
+            setting = _SETTING.fullmatch(name.text)  # a plain name, not `"$GITHUB_TOKEN"`
+            if verb.bare in _SETTERS and setting and is_secret_name(re.split(r"[.:/]", name.text)[-1]):
+                yield value.start, value.end
     if tool.user_slash and positional:
         first = positional[0]
         user, slash, rest = first.bare.partition("/")
@@ -261,9 +283,18 @@ def _hinted_lines(text: str) -> list[tuple[int, int]]:
                 after == len(text) or text[after] in _AROUND_NAME
             ):
                 start, end = text.rfind("\n", 0, i) + 1, text.find("\n", after)
-                spans[start] = len(text) if end == -1 else end
+                while end > 0 and text[end - 1] == "\\":  # a command continued on the next lines
+                    end = text.find("\n", end + 1)
+                spans[start] = max(spans.get(start, 0), len(text) if end == -1 else end)
             i = text.find(name, after)
-    return sorted(spans.items())
+    # A continued command's span covers the lines after it, which may hold a tool's name too.
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans.items()):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _scrub_line(line: str, counts: Counter[str]) -> str:

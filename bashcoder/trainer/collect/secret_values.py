@@ -25,11 +25,19 @@ def placeholder(kind: str) -> str:
 _NOT_SECRET = frozenset(
     {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "y", "n", "t", "f"}
     | {"password", "passwd", "pass", "passphrase", "secret", "token", "changeme", "empty", "unset", "default"}
+    | {"change-me", "change_me"}
     | {"pwd", "prompt", "ask", "stdin", "env", "file", "random", "auto", "required", "optional"}
 )
 # Upper-case words are metavars (`--password PASSWORD`, patator's `password=FILE0`) or enum
 # values (`WRAPPING_PASS=LOGIN`, `token="__BASHUNIT_IGNORE__"`).
 _METAVAR = re.compile(r"[A-Z_]{1,32}[0-9]?")
+# Words joined by underscores are what documentation writes where a value goes (tldr's
+# `--account-key storage_account_key`, `rabbitmqctl change_password alice new_password`), and a
+# file name is where a secret is kept, not the secret (`-p cert.pem`, `--secret-key key.gpg`).
+_WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
+_FILE_NAME = re.compile(
+    r"[\w.\-]+\.(?:pem|crt|cer|key|gpg|asc|p12|pfx|jks|txt|json|ya?ml|ini|conf|cfg|env|pub)", re.I
+)
 
 
 def is_literal_value(value: str, min_len: int = 1) -> bool:
@@ -52,6 +60,8 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
         return False
     low = inner.lower()
     if low in _NOT_SECRET or (inner.isdigit() and len(inner) < 6) or set(low) <= set("x*."):
+        return False
+    if _WORDS_PLACEHOLDER.fullmatch(inner) or _FILE_NAME.fullmatch(inner):
         return False
     return not _METAVAR.fullmatch(inner)
 
@@ -85,8 +95,8 @@ def sub(
 # --- names that hold secrets -------------------------------------------------
 # A name ending in a secret word holds one: DB_PASSWORD, PGPASSWORD, apiKey, MYSQL_PWD.
 _SECRET_SUFFIX = re.compile(
-    r"(?:TOKEN|PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH_?KEY"
-    r"|CREDENTIALS?|(?:^|_)PASS|(?:^|_)PWD?)$",
+    r"(?:TOKEN|PASSWORDS?|PASSWD|PASSPHRASE|SECRETS?|SECRET_?KEY|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH_?KEY"
+    r"|CREDENTIALS?|(?:^|_)CREDS|(?:^|_)PASS|(?:^|_)PWD?)$",
     re.I,
 )
 # A secret word followed by one qualifier holds one too (SMTP_PASSWORD_PROD, GITHUB_TOKEN_B64),
@@ -100,7 +110,7 @@ _DESCRIBES = frozenset(
     "OPTION OPTIONS FLAG FLAGS ARG ARGS MODE METHOD POLICY STORE MANAGER PROVIDER BACKEND VERSION ALGORITHM "
     "ALGO HASHING CHARS CHARSET TAG PLUGIN HANDLER FUNC FUNCTION HOOK SERVICE USER USERNAME LOGIN ENTRY "
     "STATUS STATE RESULT OUTPUT LOG LIST ARRAY MAP MAPS TABLE COLUMN INDEX ENABLED DISABLED REQUEST "
-    "STRENGTH LOCK DB".split()
+    "STRENGTH LOCK DB FOLDER VOLUME MOUNT EXTENSION EXT".split()
 )
 # `*_KEY` holds a secret unless its name says it is public or a lookup key (GPG_KEY, SORT_KEY).
 _NOT_SECRET_KEY = _DESCRIBES | frozenset(
@@ -108,6 +118,11 @@ _NOT_SECRET_KEY = _DESCRIBES | frozenset(
     "REPO REPOSITORY APT YUM RPM RELEASE ARCHIVE TRUSTED HOT SHORTCUT BIND MOD LEADER TMUX KBD KEYBOARD CONFIG CONF "
     "SETTING SETTINGS JSON YAML DICT GROUP SECTION REG REGISTRY S3 OBJECT BUCKET SEARCH".split()
 )
+_SECRET_KEY_PAIRS = frozenset(
+    {("SECRET", "KEY"), ("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}
+)
+# `next_token` is a parser's lookahead or an API's page (AWS NextToken), not a credential.
+_CURSOR = frozenset("NEXT PREV PREVIOUS CUR CURR CURRENT LAST FIRST PEEK PAGE CONTINUATION".split())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # The shell's own variables: the working directory is not a password.
 _SHELL_NAMES = frozenset({"PWD", "OLDPWD"})
@@ -121,19 +136,23 @@ def _parts(name: str) -> list[str]:
 def is_secret_name(name: str) -> bool:
     """Whether a variable, key or field of this name holds a credential.
 
-    Yes for names ending in a secret word (`DB_PASSWORD`, `apiKey`, `MYSQL_PWD`),
+    Yes for names ending in a secret word (`DB_PASSWORD`, `apiKey`, `MYSQL_PWD`, `CREDS`),
     `*_KEY` (`STRIPE_KEY`, not `GPG_KEY`), and `*_PASS*`, `*_SECRET*`,
-    `*_TOKEN*` with one qualifier (`SMTP_PASSWORD_PROD`, not `SECRET_NAME` or
-    `password_hashing_algorithm`).
+    `*_TOKEN*`, `*_SECRET_KEY*`, `*_API_KEY*` with one qualifier (`SMTP_PASSWORD_PROD`,
+    `SECRET_KEY_BASE`, not `SECRET_NAME`, `ACCESS_KEY_ID` or `password_hashing_algorithm`).
     """
     parts = _parts(name)
     if not parts or "_".join(parts) in _SHELL_NAMES:
+        return False
+    if len(parts) == 2 and parts[0] in _CURSOR and parts[1] == "TOKEN":  # a parser's or a pager's
         return False
     if _SECRET_SUFFIX.search("_".join(parts)):
         return True
     if _only_key(parts):
         return not _NOT_SECRET_KEY.intersection(parts[:-1])
     # One qualifier at most: `configMapAndSecretChangeDetectionStrategy` describes, it does not hold.
+    if len(parts) >= 3 and (parts[-3], parts[-2]) in _SECRET_KEY_PAIRS:  # SECRET_KEY_BASE, API_KEY_PROD
+        return parts[-1] not in _DESCRIBES
     return len(parts) >= 2 and parts[-2] in _SECRET_PARTS and parts[-1] not in _DESCRIBES
 
 
@@ -145,7 +164,8 @@ def _only_key(parts: list[str]) -> bool:
 _KEY_CHARS = re.compile(r"[A-Za-z0-9_\-+/=]{8,}")
 
 
-def _looks_random(value: str) -> bool:
+def looks_random(value: str) -> bool:
+    """8+ key characters (letters, digits, `_-+/=`) mixing letters and digits, quotes aside."""
     inner = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
     return (
         _KEY_CHARS.fullmatch(inner) is not None
@@ -167,7 +187,7 @@ def holds_secret(name: str, value: str) -> bool:
         return True
     if not is_literal_value(value):
         return False
-    return _looks_random(value) if _only_key(_parts(name)) else True
+    return looks_random(value) if _only_key(_parts(name)) else True
 
 
 # A password's own name: DB_PASSWORD, passphrase, MYSQL_ROOT_PASS (not PASSWORD_PROMPT, which describes).

@@ -1,9 +1,12 @@
 """Credential and address scrubbing: a pure function from text to text with placeholders, plus counts per kind.
 
 `scrub` runs, in order: private-key blocks and token formats; passwords in
-URLs, headers, flags, assignments and config lines, and e-mail addresses
-except generic ones such as root@localhost, as BigCode's PII pipeline does
-(all in this module); passwords given to common tools (secret_commands);
+URLs, headers, flags, literals piped to a command's password stdin, SQL
+strings, sed replacements, assignments, parameter-expansion defaults, arrays,
+helm's --set, .pgpass and config lines, base64 `user:password` where
+credentials go, and e-mail addresses except generic ones such as
+root@localhost, as BigCode's PII pipeline does (all in this module);
+passwords given to common tools, also on continuation lines (secret_commands);
 Yelp's detect-secrets plugins for the rest (secret_detectors). Each
 replacement is counted under its rule's kind; a later rule never takes a
 placeholder for a secret, so the counts do not overlap.
@@ -21,6 +24,8 @@ measures the counts, the speed and a sample of replacements on a real corpus.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +37,8 @@ from bashcoder.trainer.collect.secret_values import (
     PLACEHOLDER_PREFIX,
     holds_secret,
     is_literal_value,
+    is_secret_name,
+    looks_random,
     placeholder,
     replace_value,
     sub,
@@ -118,6 +125,7 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
         ("twilio-key", ("SK",), r"\bSK[0-9a-f]{32}\b"),
         ("mailgun-key", ("key-",), r"\bkey-[0-9a-f]{32}\b"),
         ("telegram-bot-token", (":AA",), r"(?<!\d)\d{8,10}:AA[A-Za-z0-9_\-]{30,40}" + _END),
+        ("terraform-token", ("atlasv1",), r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-=]{60,70}" + _END),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -135,7 +143,8 @@ _PUTTY = re.compile(r"Private-Lines: \d+\r?\n(?:[A-Za-z0-9+/=]{8,}\r?\n?)+(?:Pri
 
 # --- secrets inside a context: only one group is the secret -----------------
 _LITERAL = r"[^\s'\"`$\\;|&<>(){}]+"
-_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]{1,15}://)([^\s:/@'\"`]+):([^\s@/'\"`]+)@")
+# The user may be empty: `redis://:PW@host` is how Redis URLs carry a password alone.
+_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]{1,15}://)([^\s:/@'\"`]*):([^\s@/'\"`]+)@")
 _AUTH_HEADER = re.compile(
     r"((?:Authorization|Proxy-Authorization)\s*:\s*(?:Bearer|Basic|Token|token|Digest|Bot|ApiKey|Apikey)\s+)"
     r"(" + _LITERAL + r")"
@@ -143,12 +152,16 @@ _AUTH_HEADER = re.compile(
     r"(" + _LITERAL + r")",
     re.I,
 )
-_CURL_USER = re.compile(r"(\s(?:-u|--user|--proxy-user|-U)\s*['\"]?)([^\s:'\"$]+|\$\{?\w+\}?):([^\s'\"]+)")
-_SECRET_WORDS = r"(?:password|passwd|pass|passphrase|secret|token|api-?key|access-?key|secret-?key|auth-?key)"
+_CURL_USER = re.compile(
+    r"(\s(?:-u|--user|--proxy-user|-U)\s*['\"]?)([^\s:'\"$]+|\$\{?\w+\}?):('[^'\n]+'|\"[^\"\n]+\"|[^\s'\"]+)"
+)
+_SECRET_WORDS = r"(?:password|passwd|pass|passphrase|secret|token|authtoken|bearer|api-?key|access-?key|secret-?key|auth-?key)"
 _FLAG_EQ = re.compile(r"(--(?:[a-z0-9]+-)*" + _SECRET_WORDS + r"=)(['\"]?)(" + _LITERAL + r")")
 _FLAG_SPACE = re.compile(
     r"(--(?:password|passwd|pass|passphrase|secret|token|api-?key|client-secret|access-token|auth-token"
-    r"|http-password|ftp-password|proxy-password|db-password|admin-password|root-password|bot-token)"
+    r"|http-password|ftp-password|proxy-password|db-password|admin-password|root-password|bot-token"
+    r"|account-key|sas-token|oauth2-bearer|authtoken|api-token|secret-key|secret-access-key|private-token"
+    r"|deploy-token|registration-token|token-secret)"
     r"[ \t]+)(['\"]?)(" + _LITERAL + r")"
 )
 # mysql -pSECRET, with mysql in command position (not `find -group mysql -print0`).
@@ -167,7 +180,7 @@ _ASSIGN = re.compile(
     r"(?<![\w$.{-])((?:export|local|readonly|declare(?:\s+-\w+)*|typeset(?:\s+-\w+)*)\s+)?"
     # The name must contain a secret word (checked exactly by is_secret_name); matching it here
     # keeps the Python callback off the thousands of ordinary assignments.
-    r"((?=[A-Za-z_])\w*?(?i:token|passwd|password|passphrase|secret|key|credentials?|pass|pwd?)\w*)"
+    r"((?=[A-Za-z_])\w*?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?)\w*)"
     r"(=|[ \t]+=[ \t]+)"
     r"('[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|[^\s'\"`;|&<>()\[\]{},]*)"
 )
@@ -178,10 +191,53 @@ _KEY_VALUE_QUOTED = re.compile(
     re.I,
 )
 _KEY_VALUE_LINE = re.compile(
-    r"^(\s*(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-]?key|auth[_-]?token)\s*[:=]\s*)"
+    r"^(\s*(?:(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-]?key|auth[_-]?token)\s*[:=]\s*"
+    # a .netrc's lines (`machine h`, `login u`, `password PW`), one to a line; `passwd root` is a command
+    r"|password[ \t]+))"
     r"([^\s#'\"$`{][^\s#'\"$`]*)[ \t]*$",
     re.I | re.M,
 )
+# A comment that gives a password: `# password: PW` (`# token: uuid` documents a field).
+_COMMENT_PASSWORD = re.compile(
+    r"^(\s*\#+[ \t]*(?:password|passwd|passphrase)[ \t]*[:=][ \t]*)([^\s'\"$`{][^\s'\"$`]*)[ \t]*$",
+    re.I | re.M,
+)
+# SQL in a string: CREATE USER ... IDENTIFIED BY 'PW', WITH [ENCRYPTED] PASSWORD 'PW', LOGIN PASSWORD
+# 'PW', SET PASSWORD [FOR u] = 'PW' or PASSWORD('PW').
+_SQL_PASSWORD = re.compile(
+    r"((?:\bIDENTIFIED(?:\s+WITH\s+\w+)?\s+BY|\b(?:WITH|LOGIN|ENCRYPTED)\s+PASSWORD"
+    r"|\bSET\s+PASSWORD(?:\s+FOR\s+\S+)?\s*=(?:\s*PASSWORD\s*\()?|\bPASSWORD\s*\()\s*)"
+    r"('[^'\n]+'|\\?\"[^\"\\\n]+\\?\")",
+    re.I,
+)
+# A default in a parameter expansion: ${DB_PASSWORD:-PW}, ${TOKEN:=PW}.
+_EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
+# An array whose name holds secrets: CREDS=("admin" "PW"), declare -A secrets=([db]=PW).
+_SECRET_ARRAY = re.compile(r"(?<![\w$.{-])(\w+)=\(([^()\n]*)\)")
+_ARRAY_ELEMENT = re.compile(r"(\[[^\]\s]*\]=)?('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+)")
+# A literal piped into a command that reads a password on stdin.
+_STDIN_PASSWORD = re.compile(
+    r"(\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:['\"]%s(?:\\n)?['\"][ \t]+)?)"
+    r"('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`|;&][^\s'\"`|;&]*)"
+    r"([ \t]*\|[ \t]*(?:[^|\n;&]*?(?:--password-stdin|--passphrase-fd|--key-file[ =]-|--stdin\b)"
+    r"|(?:sudo[ \t]+)?passwd\b|sudo[ \t]+(?:-\w*S|--stdin)\b))"
+)
+# sed's s/PATTERN/REPLACEMENT/ that puts a password in: s/__DB_PASSWORD__/PW/, s/^pass=.*/pass=PW/.
+_SED_S = re.compile(r"\bs([/|#,@])((?:[^\\\n]|\\.)*?)\1((?:[^\\\n]|\\.)*?)\1")
+_SED_SETTING = re.compile(r"[:=]")  # `s/^password=.*/password=/` clears a setting
+# A template's placeholder for a secret: __DB_PASSWORD__, @DB_PASS@, {{password}}, %TOKEN%
+# (not `s/passwd/group/`, which edits text that mentions one).
+_SED_PLACEHOLDER = re.compile(r"[_@%{<#\[\\$]+\w*(?i:pass|secret|token|api_?key|auth_?key)\w*[_@%}>#\]\\]+")
+_SED_NAME_VALUE = re.compile(r"^(.*?\b(\w+)[ \t]*[:=][ \t]*['\"]?)([^'\"\s]+?)(['\"]?)$")
+# helm's --set a.b.password=PW,c=d: the last part of each dotted key names the value.
+_HELM_SET = re.compile(r"(--set(?:-string)?(?:=|[ \t]+)['\"]?)([^\s'\"]+)")
+_HELM_PAIR = re.compile(r"([\w.\-\[\]]+=)([^,]*)")
+# A .pgpass line, host:port:database:user:password.
+_PGPASS = re.compile(r"((?<![\w.:-])[\w.\-*]+:(?:\d+|\*):[\w.\-*]+:[\w.\-*@]+:)([^\s'\"$`:]+)")
+# base64 of `user:password` where credentials go (a line naming auth or Basic): `AUTH="dXNlcjpwYXNz"`,
+# docker's config.json `"auth": "..."` (the Authorization header itself is the auth-header rule's).
+_BASE64_WORD = re.compile(r"(?<![A-Za-z0-9+/=_\-.])([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=_\-.])")
+_USER_PASSWORD = re.compile(r"[\w.@+\-]{1,64}:[^\s:]{3,128}")
 
 _EMAIL = re.compile(
     r"(?<![\w.%+\-$@/])([A-Za-z0-9][A-Za-z0-9._%+\-]*)@([A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)+)\b"
@@ -240,13 +296,75 @@ def _assign(m: re.Match[str]) -> str | None:
     if not holds_secret(m.group(2), m.group(4)):
         return None
     line_start = m.string.rfind("\n", 0, m.start()) + 1
-    if m.string[line_start : m.start()].rstrip().endswith("alias"):  # `alias pass=passgen` names a command
+    before = m.string[line_start : m.start()]
+    if before.rstrip().endswith("alias"):  # `alias pass=passgen` names a command
+        return None
+    if _SED_OPENER.search(before):  # `s/^password=.*/...`: a sed pattern (the replacement is _sed's)
         return None
     rest_of_line = m.string[m.end() :].split("\n", 1)[0]
     # `token=substr(...)` and `pw=os.environ[...]` are calls; `A = b ? c : d` is awk, not a setting.
     if rest_of_line[:1] in ("(", "[") or (m.group(3) != "=" and rest_of_line.strip()):
         return None
     return f"{m.group(1) or ''}{m.group(2)}{m.group(3)}{replace_value(m.group(4), 'secret')}"
+
+
+def _expansion_default(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(1), m.group(3)):
+        return None
+    return f"${{{m.group(1)}{m.group(2)}{replace_value(m.group(3), 'secret')}}}"
+
+
+def _secret_array(m: re.Match[str]) -> str | None:
+    if not is_secret_name(m.group(1)):
+        return None
+
+    def element(e: re.Match[str]) -> str:
+        # Only random-looking elements: arrays named like secrets hold menus and tables too
+        # (`cmd_change_password=("pw;change-password" "command_pass.sh" "Change ...")`).
+        value = e.group(2)
+        secret = is_literal_value(value) and looks_random(value)
+        return (e.group(1) or "") + (replace_value(value, "secret") if secret else value)
+
+    return f"{m.group(1)}=({_ARRAY_ELEMENT.sub(element, m.group(2))})"
+
+
+def _sed(m: re.Match[str]) -> str | None:
+    """The replacement of a sed `s` command when it is a password: after a secret's name
+    (`s/^pass=.*/pass=PW/`), or whole when the pattern names a secret (`s/__DB_PASSWORD__/PW/`)."""
+    delim, pattern, repl = m.group(1), m.group(2), m.group(3)
+    if "\\" in repl or "&" in repl:  # back-references build the text from the input
+        return None
+    named = _SED_NAME_VALUE.match(repl)
+    if named and is_secret_name(named.group(2)) and is_literal_value(named.group(3)):
+        new = named.group(1) + placeholder("password") + named.group(4)
+    elif _SED_PLACEHOLDER.fullmatch(pattern) and is_literal_value(repl) and not _SED_SETTING.search(repl):
+        new = placeholder("password")
+    else:
+        return None
+    return f"s{delim}{pattern}{delim}{new}{delim}"
+
+
+def _helm_set(m: re.Match[str]) -> str | None:
+    def pair(e: re.Match[str]) -> str:
+        key, value = e.group(1)[:-1], e.group(2)
+        if holds_secret(key.rsplit(".", 1)[-1], value):
+            return e.group(1) + placeholder("password")
+        return e.group(0)
+
+    return m.group(1) + _HELM_PAIR.sub(pair, m.group(2))
+
+
+def _basic_credentials(m: re.Match[str]) -> str | None:
+    word = m.group(1)
+    if len(word) % 4:
+        return None
+    try:
+        decoded = base64.b64decode(word, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not _USER_PASSWORD.fullmatch(decoded) or "//" in decoded:
+        return None
+    return placeholder("basic-credentials")
 
 
 def _auth_header(m: re.Match[str]) -> str | None:
@@ -265,7 +383,8 @@ def _curl_lines(text: str, counts: Counter[str]) -> str:
     return re.sub(r"[^\n]+", line, text)
 
 
-_SECRET_HINTS = ("pass", "secret", "token", "key", "credential", "pw", "auth")
+_SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth")
+_SED_OPENER = re.compile(r"\bs[/|#,@]\^?$")
 # (kind, line hints (ASCII lower-case), pattern, replacement) in the order they run.
 _CONTEXT_RULES: tuple[
     tuple[str, tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], str | None]], ...
@@ -277,10 +396,19 @@ _CONTEXT_RULES: tuple[
     ("cli-password", ("mysql", "mariadb"), _MYSQL_P, _keep_value(2, "password")),
     ("cli-password", ("sshpass",), _SSHPASS, _keep_value(2, "password")),
     ("cli-password", ("chpasswd",), _CHPASSWD, _keep_value(2, "password")),
+    ("cli-password", ("stdin", "passwd", "sudo"), _STDIN_PASSWORD, _keep_value(2, "password")),
+    ("sql-password", ("identified", "password"), _SQL_PASSWORD, _keep_value(2, "password")),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
+    ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
+    ("secret-assignment", ("--set",), _HELM_SET, _helm_set),
+    ("pgpass-password", ("pgpass",), _PGPASS, _keep_value(2, "password")),
+    ("secret-assignment", _SECRET_HINTS, _EXPANSION_DEFAULT, _expansion_default),
+    ("secret-assignment", _SECRET_HINTS, _SECRET_ARRAY, _secret_array),
     ("secret-assignment", _SECRET_HINTS, _ASSIGN, _assign),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_QUOTED, _keep_value(4, "secret")),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_LINE, _keep_value(2, "secret")),
+    ("secret-assignment", ("pass",), _COMMENT_PASSWORD, _keep_value(2, "secret", min_len=6)),
+    ("basic-credentials", ("auth", "basic"), _BASE64_WORD, _basic_credentials),
     ("email", ("@",), _EMAIL, _email),
 )
 # Every context rule needs one of these on its line (all of its patterns are single-line):

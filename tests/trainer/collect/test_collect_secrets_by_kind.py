@@ -201,9 +201,10 @@ def test_literals_assigned_or_compared_to_secret_names_are_scrubbed_by_the_keywo
 
 
 def test_a_random_string_where_a_secret_goes_is_scrubbed_by_the_entropy_plugin() -> None:
-    line = f'echo "{RANDOM_B64}" | docker login --password-stdin -u bot registry.corp'
+    # A here-string to --passphrase-fd: no bash rule knows it, the line mentions a secret.
+    line = f'gpg --batch --passphrase-fd 3 3<<<"{RANDOM_B64}" -d secret.gpg'
     out, counts = scrubbed_line(line)
-    assert RANDOM_B64 not in out and "docker login --password-stdin" in out
+    assert RANDOM_B64 not in out and "gpg --batch --passphrase-fd 3 3<<<" in out
     assert counts == {"base64-high-entropy-string": 1}
 
 
@@ -240,3 +241,121 @@ def test_personal_addresses_are_replaced(address: str) -> None:
 )
 def test_generic_addresses_are_kept(address: str) -> None:
     assert scrubbed_line(f"echo {address}") == (f"echo {address}", {})
+
+
+# Kinds a planted-secret sweep found passing (a helper's 122 plantings: recall 71% -> 95%).
+TF_TOKEN = (
+    "z9UYowv5o4uZa6" + ".atlasv1." + "eD4qtVkfaiNFDjKAUzaIWWpMnFQXSTwGv118phKlslcv69t3ifwRCB7mo1gL46iwCZM"
+)
+BASIC = "YWRtaW46ZHR3T3VJRXJ4Q3FqNTh0eg=="  # base64 of admin:dtwOuIErxCqj58tz
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("aws configure set aws_secret_access_key HrlEOS47WgjKCu/0xxKhg5QjWV1mKaUyvBPs0jSO", "HrlEOS47Wgj"),
+        (
+            'echo "TBC4COdAkStvrAj2" | docker login -u deploy --password-stdin registry.corp',
+            "TBC4COdAkStvrAj2",
+        ),
+        ("echo 'Sd0Pw9xQ' | sudo -S apt-get update", "Sd0Pw9xQ"),
+        ('echo -e "N7CxfTCGAp69RMkj\\nN7CxfTCGAp69RMkj" | passwd deploy', "N7CxfTCGAp69RMkj"),
+        ("openssl enc -aes-256-cbc -in b.tar -out b.tar.enc -k B1tMtw1E3BDBgZlg", "B1tMtw1E3BDBgZlg"),
+        ("ssh-keygen -t ed25519 -f ~/.ssh/deploy -N 'TcQaoBjtfEZz1zYd' -C deploy", "TcQaoBjtfEZz1zYd"),
+        ("rabbitmqctl add_user admin ryYZ4Wg1kkIkce", "ryYZ4Wg1kkIkce"),
+        ("az login --service-principal -u app -p 'C5qvbDUxdpZYVlYb' --tenant corp", "C5qvbDUxdpZYVlYb"),
+        (
+            "az storage blob upload --account-name st --account-key FVnfG30soxTY4RsH9aOK== -f a",
+            "FVnfG30soxTY4RsH",
+        ),
+        ("wp config set DB_PASSWORD 'altICbuDMloyH2' --allow-root", "altICbuDMloyH2"),
+        ("npm config set //registry.npmjs.org/:_authToken Np8tKn3wQ2", "Np8tKn3wQ2"),
+        ("git config --global user.password Gt5cPw8z", "Gt5cPw8z"),
+        ("ngrok config add-authtoken 3k8Cj0ndoTMuyIEcyDlV8uxCz5u", "3k8Cj0ndoTMuyIEcyDlV8uxCz5u"),
+        ("curl --oauth2-bearer ZmdxVeBq4tmu0NMhNQuR https://api.corp/me", "ZmdxVeBq4tmu0NMhNQuR"),
+        ("curl -u admin:'Shadowmonkey8400*' https://ci.corp/api/json", "Shadowmonkey8400"),
+        ("sed -i 's/__DB_PASSWORD__/FdOk4ggXaegWlK/' /etc/app/config.php", "FdOk4ggXaegWlK"),
+        ("sed -i 's/^password=.*/password=Hn2Sd8Pq/' app.ini", "Hn2Sd8Pq"),
+        ("mysql -uroot -e \"CREATE USER 'app'@'%' IDENTIFIED BY 'oXnco1tc6x3Ohk';\"", "oXnco1tc6x3Ohk"),
+        (
+            "sudo -u postgres psql -c \"ALTER USER postgres WITH PASSWORD 'T8hw30dL6Js61d';\"",
+            "T8hw30dL6Js61d",
+        ),
+        ('echo "db.internal:5432:appdb:app:Xpks48f7hls0QKhp" > ~/.pgpass', "Xpks48f7hls0QKhp"),
+        ("export REDIS_URL=redis://:kcgvlqsP18bSyT19@redis.internal:6379/0", "kcgvlqsP18bSyT19"),
+        (
+            "helm upgrade db bitnami/postgresql --set auth.postgresPassword=Yp1S5Oo14Z,auth.database=app",
+            "Yp1S5Oo14Z",
+        ),
+        (f"export TF_TOKEN_app_terraform_io={TF_TOKEN}", "eD4qtVkfaiNFDjKAUza"),
+        ("export SECRET_KEY_BASE=730b2662a81f9ee872172dcce4bbf5b4d287659214", "730b2662a81f9ee87"),
+        ('CREDS=("admin" "dvhYGqf3RRweynhr")', "dvhYGqf3RRweynhr"),
+        ("declare -A secrets=([db]=ogowbrd5TEvOX5WC [cache]=none)", "ogowbrd5TEvOX5WC"),
+        ("PASSWORD=${PASSWORD:-54JHzr9GeFOtNJnH}", "54JHzr9GeFOtNJnH"),
+        (': "${DB_PASSWORD:=D10yO2r87FEXFZI7}"', "D10yO2r87FEXFZI7"),
+        ("# password: YG8AjZblX7dXEhck", "YG8AjZblX7dXEhck"),
+        ("  password ba4886c3-89fe-4f59-92b8-3ad3827f9c2e", "ba4886c3-89fe"),
+        (f'AUTH="{BASIC}"', BASIC),
+        (f'{{"auths": {{"registry.corp": {{"auth": "{BASIC}"}}}}}}', BASIC),
+    ],
+)
+def test_secrets_in_the_long_tail_of_shapes_are_scrubbed(line: str, secret: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert secret not in out and "REDACTED_" in out, out
+    assert sum(counts.values()) >= 1
+
+
+def test_a_tool_password_on_a_continuation_line_is_scrubbed() -> None:
+    text = "#!/bin/bash\nmysqldump -u root \\\n  -p8yxXs4ZBVkakQt \\\n  appdb > dump.sql\n"
+    out = scrub(text)
+    assert "8yxXs4ZBVkakQt" not in out.text and "appdb > dump.sql" in out.text
+    assert scrub(out.text).text == out.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sed -i 's/^password=.*/password=/' config.ini",
+        'sed -i "s/__DB_PASSWORD__/$DB_PASSWORD/" /etc/app/config.php',
+        "sed -e 's/token=\\(.*\\)/\\1/' file",
+        'echo "$PW" | docker login -u bot --password-stdin registry.corp',
+        'echo "$line" | passwd --stdin "$user"',
+        "echo 'deb http://deb.debian.org/debian stable main' | sudo tee /etc/apt/sources.list",
+        "PASSWORD=${PASSWORD:-$1}",
+        ': "${TOKEN:=}"',
+        "git checkout token fix",
+        "git config --global user.name Alice",
+        "npm config set registry https://registry.npmjs.org/",
+        "helm install web ./chart --set image.tag=1.2.3,replicas=2",
+        "mysql -e \"CREATE USER 'a'@'%' IDENTIFIED BY '$PW'\"",
+        'AUTH=$(printf "%s" "$u:$p" | base64)',
+        'echo "db:5432:*:app:$PGPASS" > ~/.pgpass',
+        "TOKENS=(a b c)",
+        "echo 'c2VlIHlvdSBsYXRlcg==' | base64 -d  # auth demo",
+        # false positives of a first version, found by bench/scrub_corpus.py on the real corpus
+        "s/passwd/group/g;",
+        "PWFILTER='s/rd.iscsi.password=[^ ]*/rd.iscsi.password=******/g'",
+        "az storage blob upload --account-name account_name --account-key account_key -c web -f f.txt",
+        "az login --service-principal -u http://sp -p cert.pem --tenant corp.onmicrosoft.com",
+        "paperkey --secret-key secret_key.gpg --output secret_data.txt",
+        "rabbitmqctl change_password alice new_password",
+        'echo "setting_value" | elasticsearch-keystore add --stdin setting_name',
+        "PRIVATE_KEY_FOLDER=.ssh",
+        "# Password cracker.",
+        "#   token: uuid",
+        "max_tokens=3200000",
+        'case "${next_token:-help}" in',
+        ': "${SECRETS_EXTENSION:=".secret"}"',
+        'tok=$(git config --default "$GITHUB_TOKEN" git-extras.github-personal-access-token)',
+        'cmd_change_password=("pw;change-password" "command_ts3_server_pass.sh" "Change the password.")',
+    ],
+)
+def test_code_around_the_long_tail_shapes_is_left_alone(line: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert out == line and not counts
+
+
+def test_a_continued_command_with_tool_names_on_its_later_lines_is_kept_whole() -> None:
+    # The spans of a continued command and of a tool named on its next line overlap.
+    text = "#!/bin/bash\nsteps/align.sh --nj 4 \\\n  --cmd zip data/lang \\\n  exp/zip || exit 1;\nzip -r a.zip b\n"
+    assert scrub(text).text == text
