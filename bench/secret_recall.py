@@ -723,7 +723,7 @@ benign(
     'SSH_KEY=~/.ssh/id_rsa\nPRIVATE_KEY_PATH=/etc/ssl/private/server.key\nssh -i "$SSH_KEY" deploy@host',
 )
 benign("getent passwd", "getent passwd \"$USER\" | cut -d: -f6\nawk -F: '$3 >= 1000 {print $1}' /etc/passwd")
-benign("passwd -l", "passwd -ln root\nusermod -aG docker deploy")
+benign("passwd -l", "passwd -l root\nusermod -aG docker deploy")
 benign(
     "sshd config", "sed -i 's/^#\\?PasswordAuthentication .*/PasswordAuthentication no/' /etc/ssh/sshd_config"
 )
