@@ -9,22 +9,45 @@ aliases and unexported variables do not.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 STATE_ENV = "BASHCODER_REPL_STATE"
-# Set on the same line as the user's first line, so bash's line numbers in
-# error messages stay the user's.
-_TRAP = (
+USER_BASH_ENV = "BASHCODER_USER_BASH_ENV"
+# Set from BASH_ENV, which a non-interactive bash reads before its command: the command stays
+# the user's text alone, so bash's line numbers and its quotes of a bad line are the user's
+# (on the same line as the command, the trap showed in every syntax error). The user's own
+# BASH_ENV is read first.
+_STARTUP = (
+    '[ -n "${BASHCODER_USER_BASH_ENV-}" ] && . "$BASHCODER_USER_BASH_ENV"\n'
     'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$BASHCODER_REPL_STATE" 2>/dev/null; '
-    "exit $__bashcoder_rc' EXIT; "
+    "exit $__bashcoder_rc' EXIT\n"
 )
-_NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, "__bashcoder_rc"}
+_NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, USER_BASH_ENV, "BASH_ENV", "__bashcoder_rc"}
+
+
+@contextlib.contextmanager
+def _signals_ignored(*signums: signal.Signals) -> Iterator[None]:
+    """Ignore `signums` in this process for the block (main thread only: elsewhere Python
+    cannot set handlers, and the signals reach the main thread anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = [signal.signal(s, signal.SIG_IGN) for s in signums]
+    try:
+        yield
+    finally:
+        for s, handler in zip(signums, previous, strict=True):
+            signal.signal(s, handler)
 
 
 @dataclass(frozen=True)
@@ -57,30 +80,37 @@ class Shell:
     ) -> RunResult:
         """Run `command`; output goes to the terminal unless `stdout`/`stderr` are given.
 
-        Ctrl-C reaches the command (same terminal process group) and the REPL
-        keeps waiting for it rather than dying.
+        Ctrl-C and Ctrl-\\ reach the command (same terminal process group) and
+        not the REPL, which waits for it, as an interactive bash does for its
+        foreground job (asyncio's own SIGINT handler would otherwise cancel the
+        REPL once the command ended).
         """
         fd, state_path = tempfile.mkstemp(prefix="bashcoder-state-")
         os.close(fd)
+        fd, startup_path = tempfile.mkstemp(prefix="bashcoder-startup-", suffix=".sh")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(_STARTUP)
+        env = {**self.env, STATE_ENV: state_path, "BASH_ENV": startup_path}
+        if self.env.get("BASH_ENV"):
+            env[USER_BASH_ENV] = self.env["BASH_ENV"]
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(
-                [self.bash, "-c", _TRAP + command],
+                [self.bash, "-c", command],
                 cwd=self.cwd if self.cwd.is_dir() else None,
-                env={**self.env, STATE_ENV: state_path},
+                env=env,
                 stdout=stdout,
                 stderr=stderr,
             )
-            while True:
-                try:
-                    code = proc.wait()
-                    break
-                except KeyboardInterrupt:
-                    continue  # the child got SIGINT too; wait for it to finish
+            # After Popen: the child has exec'd with default handlers (an ignored signal
+            # would stay ignored across exec).
+            with _signals_ignored(signal.SIGINT, signal.SIGQUIT):
+                code = proc.wait()
             seconds = time.perf_counter() - start
             self._adopt(Path(state_path))
         finally:
             Path(state_path).unlink(missing_ok=True)
+            Path(startup_path).unlink(missing_ok=True)
         return RunResult(code if code >= 0 else 128 - code, seconds)
 
     def _adopt(self, state_path: Path) -> None:
@@ -101,6 +131,7 @@ class Shell:
                 env[os.fsdecode(key)] = os.fsdecode(value)
         for key in _NOT_CARRIED:
             env.pop(key, None)
-        if "SHLVL" in self.env:
-            env["SHLVL"] = self.env["SHLVL"]  # bash -c raised it; the user's shell level did not change
+        for key in ("SHLVL", "BASH_ENV"):  # bash -c raised SHLVL; BASH_ENV was the REPL's own
+            if key in self.env:
+                env[key] = self.env[key]
         self.env = env

@@ -41,3 +41,45 @@ def test_describe_marks_success_and_failure() -> None:
 
     assert RunResult(0, 0.012).describe() == "✓ exit 0 · 0.01 s"
     assert RunResult(130, 1.5).describe() == "✗ exit 130 · 1.50 s"
+
+
+def test_a_syntax_error_quotes_the_users_line_and_nothing_of_the_repl(tmp_path: Path) -> None:
+    # The REPL's exit trap once sat on the user's line and showed in every syntax error.
+    code, text = run(Shell(cwd=tmp_path), "fi", tmp_path)
+    assert code == 2 and "`fi'" in text
+    assert "trap" not in text and "bashcoder" not in text.lower()
+
+
+def test_the_users_own_bash_env_still_runs_and_stays_theirs(tmp_path: Path) -> None:
+    rc = tmp_path / "env.sh"
+    rc.write_text("export FROM_BASH_ENV=yes\n")
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "BASH_ENV": str(rc)})
+    assert run(shell, 'echo "$FROM_BASH_ENV"', tmp_path) == (0, "yes\n")
+    assert shell.env["BASH_ENV"] == str(rc) and "BASHCODER_USER_BASH_ENV" not in shell.env
+
+
+def test_ctrl_c_reaches_the_command_and_not_the_repl(tmp_path: Path) -> None:
+    # In the REPL an asyncio loop owns SIGINT: the signal the terminal sends to the whole
+    # foreground group must end the command only, and the loop must go on to the next input.
+    import asyncio
+    import os
+    import signal
+    import threading
+
+    pidfile = tmp_path / "pid"
+
+    def ctrl_c() -> None:  # what the terminal does: SIGINT to the command and to the REPL
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            threading.Event().wait(0.02)
+        os.kill(int(pidfile.read_text()), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    async def main() -> tuple[int, str]:
+        threading.Thread(target=ctrl_c, daemon=True).start()
+        shell = Shell(cwd=tmp_path)
+        command = f"trap 'kill $!; exit 130' INT; sleep 5 & echo $$ > {pidfile}; wait $!"
+        code, _ = run(shell, command, tmp_path)
+        await asyncio.sleep(0.05)  # the REPL reads its next input: it was not cancelled
+        return code, run(shell, "echo still-here", tmp_path)[1]
+
+    assert asyncio.run(main()) == (130, "still-here\n")
