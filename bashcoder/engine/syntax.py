@@ -31,6 +31,8 @@ class SyntaxResult:
     ok: bool
     message: str = ""
     """bash's first complaint, e.g. "line 3: syntax error near unexpected token `fi'"."""
+    complaints: tuple[str, ...] = ()
+    """Every line bash wrote, in order: a warning (an unclosed here-document) can come first."""
 
 
 @lru_cache(maxsize=1)
@@ -156,8 +158,8 @@ def bash_check(text: str, timeout: float = 5.0) -> SyntaxResult:
         )
     except subprocess.TimeoutExpired:
         return SyntaxResult(False, "bash -n timed out")
-    message = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
-    return SyntaxResult(proc.returncode == 0, _clean(message[0]) if message else "")
+    lines = tuple(_clean(ln) for ln in proc.stderr.decode("utf-8", errors="replace").strip().splitlines())
+    return SyntaxResult(proc.returncode == 0, lines[0] if lines else "", lines)
 
 
 def _clean(line: str) -> str:

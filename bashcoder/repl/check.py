@@ -37,6 +37,11 @@ class Verdict:
     def submits(self) -> bool:
         return self.state != "incomplete"
 
+    @property
+    def in_heredoc(self) -> bool:
+        """An open here-document: its lines are text, and its delimiter must start the line."""
+        return self.state == "incomplete" and _OPEN_HEREDOC in self.message
+
 
 def is_meta(text: str) -> bool:
     """A REPL command such as `:set temperature 0.5` (one line, colon and a letter)."""
@@ -58,10 +63,10 @@ def classify(text: str) -> Verdict:
     if ends_in_continuation(text):
         return Verdict("incomplete", "line ends in a backslash")
     result = bash_check(text)
+    heredoc = next((c for c in result.complaints if _OPEN_HEREDOC in c), None)
     if result.ok:
-        if _OPEN_HEREDOC in result.message:
-            return Verdict("incomplete", result.message)
-        return Verdict("complete")
-    if any(m in result.message for m in _EOF_MESSAGES):
-        return Verdict("incomplete", result.message)
+        return Verdict("incomplete", heredoc) if heredoc else Verdict("complete")
+    # Inside a compound command bash warns of the open here-document first, then of the end.
+    if any(m in c for c in result.complaints for m in _EOF_MESSAGES):
+        return Verdict("incomplete", heredoc or result.message)
     return Verdict("error", result.message)

@@ -135,7 +135,9 @@ def repl_bindings(
             b.validate_and_handle()
             return
         b.cursor_position = len(text)
-        b.insert_text("\n" + continuation_indent(b.document.lines[-1]), fire_event=False)
+        # No indent inside a here-document: `EOF` closes it only at the line's start (`<<-`: tabs).
+        indent = "" if found.in_heredoc else continuation_indent(b.document.lines[-1])
+        b.insert_text("\n" + indent, fire_event=False)
 
     @kb.add("escape", "enter")
     def newline(event: KeyPressEvent) -> None:

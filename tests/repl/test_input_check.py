@@ -70,3 +70,23 @@ def test_backslashes() -> None:
     assert ends_in_continuation("echo a \\\\\\")
     assert not ends_in_continuation("echo a  # comment ends \\")
     assert not ends_in_continuation("echo 'quoted \\'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if true; then\n    cat <<EOF",
+        "for f in a b; do\n  cat <<-EOF",
+        "if true; then\n  cat <<EOF\nrm -rf build",
+    ],
+)
+def test_a_here_document_inside_a_compound_command_continues(text: str) -> None:
+    # bash -n warns of the open here-document first, then of the end of file: both mean "open".
+    verdict = classify(text)
+    assert verdict.state == "incomplete" and verdict.in_heredoc, verdict
+
+
+def test_a_closed_here_document_in_an_open_block_continues_with_indent_again() -> None:
+    verdict = classify("if true; then\n  cat <<EOF\nhi\nEOF")
+    assert verdict.state == "incomplete" and not verdict.in_heredoc
+    assert classify("if true; then\n  cat <<EOF\nhi\nEOF\nfi").state == "complete"
