@@ -10,6 +10,8 @@ loop reads one input, then runs it, a meta command, or nothing.
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
+from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
 from prompt_toolkit.shortcuts import CompleteStyle
@@ -50,14 +54,26 @@ def continuation(width: int, line_number: int, wrap_count: int) -> str:
     return "" if wrap_count > 0 else CONTINUATION
 
 
-def open_history(path: Path) -> History:
-    """File history at `path` (directories created); in memory when the file cannot be used."""
+def open_history(path: Path, warn: Callable[[str], None] = lambda _: None) -> History:
+    """File history at `path` (directories created); in memory, said once through `warn`, when
+    the file cannot be read and appended to (a directory, no permission): prompt_toolkit would
+    raise at every prompt and every Enter."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
-    except OSError:
+        with path.open("ab"), path.open("rb"):
+            pass
+    except OSError as exc:
+        warn(
+            f"history: cannot use {path} ({exc.strerror or exc}); this session's inputs are kept in "
+            "memory only. Fix the file or pass --history FILE."
+        )
         return InMemoryHistory()
     return FileHistory(str(path))
+
+
+_SUBMIT_KEYS = (Keys.ControlM, Keys.ControlJ, Keys.Enter)
+# `exit` in the REPL ends only the `bash -c` that runs it; a user typing it means to leave.
+_EXIT = re.compile(r"\s*exit(?:\s+\d+)?\s*;?\s*")
 
 
 @dataclass
@@ -89,7 +105,7 @@ class Repl:
         if self.echo is None:
             self.echo = terminal_echo(self.output)
         if self.history is None:
-            self.history = open_history(self.config.history_path())
+            self.history = open_history(self.config.history_path(), lambda m: self.echo(m, "warn"))
         self.notice = Notice()
         self.suggest_enabled = self.config.ghost_text
         history = self.history
@@ -235,6 +251,8 @@ class Repl:
             return False
         if is_meta(text):
             return run_meta(text, self.meta_env())
+        if _EXIT.fullmatch(text):
+            return True
         found = dangers(text)
         if found and self.config.execute and not await self.confirm([d.reason for d in found]):
             return False
@@ -242,6 +260,7 @@ class Repl:
         if not self.config.execute:
             self.echo("(--no-exec: not run)", "info")
             return False
+        self._defuse_typeahead()
         try:
             result = self.shell.run(text)
         except OSError as exc:
@@ -249,6 +268,13 @@ class Repl:
             return False
         self.echo(result.describe(), "ok" if result.exit_code == 0 else "error")
         return False
+
+    def _defuse_typeahead(self) -> None:
+        """Keys typed after Enter, before the command took the terminal, come back as text in the
+        next prompt without their Enter: prompt_toolkit read them (the command never will) and
+        would replay them, Enter included, as a command the user never saw."""
+        keys = get_typeahead(self.session.input)
+        store_typeahead(self.session.input, [k for k in keys if k.key not in _SUBMIT_KEYS])
 
     async def run_async(self) -> None:
         """Read, act, repeat until `:quit` or Ctrl-D."""

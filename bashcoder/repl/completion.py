@@ -18,6 +18,7 @@ from prompt_toolkit.document import Document
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Stale
 from bashcoder.repl.assistant import Assistant
+from bashcoder.repl.check import is_meta
 from bashcoder.repl.recall import Recall
 from bashcoder.repl.sources import MenuRow, menu_rows
 
@@ -65,8 +66,8 @@ class CandidateMenu(PromptCompleter):
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         """The menu's rows (nothing unless Tab asked)."""
-        if not complete_event.completion_requested:
-            return
+        if not complete_event.completion_requested or is_meta(document.text):
+            return  # the model's bash candidates do not fit a `:command`
 
         def is_stale() -> bool:
             return self.current is not None and self.current().text != document.text

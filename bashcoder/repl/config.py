@@ -116,7 +116,7 @@ class Settings:
 
     def updated(self, name: str, raw: str) -> Settings:
         """A copy with `name` set from the text `raw`; a `BashcoderError` names the fix."""
-        names = [f.name for f in dataclasses.fields(self)]
+        names = self.names()
         if name not in names:
             raise BashcoderError(f"unknown setting {name!r}; settable: {', '.join(names)}.")
         current = getattr(self, name)
@@ -138,6 +138,10 @@ class Settings:
             kind = "an integer" if isinstance(current, int) else "a number"
             raise BashcoderError(f"{name} takes {kind}, not {raw!r}.") from None
         return dataclasses.replace(self, **{name: value})
+
+    def names(self) -> list[str]:
+        """The settings `:set` takes."""
+        return [f.name for f in dataclasses.fields(self)]
 
     def describe(self) -> list[str]:
         """One `name = value` line per setting."""

@@ -166,6 +166,23 @@ COMMANDS: dict[str, MetaCommand] = {
 ALIASES = {"q": "quit", "exit": "quit", "h": "help"}
 
 
+def complete_meta(text: str, setting_names: list[str]) -> str | None:
+    """The rest of a `:command` (or of `:set NAME`) being typed when one name fits, else None.
+
+    Pure. The model knows bash, not the REPL's commands: its guesses after a
+    `:` (`:se` -> `:sexit`) would mislead, so a meta line is completed here.
+    """
+    words = text.lstrip()[1:].split(" ")
+    if len(words) == 1:
+        names = [c for c in COMMANDS if c.startswith(words[0])]
+    elif len(words) == 2 and words[0] == "set":
+        names = [n for n in setting_names if n.startswith(words[1])]
+    else:
+        return None
+    typed = words[-1]
+    return names[0][len(typed) :] + " " if len(names) == 1 and names[0] != typed else None
+
+
 def run_meta(line: str, env: MetaEnv) -> bool:
     """Run a `:command`; returns True when the REPL should exit. Problems are echoed, never raised."""
     try:

@@ -24,6 +24,8 @@ from prompt_toolkit.filters import FilterOrBool
 from bashcoder.engine.errors import BashcoderError
 from bashcoder.engine.generate import Stale
 from bashcoder.repl.assistant import Assistant
+from bashcoder.repl.check import is_meta
+from bashcoder.repl.meta import complete_meta
 from bashcoder.repl.recall import Recall
 from bashcoder.repl.sources import first_suggestion
 
@@ -76,6 +78,9 @@ class SourcedAutoSuggest(AutoSuggest):
         # Read `document` (what the user had when this started), never `buffer.text`.
         if not document.is_cursor_at_the_end or not document.text.strip():
             return None
+        if is_meta(document.text):  # `:se` -> `:set `, from the REPL's own table, not the model
+            rest = complete_meta(document.text, self.assistant.settings.names())
+            return GhostSuggestion.of(rest, "meta") if rest else None
 
         def is_stale() -> bool:
             return buffer.text != document.text or buffer.cursor_position != document.cursor_position

@@ -202,3 +202,51 @@ def test_a_missing_shell_history_or_one_with_no_history_is_refused_in_one_line(t
     assert both.output.strip().splitlines() == [
         f"error: --no-history and --shell-history {history} ask for opposite things; choose one."
     ]
+
+
+def test_a_meta_command_is_completed_from_the_repls_own_table_not_by_the_model(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    # The model knows bash: after `:se` it once offered `:sexit`, and Tab gave bash candidates.
+    async def scenario() -> None:
+        with create_pipe_input() as inp:
+            repl, _ = make_repl(assistant, inp, tmp_path)
+            buf = repl.session.default_buffer
+            task = asyncio.ensure_future(repl.read())
+            inp.send_text(":se")
+            await until(lambda: buf.text == ":se" and buf.suggestion is not None, "ghost text")
+            assert full_text(buf.suggestion) == "t "  # type: ignore[arg-type]
+            inp.send_text(RIGHT + "temp")
+            await until(lambda: buf.text == ":set temp" and buf.suggestion is not None, "the setting's name")
+            assert full_text(buf.suggestion) == "erature "  # type: ignore[arg-type]
+            assert assistant.last_latency is None  # the model was never asked
+            inp.send_text(TAB)
+            await asyncio.sleep(0.3)
+            assert buf.complete_state is None or not buf.complete_state.completions
+            repl.session.app.exit(result="")
+            await task
+
+    asyncio.run(scenario())
+
+
+def test_a_here_document_typed_inside_a_block_is_read_whole_before_it_runs(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    # Enter after `cat <<EOF` inside `if` ran the half-typed input, then each body line as a command;
+    # and the auto-indented `    EOF` could never close the here-document.
+    async def scenario() -> str:
+        with create_pipe_input() as inp:
+            repl, _ = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            buf = repl.session.default_buffer
+            task = asyncio.ensure_future(repl.read())
+            for line in ("if true; then", "cat <<EOF", "rm -rf build", "EOF"):
+                inp.send_text(line)
+                await until(lambda line=line: buf.text.endswith(line), repr(line))
+                inp.send_text(ENTER)
+                await until(lambda: buf.text.endswith("\n") or buf.text.endswith(" "), "a new line")
+                assert not task.done(), f"submitted after {line!r}: {buf.text!r}"
+            inp.send_text("fi" + ENTER)
+            return await asyncio.wait_for(task, 10)
+
+    text = asyncio.run(scenario())
+    assert text == "if true; then\n    cat <<EOF\nrm -rf build\nEOF\nfi"

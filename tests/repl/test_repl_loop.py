@@ -155,3 +155,67 @@ def test_history_persists_in_the_xdg_state_dir(
     # the next prompt's context holds the recent commands
     repl._refresh_context()
     assert repl.assistant.context.endswith("echo from-the-first-session\necho second\n")
+
+
+def test_exit_leaves_the_repl_as_in_a_shell(assistant: Assistant, tmp_path: Path) -> None:
+    # Each input runs in its own bash, so `exit` ran there and the REPL went on; users mean leave.
+    async def scenario() -> list[tuple[str, str]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, "echo before", "(--no-exec: not run)")
+            inp.send_text("exit 3" + ENTER)
+            await asyncio.wait_for(loop, 10)
+            return lines
+
+    lines = asyncio.run(scenario())
+    assert echoed(lines).count("(--no-exec: not run)") == 1
+
+
+def test_a_history_file_that_cannot_be_used_is_one_warning_and_the_session_goes_on(
+    assistant: Assistant, tmp_path: Path, _state_home: Path
+) -> None:
+    (_state_home / "bashcoder" / "history").mkdir(parents=True)  # a directory where the file goes
+
+    async def scenario() -> tuple[Repl, list[tuple[str, str]]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(
+                assistant, inp, tmp_path, suggest=False, execute=False, use_default_history=True
+            )
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, "echo one", "not run")
+            await say(inp, lines, "echo two", "not run")
+            inp.send_text(CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return repl, lines
+
+    repl, lines = asyncio.run(scenario())
+    warnings = [text for text, _ in lines if text.startswith("history: cannot use")]
+    assert len(warnings) == 1 and "--history FILE" in warnings[0]
+    assert list(repl.history.get_strings()) == ["echo one", "echo two"]  # type: ignore[union-attr]
+
+
+def test_keys_typed_before_a_command_starts_are_shown_in_the_next_prompt_not_run(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    # prompt_toolkit reads what follows Enter before the command takes the terminal, and replayed
+    # it, Enter included, as the next command: an answer meant for `read` or `rm -i` ran unseen.
+    marker = work_dir(tmp_path) / "ran"
+
+    async def scenario() -> tuple[list[tuple[str, str]], str]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False)
+            loop = asyncio.ensure_future(repl.run_async())
+            inp.send_text("true" + ENTER + f"touch {marker}" + ENTER)  # one burst, as a fast typist
+            await until(lambda: "exit 0" in echoed(lines), "the first command")
+            buf = repl.session.default_buffer
+            await until(lambda: buf.text == f"touch {marker}", "the typed-ahead text in the prompt")
+            await asyncio.sleep(0.3)
+            shown = buf.text
+            inp.send_text(CTRL_C + CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return lines, shown
+
+    lines, shown = asyncio.run(scenario())
+    assert shown == f"touch {marker}" and not marker.exists()
+    assert [text.split(" · ")[0] for text, _ in lines] == ["✓ exit 0"]
