@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from bashcoder.engine.checkpoint import LoadedModel
 from bashcoder.engine.config import preset
-from bashcoder.engine.device import DevicePlan, cpu_model, has_amx, plan, synchronize
+from bashcoder.engine.device import DevicePlan, cpu_model, has_amx, import_onnxruntime, plan, synchronize
 from bashcoder.engine.generate import Generator, SamplingConfig
 from bashcoder.engine.model import Transformer, build_model
 from bashcoder.engine.tokenizer import CharTokenizer
@@ -191,9 +191,7 @@ def main() -> None:
     p = plan(args.device)
     ort_version = "not installed"
     if importlib.util.find_spec("onnxruntime") is not None:
-        import onnxruntime
-
-        ort_version = onnxruntime.__version__
+        ort_version = import_onnxruntime().__version__
     print(f"device: {p.describe()}  torch {torch.__version__}  onnxruntime {ort_version}")
     print(f"cpu: {cpu_model()}  AMX: {'yes' if has_amx() else 'no'}  threads {torch.get_num_threads()}")
     print(

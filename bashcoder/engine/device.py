@@ -147,6 +147,24 @@ def plan_for(device: torch.device) -> DevicePlan:
     return DevicePlan(device, torch.float32, bf16, None, bf16, amx=amx, runtime=resolve_runtime())
 
 
+ORT_TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
+
+
+def import_onnxruntime():  # noqa: ANN201 - the module, typed by onnxruntime's own stubs
+    """onnxruntime, imported with its usage telemetry off unless the user set ORT_DISABLE_TELEMETRY.
+
+    Since 1.29 its Linux and macOS wheels upload usage events to Microsoft
+    by default (the 1DS client, microsoft/onnxruntime#27379) and keep a device
+    id under HOME; a local assistant sends nothing anywhere. The variable is
+    read when the library loads, so every import of it goes through here.
+    Raises ImportError when it is not installed.
+    """
+    os.environ.setdefault(ORT_TELEMETRY_ENV, "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def resolve_runtime(requested: str | None = None) -> str:
     """The CPU inference runtime: `requested`, else $BASHCODER_RUNTIME, else 'onnx' when
     onnxruntime is installed (found without importing it) and 'torch' otherwise."""

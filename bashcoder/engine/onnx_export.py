@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -29,7 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bashcoder.engine.device import import_onnxruntime
 from bashcoder.engine.model import Transformer, causal_attention, rms_norm
+
+log = logging.getLogger(__name__)
 
 GRAPH_VERSION = 3
 """Bump when the graphs' inputs, outputs or math change: older exports then go unused (3: the last
@@ -128,6 +132,29 @@ def cache_root() -> Path:
     return Path(base) / "bashcoder" / "onnx"
 
 
+def writable_cache_root() -> Path:
+    """`cache_root()`, or a folder in the temporary directory when it cannot be created or
+    written (an unwritable or missing HOME): the graphs are then exported again in a later
+    session, but this one runs on ONNX Runtime all the same. Said in one log line."""
+    root = cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if os.access(root, os.W_OK | os.X_OK):
+            return root
+        reason = "not writable"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    fallback = Path(tempfile.gettempdir()) / f"bashcoder-onnx-{os.getuid()}"
+    log.warning(
+        "cannot keep the ONNX graphs in %s (%s); exporting them to %s instead: "
+        "set XDG_CACHE_HOME to a writable folder to keep them between sessions.",
+        root,
+        reason,
+        fallback,
+    )
+    return fallback
+
+
 def graph_file(directory: Path, graph: str, int8: bool = False) -> Path:
     return directory / f"{graph}{'.int8' if int8 else ''}.onnx"
 
@@ -154,7 +181,7 @@ def ensure_exported(model: Transformer, int8: bool = False, root: Path | None = 
     if model.wte.weight.dtype != torch.float32:
         raise ValueError(f"the graphs are exported from fp32 weights, not {model.wte.weight.dtype}")
     digest = weights_hash(model)
-    directory = (root or cache_root()) / digest
+    directory = (root or writable_cache_root()) / digest
     if not is_complete(directory, digest):
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=directory.parent))
@@ -228,6 +255,7 @@ def quantize_int8(src: Path, dest: Path) -> None:
     also avoid the AVX2 trap: u8 x s8 products summed in 16 bits (vpmaddubsw)
     can saturate with signed weights, which elsewhere gave 40% agreement.
     """
+    import_onnxruntime()  # telemetry off before the library loads
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(

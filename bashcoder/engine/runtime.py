@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bashcoder.engine.device import import_onnxruntime
 from bashcoder.engine.model import KVCache, Transformer
 from bashcoder.engine.onnx_export import GRAPHS, ensure_exported, graph_file, input_names
 
@@ -41,8 +42,10 @@ class OnnxForward:
     """The runtime's forward; call it like the model: (idx (B, T), cache, last_only) -> (B, 1, V)."""
 
     def __init__(self, model: Transformer, directory: Path, threads: int, int8: bool = False) -> None:
-        import onnxruntime as ort
-
+        ort = import_onnxruntime()
+        # Its warnings (optimizer notes) are C++ log lines on the user's terminal; failures
+        # still raise, and the caller logs them in one line.
+        ort.set_default_logger_severity(3)
         self.model = model
         self.cfg = model.cfg
         self.int8 = int8
@@ -181,7 +184,7 @@ def load(model: Transformer, threads: int, int8: bool = False) -> OnnxForward:
     once. Raises on any other failure (no onnxruntime, an exporter error, a
     failed check); `device.model_forward` turns that into the torch fallback.
     """
-    import onnxruntime  # noqa: F401 - fail before exporting when the runtime is missing
+    import_onnxruntime()  # fail before exporting when the runtime is missing
 
     directory = ensure_exported(model, int8=int8)
     try:

@@ -52,3 +52,42 @@ def test_training_and_accelerators_never_leave_torch(micro_model: Transformer) -
     assert device.model_forward(micro_model, plan) is micro_model
     cuda = device.DevicePlan(torch.device("cuda"), torch.bfloat16, None, None, torch.bfloat16, amx=False)
     assert device.model_forward(micro_model, dataclasses.replace(cuda, runtime="onnx")) is micro_model
+
+
+def _served_on_onnx_in_a_fresh_process(model_dir: Path, home: Path, extra: dict[str, str]) -> str:
+    import os
+    import subprocess
+
+    # CI runners' own variables make ONNX Runtime keep quiet by itself: not here.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CI", "GITHUB_ACTIONS", "TF_BUILD", "ORT_DISABLE_TELEMETRY")
+    }
+    env |= {"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), **extra}
+    code = (
+        "from bashcoder.engine.loader import load_generator\n"
+        f"gen = load_generator({str(model_dir)!r}, 'cpu')\n"
+        "print(type(gen._forward).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_onnx_runtime_sends_and_keeps_no_telemetry(micro_model_dir: Path, tmp_path: Path) -> None:
+    # onnxruntime >= 1.29 uploads usage events by default on Linux and keeps a device id under HOME.
+    assert _served_on_onnx_in_a_fresh_process(micro_model_dir, tmp_path, {}) == "OnnxForward"
+    assert not list(tmp_path.rglob("deviceid")) and not (tmp_path / ".cache" / "Microsoft").exists()
+
+
+def test_an_unwritable_cache_still_serves_on_onnx_runtime(micro_model_dir: Path, tmp_path: Path) -> None:
+    # A missing or read-only HOME: the graphs go to the temporary directory instead of torch serving.
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    (tmp_path / "tmp").mkdir()
+    got = _served_on_onnx_in_a_fresh_process(
+        micro_model_dir, tmp_path, {"XDG_CACHE_HOME": str(blocked), "TMPDIR": str(tmp_path / "tmp")}
+    )
+    assert got == "OnnxForward"
+    assert list((tmp_path / "tmp").glob("bashcoder-onnx-*/*/prefill.onnx"))
