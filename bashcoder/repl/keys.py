@@ -24,6 +24,7 @@ from prompt_toolkit.application import get_app
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition, has_completions
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 
 from bashcoder.repl.blockgen import BlockGeneration
 from bashcoder.repl.check import Verdict, classify
@@ -154,5 +155,10 @@ def repl_bindings(
     def cancel_generation(event: KeyPressEvent) -> None:
         """Stop the running Ctrl-G generation and restore the input."""
         blockgen.cancel()
+
+    @kb.add(Keys.Vt100MouseEvent)
+    def ignore_mouse_report(event: KeyPressEvent) -> None:
+        """The REPL asks for no mouse reports, so this is a pasted or typed escape sequence that
+        looks like one (`ESC[31m`): prompt_toolkit's handler raised on it and ate the next key."""
 
     return kb

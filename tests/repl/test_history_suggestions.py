@@ -250,3 +250,20 @@ def test_a_here_document_typed_inside_a_block_is_read_whole_before_it_runs(
 
     text = asyncio.run(scenario())
     assert text == "if true; then\n    cat <<EOF\nrm -rf build\nEOF\nfi"
+
+
+def test_an_escape_sequence_typed_without_bracketed_paste_is_ignored_and_loses_no_key(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    # `ESC[31m` parses as a mouse report; prompt_toolkit's handler raised on it and ate the next key.
+    async def scenario() -> str:
+        with create_pipe_input() as inp:
+            repl, _ = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            buf = repl.session.default_buffer
+            task = asyncio.ensure_future(repl.read())
+            inp.send_text("echo a\x1b[31mb")
+            await until(lambda: buf.text.endswith("b"), "the key after the sequence")
+            inp.send_text(ENTER)
+            return await asyncio.wait_for(task, 10)
+
+    assert asyncio.run(scenario()) == "echo ab"
