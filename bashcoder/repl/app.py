@@ -266,8 +266,19 @@ class Repl:
         except OSError as exc:
             self.echo(f"error: cannot run bash ({exc.strerror}); is bash installed and on PATH?", "error")
             return False
+        self._fresh_line()
         self.echo(result.describe(), "ok" if result.exit_code == 0 else "error")
         return False
+
+    def _fresh_line(self) -> None:
+        """Put the status on a line of its own after output that did not end in a newline, as
+        zsh's PROMPT_SP does: a reverse-video `%` and a row of spaces wrap only from mid-line,
+        then a carriage return; at a line start they are overwritten."""
+        out = self.session.app.output
+        columns = out.get_size().columns
+        if columns >= 2:
+            out.write_raw("\x1b[7m%\x1b[27m" + " " * (columns - 1) + "\r")
+            out.flush()
 
     def _defuse_typeahead(self) -> None:
         """Keys typed after Enter, before the command took the terminal, come back as text in the

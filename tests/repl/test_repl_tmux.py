@@ -191,3 +191,31 @@ def test_history_ghost_text_and_its_source_in_a_real_terminal(micro_model_dir: P
         assert "from history" in lines[-1]  # the toolbar names the source
     finally:
         tmux.kill()
+
+
+def test_ctrl_c_ends_the_command_not_the_repl_and_exit_leaves_in_a_real_terminal(
+    micro_model_dir: Path, tmp_path: Path
+) -> None:
+    # asyncio's SIGINT handler once cancelled the REPL when the interrupted command ended.
+    tmux = Tmux(
+        f"env HISTFILE={tmp_path}/none {REPL} --model {micro_model_dir} --no-suggest; echo REPL-ENDED=$?; sleep 30",
+        tmp_path,
+    )
+    try:
+        tmux.wait(lambda s: any(line == "$" for line in s), "the prompt")
+        tmux.type("sleep 30")
+        tmux.key("Enter")
+        tmux.wait(lambda s: any(line.startswith("$ sleep 30") for line in s), "the command running")
+        time.sleep(0.5)
+        tmux.key("C-c")
+        tmux.wait(lambda s: any("✗ exit 130" in line for line in s), "the command interrupted")
+        tmux.type("printf no-newline")  # the status still gets a line of its own
+        tmux.key("Enter")
+        lines = tmux.wait(lambda s: any(line.startswith("✓ exit 0") for line in s), "the next command run")
+        assert any(line.startswith("no-newline") for line in lines)
+        assert not any("REPL-ENDED" in line for line in lines)
+        tmux.type("exit")
+        tmux.key("Enter")
+        tmux.wait(lambda s: any("REPL-ENDED=0" in line for line in s), "the REPL to leave on exit")
+    finally:
+        tmux.kill()
