@@ -25,11 +25,18 @@ STATE_ENV = "BASHCODER_REPL_STATE"
 USER_BASH_ENV = "BASHCODER_USER_BASH_ENV"
 # Set from BASH_ENV, which a non-interactive bash reads before its command: the command stays
 # the user's text alone, so bash's line numbers and its quotes of a bad line are the user's
-# (on the same line as the command, the trap showed in every syntax error). The user's own
-# BASH_ENV is read first.
+# (on the same line as the command, the trap showed in every syntax error). It takes its
+# variables out of the environment first, so the bash scripts the command runs inherit neither
+# the trap nor the state file; the user's own BASH_ENV is restored and read.
 _STARTUP = (
-    '[ -n "${BASHCODER_USER_BASH_ENV-}" ] && . "$BASHCODER_USER_BASH_ENV"\n'
-    'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$BASHCODER_REPL_STATE" 2>/dev/null; '
+    "__bashcoder_state=$BASHCODER_REPL_STATE\n"
+    "unset BASHCODER_REPL_STATE\n"
+    'if [ -n "${BASHCODER_USER_BASH_ENV-}" ]; then\n'
+    '  BASH_ENV=$BASHCODER_USER_BASH_ENV; unset BASHCODER_USER_BASH_ENV; . "$BASH_ENV"\n'
+    "else\n"
+    "  unset BASH_ENV BASHCODER_USER_BASH_ENV\n"
+    "fi\n"
+    'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$__bashcoder_state" 2>/dev/null; '
     "exit $__bashcoder_rc' EXIT\n"
 )
 _NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, USER_BASH_ENV, "BASH_ENV", "__bashcoder_rc"}

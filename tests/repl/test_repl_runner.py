@@ -58,6 +58,14 @@ def test_the_users_own_bash_env_still_runs_and_stays_theirs(tmp_path: Path) -> N
     assert shell.env["BASH_ENV"] == str(rc) and "BASHCODER_USER_BASH_ENV" not in shell.env
 
 
+def test_scripts_the_command_runs_inherit_nothing_of_the_repl(tmp_path: Path) -> None:
+    # A bash script started by the command would read BASH_ENV: the REPL's trap would run in it.
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    child = "bash -c 'echo \"[${BASH_ENV-}][${BASHCODER_REPL_STATE-}]\"; cd /'"
+    assert run(shell, child, tmp_path) == (0, "[][]\n")
+    assert shell.cwd == tmp_path and "BASH_ENV" not in shell.env
+
+
 def test_ctrl_c_reaches_the_command_and_not_the_repl(tmp_path: Path) -> None:
     # In the REPL an asyncio loop owns SIGINT: the signal the terminal sends to the whole
     # foreground group must end the command only, and the loop must go on to the next input.
