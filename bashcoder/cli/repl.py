@@ -172,4 +172,11 @@ def main(**opts: Any) -> None:
     )
     from bashcoder.repl.launch import start
 
-    start(config, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if sys.stdin.isatty() and not sys.stdout.isatty():  # `bashcoder-repl | tee log`: say why no prompt
+        click.echo(
+            "bashcoder-repl: stdout is not a terminal, so each typed line is completed and printed "
+            "(nothing runs); run it with stdout on the terminal for the REPL.",
+            err=True,
+        )
+    start(config, interactive=interactive)

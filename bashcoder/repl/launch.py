@@ -3,6 +3,7 @@ fails to load prints one line and leaves the terminal as it was."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -32,6 +33,13 @@ def start(config: ReplConfig, interactive: bool) -> None:
         )
         return
     from bashcoder.repl.app import Repl
+
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):  # prompt_toolkit falls back to a plain prompt
+        click.echo(
+            "bashcoder-repl: TERM=dumb: no ghost text, Tab menu or multi-line display in this "
+            "terminal; set TERM (e.g. xterm-256color) for them.",
+            err=True,
+        )
 
     click.echo(
         f"bashcoder-repl: model {assistant.model_name} on {assistant.generator.plan.describe()}. "

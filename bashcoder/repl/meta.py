@@ -131,7 +131,9 @@ def _history(env: MetaEnv, args: list[str]) -> bool:
     try:
         count = int(args[0]) if args else 20
     except ValueError:
-        raise BashcoderError("usage: :history [N] (the last N entries, 20 by default).") from None
+        count = 0
+    if count < 1:
+        raise BashcoderError("usage: :history [N] (the last N entries, N at least 1; 20 by default).")
     items = env.history()
     start = max(0, len(items) - count)
     for n, item in enumerate(items[start:], start=start + 1):
@@ -187,8 +189,8 @@ def run_meta(line: str, env: MetaEnv) -> bool:
     """Run a `:command`; returns True when the REPL should exit. Problems are echoed, never raised."""
     try:
         words = shlex.split(line.strip()[1:])
-    except ValueError as exc:
-        env.echo(f"error: {exc}", "error")
+    except ValueError as exc:  # shlex: "No closing quotation"
+        env.echo(f"error: {str(exc).lower()} in {line.strip()}; close the quote or drop it.", "error")
         return False
     if not words:
         return False

@@ -219,3 +219,18 @@ def test_keys_typed_before_a_command_starts_are_shown_in_the_next_prompt_not_run
     lines, shown = asyncio.run(scenario())
     assert shown == f"touch {marker}" and not marker.exists()
     assert [text.split(" · ")[0] for text, _ in lines] == ["✓ exit 0"]
+
+
+def test_meta_command_mistakes_are_one_line_naming_the_fix(assistant: Assistant, tmp_path: Path) -> None:
+    async def scenario() -> list[tuple[str, str]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            loop = asyncio.ensure_future(repl.run_async())
+            await say(inp, lines, ":history -5", "N at least 1")
+            await say(inp, lines, ":set 'x", "close the quote")
+            inp.send_text(CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return lines
+
+    errors = [text for text, style in asyncio.run(scenario()) if style == "error"]
+    assert len(errors) == 2 and all(e.startswith("error: ") and "\n" not in e for e in errors)

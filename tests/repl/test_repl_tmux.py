@@ -219,3 +219,20 @@ def test_ctrl_c_ends_the_command_not_the_repl_and_exit_leaves_in_a_real_terminal
         tmux.wait(lambda s: any("REPL-ENDED=0" in line for line in s), "the REPL to leave on exit")
     finally:
         tmux.kill()
+
+
+def test_a_dumb_terminal_or_a_piped_stdout_is_said_in_one_line(micro_model_dir: Path, tmp_path: Path) -> None:
+    tmux = Tmux(
+        f"env TERM=dumb HISTFILE={tmp_path}/none {REPL} --model {micro_model_dir} --no-suggest --no-exec; sleep 30",
+        tmp_path,
+    )
+    try:
+        lines = tmux.wait(lambda s: any("TERM=dumb" in line for line in s), "the notice")
+        assert not any("Traceback" in line for line in lines)
+    finally:
+        tmux.kill()
+    tmux = Tmux(f"{REPL} --model {micro_model_dir} --no-exec | cat; sleep 30", tmp_path)
+    try:
+        tmux.wait(lambda s: any("stdout is not a terminal" in line for line in s), "the notice")
+    finally:
+        tmux.kill()
