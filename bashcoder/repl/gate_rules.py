@@ -24,7 +24,7 @@ class Danger:
 
     rule: str
     """Short identifier: rm-root, mkfs, dd-device, fork-bomb, chmod-root, pipe-shell, device-write,
-    find-delete, shutdown."""
+    find-delete, shutdown, auth-file."""
     reason: str
     """What would happen, in words a user reads before typing yes."""
 
@@ -238,14 +238,29 @@ def cd_to_danger(name: str, args: list[Word]) -> bool | None:
     return not operands or _place(operands[0]) in ("/", "~")
 
 
+# The files that say who may log in and who may run commands as root.
+AUTH_FILE = re.compile(r"/etc/(?:sudoers(?:\.d(?:/.*)?)?|passwd|shadow|group|gshadow)")
+
+
+def _auth_file(path: str) -> str | None:
+    p, _ = normalise_path(path)
+    return p if AUTH_FILE.fullmatch(p) else None
+
+
+def _auth_danger(verb: str, path: str) -> Danger:
+    return Danger("auth-file", f"{verb} {path}, which says who can log in or run commands as root")
+
+
 def redirection_dangers(cmd: Command) -> Iterator[Danger]:
-    """Writes onto a disk device through `>`, `>>`, `&>` ..."""
+    """Writes onto a disk device or into the login and sudo files through `>`, `>>`, `&>` ..."""
     for op, target in cmd.redirs:
         writes = ">" in op and not (op.endswith("&") and re.fullmatch(r"\d+-?|-", target.text))
         if writes and DISK_DEVICE.match(target.text):
             yield Danger(
                 "device-write", f"writes straight onto the disk device {target.text}, destroying its data"
             )
+        elif writes and _auth_file(target.text):
+            yield _auth_danger("writes to", target.text)
 
 
 def command_dangers(name: str, args: list[Word], in_danger_dir: bool) -> Iterator[Danger]:
@@ -302,6 +317,26 @@ def command_dangers(name: str, args: list[Word], in_danger_dir: bool) -> Iterato
         "soft-reboot",
     }:
         yield Danger("shutdown", f"{name} {operands[0]} stops or restarts the machine")
+    if name in ("tee", "cp", "mv", "install", "ln", "dd", "sed", "chmod", "chown", "chgrp", "truncate"):
+        yield from _auth_writes(name, opts, operands)
+
+
+def _auth_writes(name: str, opts: list[str], operands: list[str]) -> Iterator[Danger]:
+    """`tee -a /etc/sudoers.d/x`, `cp f /etc/sudoers.d/`, `sed -i ... /etc/passwd`, `chmod 777 /etc/shadow`."""
+    if name in ("cp", "mv", "install", "ln"):
+        targets = operands[-1:] if len(operands) > 1 else []
+    elif name == "dd":
+        targets = [a[3:] for a in operands if a.startswith("of=")]
+    elif name == "sed":
+        in_place = any(o.startswith("--in-place") or (o[1:2] != "-" and "i" in o[1:]) for o in opts)
+        targets = operands[1:] if in_place else []
+    elif name in ("chmod", "chown", "chgrp", "truncate"):
+        targets = operands[1:] if name != "truncate" else operands
+    else:  # tee
+        targets = operands
+    for target in targets:
+        if _auth_file(target):
+            yield _auth_danger(f"{name} changes", target)
 
 
 def _what(place: str) -> str:

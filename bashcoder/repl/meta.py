@@ -61,7 +61,8 @@ def _help(env: MetaEnv, args: list[str]) -> bool:
     for line in SUGGESTION_HELP:
         env.echo(f"  {line}", "info")
     env.echo(
-        "Destructive commands (rm -rf /, mkfs, dd of=/dev/sda ...) ask for a yes. The check cannot see:",
+        "Destructive commands (rm -rf /, mkfs, dd of=/dev/sda, writes to /etc/sudoers ...) ask for a yes. "
+        "The check cannot see:",
         "info",
     )
     for spot in BLIND_SPOTS:
