@@ -8,7 +8,10 @@ the entries stay in memory for suggestions and the model's prompt. Formats:
   runs to the next such line, kept whole;
 - zsh's `EXTENDED_HISTORY`: `: <start>:<elapsed>;<command>`, a multi-line
   command continued by a backslash at the end of each of its lines; zsh's
-  "metafied" bytes (0x83 then the byte xor 32) are restored.
+  "metafied" bytes (0x83 then the byte xor 32) are restored;
+- fish's YAML-like file (`- cmd: ls` then `  when: <time>`, `  paths:`),
+  its `\\n` and `\\\\` escapes undone. Fish syntax is not bash, but most
+  command lines are the same in both.
 
 Entries that start with a space are dropped, as bash does with
 `HISTCONTROL=ignorespace`. Bytes that are not UTF-8 survive as lone
@@ -52,11 +55,31 @@ def _ends_in_backslash(line: bytes) -> bool:
     return (len(line) - len(line.rstrip(b"\\"))) % 2 == 1
 
 
+_FISH_CMD = b"- cmd: "
+
+
+def parse_fish(lines: list[bytes]) -> list[str]:
+    """The commands of fish's history lines, oldest first (`- cmd: ...`; other keys skipped)."""
+    out: list[str] = []
+    for line in lines:
+        if line.startswith(_FISH_CMD):
+            raw = decode(line[len(_FISH_CMD) :].rstrip(b"\r"))
+            text = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), raw)
+            if text.strip() and not text.startswith(" "):
+                out.append(text)
+    return out
+
+
 def parse_history(data: bytes, zsh: bool | None = None) -> list[str]:
     """The entries of a history file's bytes, oldest first; `zsh` None = tell from the lines."""
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    head = lines[:50]
+    if any(line.startswith(_FISH_CMD) for line in head) and all(
+        line.startswith((b"- cmd: ", b"  ")) or not line.strip() for line in head
+    ):
+        return parse_fish(lines)
     if zsh is None:
         zsh = any(_ZSH_EXTENDED.match(line) for line in lines[:50])
     if zsh:

@@ -82,3 +82,13 @@ def test_recall_reads_the_shell_file_once_and_only_when_asked() -> None:
     recall.match("l")
     recall.match("l")
     assert recall.loaded and reads == [1]
+
+
+def test_fish_history_gives_its_commands_not_its_yaml(tmp_path: Path) -> None:
+    # Passed with --shell-history, fish's file was read as bash lines: `- cmd: ls` went into the prompt.
+    path = tmp_path / "fish_history"
+    path.write_bytes(
+        b'- cmd: git status\n  when: 1700000000\n- cmd: echo "a\\nb"\n  when: 1700000001\n'
+        b"  paths:\n    - notes.txt\n- cmd: printf 'x\\\\y'\n  when: 1700000002\n"
+    )
+    assert read_history(path) == ["git status", 'echo "a\nb"', "printf 'x\\y'"]
