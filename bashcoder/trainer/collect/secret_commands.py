@@ -285,7 +285,9 @@ def _hinted_lines(text: str) -> list[tuple[int, int]]:
                 start, end = text.rfind("\n", 0, i) + 1, text.find("\n", after)
                 while end > 0 and text[end - 1] == "\\":  # a command continued on the next lines
                     end = text.find("\n", end + 1)
-                spans[start] = max(spans.get(start, 0), len(text) if end == -1 else end)
+                end = len(text) if end == -1 else end
+                spans[start] = max(spans.get(start, 0), end)
+                after = max(after, end)  # the rest of this span is read already: linear, not quadratic
             i = text.find(name, after)
     # A continued command's span covers the lines after it, which may hold a tool's name too.
     merged: list[tuple[int, int]] = []

@@ -35,6 +35,11 @@ _METAVAR = re.compile(r"[A-Z_]{1,32}[0-9]?")
 # `--account-key storage_account_key`, `rabbitmqctl change_password alice new_password`), and a
 # file name is where a secret is kept, not the secret (`-p cert.pem`, `--secret-key key.gpg`).
 _WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
+# ... when one of the words says what goes there (`correct_horse_battery` is a password).
+_PLACEHOLDER_WORDS = frozenset(
+    "key password passwd pass passphrase secret token value name id user username file path dir url "
+    "host account setting new old your my example placeholder access".split()
+)
 _FILE_NAME = re.compile(
     r"[\w.\-]+\.(?:pem|crt|cer|key|gpg|asc|p12|pfx|jks|txt|json|ya?ml|ini|conf|cfg|env|pub)", re.I
 )
@@ -61,7 +66,9 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
     low = inner.lower()
     if low in _NOT_SECRET or (inner.isdigit() and len(inner) < 6) or set(low) <= set("x*."):
         return False
-    if _WORDS_PLACEHOLDER.fullmatch(inner) or _FILE_NAME.fullmatch(inner):
+    if _FILE_NAME.fullmatch(inner):
+        return False
+    if _WORDS_PLACEHOLDER.fullmatch(inner) and _PLACEHOLDER_WORDS.intersection(inner.lower().split("_")):
         return False
     return not _METAVAR.fullmatch(inner)
 
@@ -110,7 +117,7 @@ _DESCRIBES = frozenset(
     "OPTION OPTIONS FLAG FLAGS ARG ARGS MODE METHOD POLICY STORE MANAGER PROVIDER BACKEND VERSION ALGORITHM "
     "ALGO HASHING CHARS CHARSET TAG PLUGIN HANDLER FUNC FUNCTION HOOK SERVICE USER USERNAME LOGIN ENTRY "
     "STATUS STATE RESULT OUTPUT LOG LIST ARRAY MAP MAPS TABLE COLUMN INDEX ENABLED DISABLED REQUEST "
-    "STRENGTH LOCK DB FOLDER VOLUME MOUNT EXTENSION EXT".split()
+    "STRENGTH LOCK DB FOLDER VOLUME MOUNT EXTENSION EXT HASH HASHED".split()
 )
 # `*_KEY` holds a secret unless its name says it is public or a lookup key (GPG_KEY, SORT_KEY).
 _NOT_SECRET_KEY = _DESCRIBES | frozenset(
@@ -146,6 +153,8 @@ def is_secret_name(name: str) -> bool:
         return False
     if len(parts) == 2 and parts[0] in _CURSOR and parts[1] == "TOKEN":  # a parser's or a pager's
         return False
+    if parts[0] in ("EXISTING", "ASK"):  # helm's existingSecret names a Secret; askPass a program
+        return False
     if _SECRET_SUFFIX.search("_".join(parts)):
         return True
     if _only_key(parts):
@@ -153,7 +162,8 @@ def is_secret_name(name: str) -> bool:
     # One qualifier at most: `configMapAndSecretChangeDetectionStrategy` describes, it does not hold.
     if len(parts) >= 3 and (parts[-3], parts[-2]) in _SECRET_KEY_PAIRS:  # SECRET_KEY_BASE, API_KEY_PROD
         return parts[-1] not in _DESCRIBES
-    return len(parts) >= 2 and parts[-2] in _SECRET_PARTS and parts[-1] not in _DESCRIBES
+    # `password_encryption = scram-sha-256` says how passwords are kept (ENCRYPTION_KEY holds one).
+    return len(parts) >= 2 and parts[-2] in _SECRET_PARTS and parts[-1] not in _DESCRIBES | {"ENCRYPTION"}
 
 
 def _only_key(parts: list[str]) -> bool:

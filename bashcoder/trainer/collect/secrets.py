@@ -192,11 +192,12 @@ _KEY_VALUE_QUOTED = re.compile(
 )
 _KEY_VALUE_LINE = re.compile(
     r"^(\s*(?:(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-]?key|auth[_-]?token)\s*[:=]\s*"
-    # a .netrc's lines (`machine h`, `login u`, `password PW`), one to a line; `passwd root` is a command
-    r"|password[ \t]+))"
-    r"([^\s#'\"$`{][^\s#'\"$`]*)[ \t]*$",
+    r"))([^\s#'\"$`{][^\s#'\"$`]*)[ \t]*$",
     re.I | re.M,
 )
+# A .netrc's lines (`machine h`, `login u`, `password PW`), one to a line; `passwd root` is a command,
+# and a here-document's "Password changed" is prose: only a random-looking value counts.
+_NETRC_LINE = re.compile(r"^([ \t]*password[ \t]+)([^\s#'\"$`{][^\s#'\"$`]*)[ \t]*$", re.M)
 # A comment that gives a password: `# password: PW` (`# token: uuid` documents a field).
 _COMMENT_PASSWORD = re.compile(
     r"^(\s*\#+[ \t]*(?:password|passwd|passphrase)[ \t]*[:=][ \t]*)([^\s'\"$`{][^\s'\"$`]*)[ \t]*$",
@@ -207,7 +208,7 @@ _COMMENT_PASSWORD = re.compile(
 _SQL_PASSWORD = re.compile(
     r"((?:\bIDENTIFIED(?:\s+WITH\s+\w+)?\s+BY|\b(?:WITH|LOGIN|ENCRYPTED)\s+PASSWORD"
     r"|\bSET\s+PASSWORD(?:\s+FOR\s+\S+)?\s*=(?:\s*PASSWORD\s*\()?|\bPASSWORD\s*\()\s*)"
-    r"('[^'\n]+'|\\?\"[^\"\\\n]+\\?\")",
+    r"('[^'\n]+'|\"[^\"\\\n]+\")",
     re.I,
 )
 # A default in a parameter expansion: ${DB_PASSWORD:-PW}, ${TOKEN:=PW}.
@@ -219,21 +220,26 @@ _ARRAY_ELEMENT = re.compile(r"(\[[^\]\s]*\]=)?('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+)
 _STDIN_PASSWORD = re.compile(
     r"(\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:['\"]%s(?:\\n)?['\"][ \t]+)?)"
     r"('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`|;&][^\s'\"`|;&]*)"
-    r"([ \t]*\|[ \t]*(?:[^|\n;&]*?(?:--password-stdin|--passphrase-fd|--key-file[ =]-|--stdin\b)"
+    r"([ \t]*\|[ \t]*(?:[^|\n;&]*?(?:--password-stdin|--passphrase-fd|--key-file[ =]-)"
     r"|(?:sudo[ \t]+)?passwd\b|sudo[ \t]+(?:-\w*S|--stdin)\b))"
 )
 # sed's s/PATTERN/REPLACEMENT/ that puts a password in: s/__DB_PASSWORD__/PW/, s/^pass=.*/pass=PW/.
-_SED_S = re.compile(r"\bs([/|#,@])((?:[^\\\n]|\\.)*?)\1((?:[^\\\n]|\\.)*?)\1")
+# Bounded parts: unbounded lazy ones made a 20 KB line cost seconds (quadratic backtracking).
+_SED_S = re.compile(r"\bs([/|#,@])((?:[^\\\n]|\\.){0,200}?)\1((?:[^\\\n]|\\.){0,200}?)\1")
 _SED_SETTING = re.compile(r"[:=]")  # `s/^password=.*/password=/` clears a setting
 # A template's placeholder for a secret: __DB_PASSWORD__, @DB_PASS@, {{password}}, %TOKEN%
 # (not `s/passwd/group/`, which edits text that mentions one).
-_SED_PLACEHOLDER = re.compile(r"[_@%{<#\[\\$]+\w*(?i:pass|secret|token|api_?key|auth_?key)\w*[_@%}>#\]\\]+")
+_SED_PLACEHOLDER = re.compile(
+    r"[_@%{<#\[\\$]{1,4}\w{0,40}?(?i:pass|secret|token|api_?key|auth_?key)\w{0,40}[_@%}>#\]\\]{1,4}"
+)
 _SED_NAME_VALUE = re.compile(r"^(.*?\b(\w+)[ \t]*[:=][ \t]*['\"]?)([^'\"\s]+?)(['\"]?)$")
 # helm's --set a.b.password=PW,c=d: the last part of each dotted key names the value.
-_HELM_SET = re.compile(r"(--set(?:-string)?(?:=|[ \t]+)['\"]?)([^\s'\"]+)")
-_HELM_PAIR = re.compile(r"([\w.\-\[\]]+=)([^,]*)")
+_HELM_SET = re.compile(r"(--set(?:-string)?(?:=|[ \t]+)['\"]?)([^\s'\"]{1,2000})")
+_HELM_PAIR = re.compile(r"(?<![\w.\-\[\]])([\w.\-\[\]]{1,200}=)([^,]*)")
 # A .pgpass line, host:port:database:user:password.
-_PGPASS = re.compile(r"((?<![\w.:-])[\w.\-*]+:(?:\d+|\*):[\w.\-*]+:[\w.\-*@]+:)([^\s'\"$`:]+)")
+_PGPASS = re.compile(
+    r"((?<![\w.:*-])[\w.\-*]{1,253}:(?:\d{1,5}|\*):[\w.\-*]{1,128}:[\w.\-*@]{1,128}:)([^\s'\"$`:]{1,256})"
+)
 # base64 of `user:password` where credentials go (a line naming auth or Basic): `AUTH="dXNlcjpwYXNz"`,
 # docker's config.json `"auth": "..."` (the Authorization header itself is the auth-header rule's).
 _BASE64_WORD = re.compile(r"(?<![A-Za-z0-9+/=_\-.])([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=_\-.])")
@@ -335,13 +341,21 @@ def _sed(m: re.Match[str]) -> str | None:
     if "\\" in repl or "&" in repl:  # back-references build the text from the input
         return None
     named = _SED_NAME_VALUE.match(repl)
-    if named and is_secret_name(named.group(2)) and is_literal_value(named.group(3)):
+    code = named is not None and any(c in named.group(3) for c in "()[]{}")  # get_random_secret_key()
+    if named and not code and is_secret_name(named.group(2)) and is_literal_value(named.group(3)):
         new = named.group(1) + placeholder("password") + named.group(4)
     elif _SED_PLACEHOLDER.fullmatch(pattern) and is_literal_value(repl) and not _SED_SETTING.search(repl):
         new = placeholder("password")
     else:
         return None
     return f"s{delim}{pattern}{delim}{new}{delim}"
+
+
+def _netrc_line(m: re.Match[str]) -> str | None:
+    value = m.group(2)
+    if not (is_literal_value(value) and looks_random(value)):
+        return None
+    return m.group(1) + replace_value(value, "password")
 
 
 def _helm_set(m: re.Match[str]) -> str | None:
@@ -408,6 +422,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_QUOTED, _keep_value(4, "secret")),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_LINE, _keep_value(2, "secret")),
     ("secret-assignment", ("pass",), _COMMENT_PASSWORD, _keep_value(2, "secret", min_len=6)),
+    ("netrc-password", ("password",), _NETRC_LINE, _netrc_line),
     ("basic-credentials", ("auth", "basic"), _BASE64_WORD, _basic_credentials),
     ("email", ("@",), _EMAIL, _email),
 )

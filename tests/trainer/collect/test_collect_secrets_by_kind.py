@@ -359,3 +359,69 @@ def test_a_continued_command_with_tool_names_on_its_later_lines_is_kept_whole() 
     # The spans of a continued command and of a tool named on its next line overlap.
     text = "#!/bin/bash\nsteps/align.sh --nj 4 \\\n  --cmd zip data/lang \\\n  exp/zip || exit 1;\nzip -r a.zip b\n"
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("DB_PASSWORD=Summer_Holiday", "Summer_Holiday"),
+        ("mysql -u root -pcorrect_horse_battery app", "correct_horse_battery"),
+        ("sshpass -p blue_monkey ssh backup@nas", "blue_monkey"),
+        ("curl -u admin:purple_rain https://ci.corp/api", "purple_rain"),
+        ("export PGPASSWORD=tiger_lily", "tiger_lily"),
+    ],
+)
+def test_a_password_of_words_joined_by_underscores_is_scrubbed(line: str, secret: str) -> None:
+    # Only words that say what goes there (`new_password`, `storage_account_key`) are placeholders.
+    out, _ = scrubbed_line(line)
+    assert secret not in out and "REDACTED_" in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "echo hello | git hash-object --stdin",
+        "echo '{}' | prettier --stdin-filepath x.json",
+        'sed -i "s/^#password_encryption = .*/password_encryption = scram-sha-256/" pg.conf',
+        'sed -i "s/^SECRET_KEY = .*/SECRET_KEY = get_random_secret_key()/" settings.py',
+        "helm install db bitnami/postgresql --set auth.existingSecret=db-credentials",
+        "git config core.askPass git-gui--askpass",
+        ': "${ADMIN_PASSWORD_HASH:-abc123def456}"',
+    ],
+)
+def test_code_near_the_new_rules_is_left_alone(line: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert out == line and not counts
+
+
+def test_a_here_document_that_says_password_in_prose_is_kept() -> None:
+    text = "#!/bin/bash\ncat <<EOF\nPassword changed\npassword updated\nEOF\n"
+    assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "s/" * 10_000,
+        "x --set " + "a" * 20_000,
+        "a:1:" * 5_000,
+        "sed 's/__PASSWORD" + "_" * 20_000,
+    ],
+    ids=["sed openers", "helm value", "pgpass-like", "sed placeholder"],
+)
+def test_a_long_hostile_line_is_scrubbed_in_linear_time(line: str) -> None:
+    # Unbounded lazy patterns once took 2-25 s on such 20 KB lines.
+    import time
+
+    start = time.perf_counter()
+    scrub(f"#!/bin/bash\n{line}\n")
+    assert time.perf_counter() - start < 5.0  # a hang guard, far above the ~0.1 s it takes
+
+
+def test_a_long_file_of_continued_commands_is_scrubbed_in_linear_time() -> None:
+    import time
+
+    text = "#!/bin/bash\n" + "mysql -u root \\\n" * 20_000 + "  -pS3cretPw1 db\n"
+    start = time.perf_counter()
+    out = scrub(text)
+    assert time.perf_counter() - start < 10.0 and "S3cretPw1" not in out.text  # a hang guard
