@@ -159,9 +159,13 @@ def import_onnxruntime():  # noqa: ANN201 - the module, typed by onnxruntime's o
     read when the library loads, so every import of it goes through here.
     Raises ImportError when it is not installed.
     """
+    added = ORT_TELEMETRY_ENV not in os.environ
     os.environ.setdefault(ORT_TELEMETRY_ENV, "1")
-    import onnxruntime
-
+    try:
+        import onnxruntime
+    finally:
+        if added:  # read at load; the commands the REPL runs must not inherit it
+            del os.environ[ORT_TELEMETRY_ENV]
     return onnxruntime
 
 

@@ -133,9 +133,9 @@ def cache_root() -> Path:
 
 
 def writable_cache_root() -> Path:
-    """`cache_root()`, or a folder in the temporary directory when it cannot be created or
-    written (an unwritable or missing HOME): the graphs are then exported again in a later
-    session, but this one runs on ONNX Runtime all the same. Said in one log line."""
+    """`cache_root()`, or a new private folder in the temporary directory when it cannot be
+    created or written (an unwritable or missing HOME): the graphs are then exported again in a
+    later session, but this one runs on ONNX Runtime all the same. Said in one log line."""
     root = cache_root()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -144,7 +144,9 @@ def writable_cache_root() -> Path:
         reason = "not writable"
     except OSError as exc:
         reason = exc.strerror or str(exc)
-    fallback = Path(tempfile.gettempdir()) / f"bashcoder-onnx-{os.getuid()}"
+    # A fresh private folder (mode 0700, unpredictable name): a fixed path in a shared /tmp could
+    # be planted or symlinked by another user.
+    fallback = Path(tempfile.mkdtemp(prefix="bashcoder-onnx-"))
     log.warning(
         "cannot keep the ONNX graphs in %s (%s); exporting them to %s instead: "
         "set XDG_CACHE_HOME to a writable folder to keep them between sessions.",

@@ -73,7 +73,7 @@ def open_history(path: Path, warn: Callable[[str], None] = lambda _: None) -> Hi
 
 _SUBMIT_KEYS = (Keys.ControlM, Keys.ControlJ, Keys.Enter)
 # `exit` in the REPL ends only the `bash -c` that runs it; a user typing it means to leave.
-_EXIT = re.compile(r"\s*exit(?:\s+\d+)?\s*;?\s*")
+_EXIT = re.compile(r"\s*(?:exit|logout)(?:\s+\d+)?\s*;?\s*(?:#.*)?")
 
 
 @dataclass
@@ -234,6 +234,8 @@ class Repl:
         self.echo("This command looks destructive:", "warn")
         for reason in reasons:
             self.echo(f"  - {reason}", "warn")
+        # Only an answer typed after the warning counts: `rm -rf x⏎yes⏎` typed fast must not confirm.
+        get_typeahead(self.session.input)
         ask: PromptSession[str] = PromptSession(input=self.input, output=self.output)
         try:
             answer = await ask.prompt_async("Type yes to run it anyway: ")

@@ -22,6 +22,8 @@ META = re.compile(r"^:[A-Za-z]")
 """`:help`, `:set ...`: a colon then a letter. `:` followed by a space is bash's null command."""
 _EOF_MESSAGES = ("unexpected end of file", "unexpected EOF while looking for matching")
 _OPEN_HEREDOC = "delimited by end-of-file"
+# bash's own complaint, not its quote of the user's line (`echo "unexpected end of file"`).
+_EOF_COMPLAINT = re.compile(r"(?:line \d+: )?(?:syntax error: )?(?:" + "|".join(_EOF_MESSAGES) + ")")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,6 @@ def classify(text: str) -> Verdict:
     if result.ok:
         return Verdict("incomplete", heredoc) if heredoc else Verdict("complete")
     # Inside a compound command bash warns of the open here-document first, then of the end.
-    if any(m in c for c in result.complaints for m in _EOF_MESSAGES):
+    if any(_EOF_COMPLAINT.match(c) for c in result.complaints):
         return Verdict("incomplete", heredoc or result.message)
     return Verdict("error", result.message)

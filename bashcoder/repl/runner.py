@@ -32,14 +32,20 @@ _STARTUP = (
     "__bashcoder_state=$BASHCODER_REPL_STATE\n"
     "unset BASHCODER_REPL_STATE\n"
     'if [ -n "${BASHCODER_USER_BASH_ENV-}" ]; then\n'
-    '  BASH_ENV=$BASHCODER_USER_BASH_ENV; unset BASHCODER_USER_BASH_ENV; . "$BASH_ENV"\n'
+    '  BASH_ENV=$BASHCODER_USER_BASH_ENV; unset BASHCODER_USER_BASH_ENV; [ -r "$BASH_ENV" ] && . "$BASH_ENV"\n'
     "else\n"
     "  unset BASH_ENV BASHCODER_USER_BASH_ENV\n"
     "fi\n"
     'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$__bashcoder_state" 2>/dev/null; '
     "exit $__bashcoder_rc' EXIT\n"
 )
-_NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, USER_BASH_ENV, "BASH_ENV", "__bashcoder_rc"}
+# In POSIX mode (POSIXLY_CORRECT, or posix in an exported SHELLOPTS) bash reads no BASH_ENV: the
+# trap then goes on the command's own line, as it did before the startup file.
+_INLINE_TRAP = (
+    'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$BASHCODER_REPL_STATE" 2>/dev/null; '
+    "exit $__bashcoder_rc' EXIT; "
+)
+_NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, USER_BASH_ENV, "__bashcoder_rc"}
 
 
 @contextlib.contextmanager
@@ -97,9 +103,14 @@ class Shell:
         fd, startup_path = tempfile.mkstemp(prefix="bashcoder-startup-", suffix=".sh")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(_STARTUP)
-        env = {**self.env, STATE_ENV: state_path, "BASH_ENV": startup_path}
-        if self.env.get("BASH_ENV"):
-            env[USER_BASH_ENV] = self.env["BASH_ENV"]
+        posix = "POSIXLY_CORRECT" in self.env or "posix" in self.env.get("SHELLOPTS", "").split(":")
+        env = {**self.env, STATE_ENV: state_path}
+        if posix:
+            command = _INLINE_TRAP + command
+        else:
+            env["BASH_ENV"] = startup_path
+            if self.env.get("BASH_ENV"):
+                env[USER_BASH_ENV] = self.env["BASH_ENV"]
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(
@@ -138,7 +149,8 @@ class Shell:
                 env[os.fsdecode(key)] = os.fsdecode(value)
         for key in _NOT_CARRIED:
             env.pop(key, None)
-        for key in ("SHLVL", "BASH_ENV"):  # bash -c raised SHLVL; BASH_ENV was the REPL's own
-            if key in self.env:
-                env[key] = self.env[key]
+        if "SHLVL" in self.env:
+            env["SHLVL"] = self.env["SHLVL"]  # bash -c raised it; the user's shell level did not change
+        if env.get("BASH_ENV", "").startswith(tempfile.gettempdir() + "/bashcoder-startup-"):
+            env.pop("BASH_ENV")  # the REPL's own: never carried into the next command
         self.env = env

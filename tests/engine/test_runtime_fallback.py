@@ -91,3 +91,12 @@ def test_an_unwritable_cache_still_serves_on_onnx_runtime(micro_model_dir: Path,
     )
     assert got == "OnnxForward"
     assert list((tmp_path / "tmp").glob("bashcoder-onnx-*/*/prefill.onnx"))
+
+
+def test_the_telemetry_switch_is_not_left_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The REPL's commands inherit os.environ: the switch is for the library's load only.
+    monkeypatch.delenv(device.ORT_TELEMETRY_ENV, raising=False)
+    device.import_onnxruntime()
+    import os
+
+    assert device.ORT_TELEMETRY_ENV not in os.environ

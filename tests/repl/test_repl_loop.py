@@ -106,6 +106,7 @@ def test_destructive_commands_need_an_explicit_yes(assistant: Assistant, tmp_pat
             inp.send_text(CTRL_C)
             await until(lambda: "not run." in echoed(lines), "the second refusal")
             assert not mark.exists()
+            lines.clear()  # else the next wait is met by this warning, and `yes` is typed ahead of it
             await say(inp, lines, "mkfs.fake /dev/sdz", "looks destructive")
             lines.clear()
             await say(inp, lines, "yes", "exit 0")
@@ -170,6 +171,47 @@ def test_exit_leaves_the_repl_as_in_a_shell(assistant: Assistant, tmp_path: Path
 
     lines = asyncio.run(scenario())
     assert echoed(lines).count("(--no-exec: not run)") == 1
+
+
+def test_only_a_bare_exit_or_logout_leaves(assistant: Assistant, tmp_path: Path) -> None:
+    async def leaves(text: str) -> bool:
+        with create_pipe_input() as inp:
+            repl, _ = make_repl(assistant, inp, tmp_path, suggest=False, execute=False)
+            return await repl.handle(text)
+
+    for text in ("exit", "exit 3", "exit # bye", "logout", "  exit ;"):
+        assert asyncio.run(leaves(text)), text
+    for text in ("exit $?", "cd /tmp && exit", "echo exit", "cat <<EOF\nexit\nEOF"):
+        assert not asyncio.run(leaves(text)), text
+
+
+def test_an_answer_typed_before_the_warning_does_not_confirm_a_destructive_command(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    # `mkfs /dev/sdb1⏎yes⏎` typed in one burst: the yes was read before the warning was shown.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    marker = tmp_path / "mkfs-ran"
+    (fake / "mkfs").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (fake / "mkfs").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+
+    async def scenario() -> list[tuple[str, str]]:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, env=env)
+            loop = asyncio.ensure_future(repl.run_async())
+            inp.send_text("mkfs /dev/sdb1" + ENTER + "yes" + ENTER)
+            await until(lambda: "looks destructive" in echoed(lines), "the warning")
+            await asyncio.sleep(0.3)
+            assert "not run." not in echoed(lines) and not marker.exists()  # still asking
+            inp.send_text("no" + ENTER)
+            await until(lambda: "not run." in echoed(lines), "the refusal")
+            inp.send_text(CTRL_D)
+            await asyncio.wait_for(loop, 10)
+            return lines
+
+    asyncio.run(scenario())
+    assert not marker.exists()
 
 
 def test_a_history_file_that_cannot_be_used_is_one_warning_and_the_session_goes_on(

@@ -91,3 +91,21 @@ def test_ctrl_c_reaches_the_command_and_not_the_repl(tmp_path: Path) -> None:
         return code, run(shell, "echo still-here", tmp_path)[1]
 
     assert asyncio.run(main()) == (130, "still-here\n")
+
+
+def test_cd_and_export_carry_over_in_posix_mode_too(tmp_path: Path) -> None:
+    # POSIX-mode bash reads no BASH_ENV, so the startup file's trap never ran there.
+    (tmp_path / "sub").mkdir()
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "POSIXLY_CORRECT": "1"})
+    assert run(shell, "cd sub && export GREETING=hi", tmp_path)[0] == 0
+    assert shell.cwd == tmp_path / "sub" and shell.env["GREETING"] == "hi"
+
+
+def test_a_bash_env_the_user_sets_is_kept_and_a_missing_one_is_quiet(tmp_path: Path) -> None:
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "BASH_ENV": str(tmp_path / "gone.sh")})
+    assert run(shell, "echo ok", tmp_path) == (0, "ok\n")  # bash ignores a missing BASH_ENV file
+    rc = tmp_path / "rc.sh"
+    rc.write_text("export FROM_RC=1\n")
+    assert run(shell, f"export BASH_ENV={rc}", tmp_path)[0] == 0
+    assert shell.env["BASH_ENV"] == str(rc)
+    assert run(shell, 'echo "$FROM_RC"', tmp_path) == (0, "1\n")
