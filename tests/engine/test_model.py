@@ -138,3 +138,15 @@ def test_micro_model_learns(micro_model, bpe_tokenizer, scripts) -> None:  # noq
     with torch.no_grad():
         loss = micro_model.loss(ids[:, :-1], ids[:, 1:]).item()
     assert loss < 2.0  # random init is ln(600) = 6.4
+
+
+def test_last_position_only_without_a_cache_gives_the_full_forwards_last_logits() -> None:
+    # The last block's single query over all keys takes SDPA without a causal mask (top-left
+    # alignment would let it see the first key only).
+    cfg = preset("micro", vocab_size=300)
+    model = build_model(cfg, seed=4).eval()
+    idx = torch.randint(0, cfg.vocab_size, (2, 37), generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        full, last = model(idx), model(idx, last_only=True)
+    assert last.shape == (2, 1, cfg.vocab_size)
+    assert torch.allclose(last, full[:, -1:], atol=1e-5)
