@@ -23,6 +23,8 @@ from typing import IO
 
 STATE_ENV = "BASHCODER_REPL_STATE"
 USER_BASH_ENV = "BASHCODER_USER_BASH_ENV"
+# Reports the working directory and environment when the command's bash exits, keeping its status.
+_REPORT = '__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$%s" 2>/dev/null; exit $__bashcoder_rc'
 # Set from BASH_ENV, which a non-interactive bash reads before its command: the command stays
 # the user's text alone, so bash's line numbers and its quotes of a bad line are the user's
 # (on the same line as the command, the trap showed in every syntax error). It takes its
@@ -36,15 +38,11 @@ _STARTUP = (
     "else\n"
     "  unset BASH_ENV BASHCODER_USER_BASH_ENV\n"
     "fi\n"
-    'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$__bashcoder_state" 2>/dev/null; '
-    "exit $__bashcoder_rc' EXIT\n"
+    f"trap '{_REPORT % '__bashcoder_state'}' EXIT\n"
 )
 # In POSIX mode (POSIXLY_CORRECT, or posix in an exported SHELLOPTS) bash reads no BASH_ENV: the
 # trap then goes on the command's own line, as it did before the startup file.
-_INLINE_TRAP = (
-    'trap \'__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$BASHCODER_REPL_STATE" 2>/dev/null; '
-    "exit $__bashcoder_rc' EXIT; "
-)
+_INLINE_TRAP = f"trap '{_REPORT % STATE_ENV}' EXIT; "
 _NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, USER_BASH_ENV, "__bashcoder_rc"}
 
 
