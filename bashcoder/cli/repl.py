@@ -179,4 +179,4 @@ def main(**opts: Any) -> None:
             "(nothing runs); run it with stdout on the terminal for the REPL.",
             err=True,
         )
-    start(config, interactive=interactive)
+    sys.exit(start(config, interactive=interactive))

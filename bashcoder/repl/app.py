@@ -73,7 +73,7 @@ def open_history(path: Path, warn: Callable[[str], None] = lambda _: None) -> Hi
 
 _SUBMIT_KEYS = (Keys.ControlM, Keys.ControlJ, Keys.Enter)
 # `exit` in the REPL ends only the `bash -c` that runs it; a user typing it means to leave.
-_EXIT = re.compile(r"\s*(?:exit|logout)(?:\s+\d+)?\s*;?\s*(?:#.*)?")
+_EXIT = re.compile(r"\s*(?:exit|logout)(?:\s+(?P<status>\d+))?\s*;?\s*(?:#.*)?")
 
 
 @dataclass
@@ -100,6 +100,11 @@ class Repl:
     """None = the file in the XDG state directory."""
     accepted: list[str] = field(default_factory=list)
     """Commands accepted so far (what `:save` writes)."""
+    last_status: int = 0
+    """The exit status of the last command run (what a bare `exit` leaves with, as in bash)."""
+    exit_status: int = 0
+    """The REPL's own exit status: `exit N` gives N (mod 256, as bash), a bare `exit` or `logout`
+    the last command's, Ctrl-D and `:quit` 0."""
 
     def __post_init__(self) -> None:
         if self.echo is None:
@@ -253,7 +258,9 @@ class Repl:
             return False
         if is_meta(text):
             return run_meta(text, self.meta_env())
-        if _EXIT.fullmatch(text):
+        if leaving := _EXIT.fullmatch(text):
+            status = leaving.group("status")
+            self.exit_status = int(status) % 256 if status is not None else self.last_status
             return True
         found = dangers(text)
         if found and self.config.execute and not await self.confirm([d.reason for d in found]):
@@ -268,6 +275,7 @@ class Repl:
         except OSError as exc:
             self.echo(f"error: cannot run bash ({exc.strerror}); is bash installed and on PATH?", "error")
             return False
+        self.last_status = result.exit_code
         self._fresh_line()
         self.echo(result.describe(), "ok" if result.exit_code == 0 else "error")
         return False
@@ -299,5 +307,7 @@ class Repl:
         finally:
             self.parse.close()
 
-    def run(self) -> None:
+    def run(self) -> int:
+        """Run the session; returns its exit status (`exit_status`)."""
         asyncio.run(self.run_async())
+        return self.exit_status

@@ -13,8 +13,11 @@ from bashcoder.repl.assistant import Assistant, load
 from bashcoder.repl.config import ReplConfig
 
 
-def start(config: ReplConfig, interactive: bool) -> None:
-    """Load the model, then run the REPL (a terminal) or complete stdin line by line (no terminal)."""
+def start(config: ReplConfig, interactive: bool) -> int:
+    """Load the model, then run the REPL (a terminal) or complete stdin line by line (no terminal).
+
+    Returns the exit status: the REPL's (`exit 3` in it gives 3), 0 for stdin line by line.
+    """
     if config.threads:
         import torch
 
@@ -31,7 +34,7 @@ def start(config: ReplConfig, interactive: bool) -> None:
             lambda text, style="": click.echo(text, err=True),
             config,
         )
-        return
+        return 0
     from bashcoder.repl.app import Repl
 
     if os.environ.get("TERM", "") in ("dumb", "unknown"):  # prompt_toolkit falls back to a plain prompt
@@ -47,4 +50,4 @@ def start(config: ReplConfig, interactive: bool) -> None:
         + ("" if config.execute else " · --no-exec: nothing runs"),
         err=True,
     )
-    Repl(assistant, config).run()
+    return Repl(assistant, config).run()

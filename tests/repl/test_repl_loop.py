@@ -173,6 +173,27 @@ def test_exit_leaves_the_repl_as_in_a_shell(assistant: Assistant, tmp_path: Path
     assert echoed(lines).count("(--no-exec: not run)") == 1
 
 
+def test_exit_gives_its_status_and_a_bare_exit_the_last_commands(assistant: Assistant, tmp_path: Path) -> None:
+    # `exit 3` in a shell leaves with 3, a bare `exit` with the last command's status (bash(1)).
+    async def leave(commands: list[str], leaving: str) -> int:
+        with create_pipe_input() as inp:
+            repl, lines = make_repl(assistant, inp, tmp_path, suggest=False, execute=True)
+            loop = asyncio.ensure_future(repl.run_async())
+            for done, command in enumerate(commands, 1):
+                inp.send_text(command + ENTER)
+                await until(lambda: echoed(lines).count(" exit ") == done, command)
+            inp.send_text(leaving + ENTER)
+            await asyncio.wait_for(loop, 10)
+            return repl.exit_status
+
+    assert asyncio.run(leave([], "exit 3")) == 3
+    assert asyncio.run(leave([], "exit 300")) == 300 % 256
+    assert asyncio.run(leave(["false"], "exit")) == 1
+    assert asyncio.run(leave(["false", "true"], "logout")) == 0
+    assert asyncio.run(leave(["(exit 7)"], "exit # done")) == 7
+    assert asyncio.run(leave(["false"], "exit 0")) == 0
+
+
 def test_only_a_bare_exit_or_logout_leaves(assistant: Assistant, tmp_path: Path) -> None:
     async def leaves(text: str) -> bool:
         with create_pipe_input() as inp:
