@@ -10,7 +10,8 @@ and every benign line that changed. A secret survives when its value, or any
 12-character window of it (shorter values: the whole value), is still in the
 output. Random values come from a fixed seed, so runs are comparable. Written
 from a helper's sweep (2026-11-30: 87/122 caught before the long-tail rules,
-116/122 after, no benign script changed).
+116/122 after, no benign script changed; 119/122 with the prose, key-file
+and key-id rules of the next session).
 
 Usage: .venv/bin/python bench/secret_recall.py [--json results.json]
 """

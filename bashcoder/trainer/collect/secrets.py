@@ -187,7 +187,7 @@ _ASSIGN = re.compile(
 # JSON/YAML/INI inside heredocs: "password": "x", password: x, password = x
 _KEY_VALUE_QUOTED = re.compile(
     r"([\"']?)\b((?:client[_-]?)?(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
-    r"|secret[_-]?key|auth[_-]?token|private[_-]?key)\1\s*:\s*)([\"'])([^\s\"'$`{}]+)\3",
+    r"|secret[_-]?key|auth[_-]?token|private[_-]?key(?:[_-]?id)?)\1\s*:\s*)([\"'])([^\s\"'$`{}]+)\3",
     re.I,
 )
 _KEY_VALUE_LINE = re.compile(
@@ -203,6 +203,20 @@ _COMMENT_PASSWORD = re.compile(
     r"^(\s*\#+[ \t]*(?:password|passwd|passphrase)[ \t]*[:=][ \t]*)([^\s'\"$`{][^\s'\"$`]*)[ \t]*$",
     re.I | re.M,
 )
+# Prose in a comment that gives one: `# the admin password is PW, change it`, `# root password: PW`
+# (only a random-looking value: `# the password is required` is prose about one).
+_PROSE_PASSWORD = re.compile(
+    r"(\#[^\n#]{0,200}?\b(?:password|passwd|passphrase)(?:[ \t]*[:=]|[ \t]+(?:is|was))[ \t]+['\"]?)"
+    r"([A-Za-z0-9_\-+/=]{8,200})(?=['\"]?[.,;:!?)]?(?:\s|$))",
+    re.I,
+)
+# A key written to a key file: `echo KEY > config/master.key`, `printf '%s' TOKEN > ~/.vault-token`.
+_SECRET_FILE_WRITE = re.compile(
+    r"(\b(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"))?)[ \t]+)"
+    r"('[^'\n]{8,200}'|\"[^\"$`\\\n]{8,200}\"|[A-Za-z0-9_\-+/=]{8,200})"
+    r"([ \t]*>>?[ \t]*['\"]?)([^\s'\";|&<>]{1,300})"
+)
+_SECRET_FILE = re.compile(r"(?:\.(?:key|pem)|(?:secret|token|passw|credential)[^/]*)['\"]?$", re.I)
 # SQL in a string: CREATE USER ... IDENTIFIED BY 'PW', WITH [ENCRYPTED] PASSWORD 'PW', LOGIN PASSWORD
 # 'PW', SET PASSWORD [FOR u] = 'PW' or PASSWORD('PW').
 _SQL_PASSWORD = re.compile(
@@ -314,6 +328,17 @@ def _assign(m: re.Match[str]) -> str | None:
     return f"{m.group(1) or ''}{m.group(2)}{m.group(3)}{replace_value(m.group(4), 'secret')}"
 
 
+def _secret_file_write(m: re.Match[str]) -> str | None:
+    value = m.group(2)
+    if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value) and looks_random(value)):
+        return None
+    return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
+
+
+def _prose_password(m: re.Match[str]) -> str | None:
+    return m.group(1) + placeholder("password") if looks_random(m.group(2)) else None
+
+
 def _expansion_default(m: re.Match[str]) -> str | None:
     if not holds_secret(m.group(1), m.group(3)):
         return None
@@ -422,6 +447,8 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_QUOTED, _keep_value(4, "secret")),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_LINE, _keep_value(2, "secret")),
     ("secret-assignment", ("pass",), _COMMENT_PASSWORD, _keep_value(2, "secret", min_len=6)),
+    ("secret-assignment", ("pass",), _PROSE_PASSWORD, _prose_password),
+    ("secret-assignment", _SECRET_HINTS, _SECRET_FILE_WRITE, _secret_file_write),
     ("netrc-password", ("password",), _NETRC_LINE, _netrc_line),
     ("basic-credentials", ("auth", "basic"), _BASE64_WORD, _basic_credentials),
     ("email", ("@",), _EMAIL, _email),

@@ -425,3 +425,44 @@ def test_a_long_file_of_continued_commands_is_scrubbed_in_linear_time() -> None:
     start = time.perf_counter()
     out = scrub(text)
     assert time.perf_counter() - start < 10.0 and "S3cretPw1" not in out.text  # a hang guard
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("# the admin password is Xy7kQ2pLm9Rt4vB1, change it after the first login", "Xy7kQ2pLm9Rt4vB1"),
+        ("# RCON password:    adminF54CC0VR", "adminF54CC0VR"),
+        ("echo 3f4a9c0d1e2b3a4c5d6e7f8091a2b3c4 > config/master.key", "3f4a9c0d1e2b3a4c5d6e7f8091a2b3c4"),
+        ("printf '%s' Vt8kLm2Qp9Zr4Xw1 > ~/.vault-token", "Vt8kLm2Qp9Zr4Xw1"),
+        ("echo -n 'Db7Pw3Lq9Zk2' >> /run/secrets/db_password", "Db7Pw3Lq9Zk2"),
+        ('  "private_key_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",', "0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+    ],
+)
+def test_a_password_in_prose_a_key_written_to_a_key_file_and_a_key_id_are_scrubbed(line: str, secret: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert secret not in out and counts
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "# the password is required; see --help",
+        "# root password: see the wiki",
+        "# Password was changed",
+        "echo 12345678abc > notes.txt",
+        "echo hello_world > out.key",
+        'echo "$TOKEN" > ~/.token',
+        "echo build42ok > /tmp/app.keys.list",
+    ],
+)
+def test_prose_about_passwords_and_ordinary_writes_are_kept(line: str) -> None:
+    out, counts = scrubbed_line(line)
+    assert out == line and not counts
+
+
+def test_a_long_comment_of_password_words_is_scrubbed_in_linear_time() -> None:
+    import time
+
+    start = time.perf_counter()
+    scrub("#!/bin/bash\n" + "# password " * 5_000 + "\necho " + "a1" * 5_000 + " > " + "k" * 20_000 + "\n")
+    assert time.perf_counter() - start < 5.0  # a hang guard, far above the ~0.05 s it takes
