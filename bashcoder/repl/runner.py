@@ -24,7 +24,61 @@ from typing import IO
 STATE_ENV = "BASHCODER_REPL_STATE"
 USER_BASH_ENV = "BASHCODER_USER_BASH_ENV"
 # Reports the working directory and environment when the command's bash exits, keeping its status.
-_REPORT = '__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$%s" 2>/dev/null; exit $__bashcoder_rc'
+_SAVE_STATUS = "__bashcoder_rc=$?; "
+_REPORT = '{ pwd; printf "\\0"; env -0; } >"$%s" 2>/dev/null; exit $__bashcoder_rc'
+# bash keeps one EXIT trap, so a command's own (`trap 'rm -f "$tmp"' EXIT; cd x`) replaced the
+# REPL's and its cd/export were lost. `trap` is wrapped as a function: in the command's shell an
+# EXIT action is kept aside and run by the REPL's trap, with the command's status in $?, before
+# the report (set before the user's BASH_ENV is read, so an EXIT trap set there is kept too).
+# Every other signal and a subshell's traps go to the builtin; `trap` and `trap -p` list the
+# command's own EXIT action in place of the REPL's. Written for bash 3.2 (macOS): no `local -`,
+# no empty "${a[@]}" under set -u. Its lines are hidden from `set -x`, which would trace them.
+_USER_EXIT_TRAP = r"""__bashcoder_pid=$$
+__bashcoder_exit_trap=
+trap() {
+  { __bashcoder_x=; case $- in *x*) __bashcoder_x=1; set +x ;; esac; } 2>/dev/null
+  __bashcoder_trap "$@"
+  { set -- $? "$__bashcoder_x"; [ -z "$2" ] || set -x; return "$1"; } 2>/dev/null
+}
+__bashcoder_is_exit() {
+  case $1 in 0|[Ee][Xx][Ii][Tt]|[Ss][Ii][Gg][Ee][Xx][Ii][Tt]) return 0 ;; esac
+  return 1
+}
+__bashcoder_trap() {
+  if [ "${BASHPID:-$$}" != "$__bashcoder_pid" ]; then builtin trap "$@"; return; fi
+  if [ $# -eq 0 ] || [ "$1" = -p ] || [ "$1" = -P ]; then
+    __bashcoder_listed=0
+    for __bashcoder_sig in "$@"; do __bashcoder_is_exit "$__bashcoder_sig" && __bashcoder_listed=1; done
+    [ $# -le 1 ] && __bashcoder_listed=1
+    builtin trap "$@" | while IFS= read -r __bashcoder_line; do
+      case $__bashcoder_line in *"' EXIT") ;; *) printf '%s\n' "$__bashcoder_line" ;; esac
+    done
+    if [ -n "$__bashcoder_exit_trap" ] && [ "$__bashcoder_listed" = 1 ] && [ "${1-}" != -P ]; then
+      printf 'trap -- %q EXIT\n' "$__bashcoder_exit_trap"
+    fi
+    return 0
+  fi
+  case $1 in -l) builtin trap "$@"; return ;; --) shift ;; esac
+  if [ $# -eq 1 ]; then set -- - "$1"; fi
+  __bashcoder_action=$1
+  shift
+  for __bashcoder_sig in "$@"; do
+    if __bashcoder_is_exit "$__bashcoder_sig"; then
+      if [ "$__bashcoder_action" = - ]; then __bashcoder_exit_trap=; else __bashcoder_exit_trap=$__bashcoder_action; fi
+    elif ! builtin trap -- "$__bashcoder_action" "$__bashcoder_sig" 2>/dev/null; then
+      printf 'bash: trap: %s: invalid signal specification\n' "$__bashcoder_sig" >&2
+      return 1
+    fi
+  done
+}
+"""
+# The REPL's EXIT trap: the command's own EXIT action first (with the command's status in $?;
+# untraced, as set -x would show the REPL's lines too; without set -e, whose `(exit N)` would end
+# the trap there), then the report.
+_RUN_USER_EXIT_TRAP = (
+    '{ __bashcoder_rc=$?; set +ex; } 2>/dev/null; if [ -n "$__bashcoder_exit_trap" ]; then '
+    '(exit $__bashcoder_rc); eval "$__bashcoder_exit_trap"; fi; '
+)
 # Set from BASH_ENV, which a non-interactive bash reads before its command: the command stays
 # the user's text alone, so bash's line numbers and its quotes of a bad line are the user's
 # (on the same line as the command, the trap showed in every syntax error). It takes its
@@ -33,16 +87,17 @@ _REPORT = '__bashcoder_rc=$?; { pwd; printf "\\0"; env -0; } >"$%s" 2>/dev/null;
 _STARTUP = (
     "__bashcoder_state=$BASHCODER_REPL_STATE\n"
     "unset BASHCODER_REPL_STATE\n"
+    + _USER_EXIT_TRAP
+    + f"builtin trap '{_RUN_USER_EXIT_TRAP}{_REPORT % '__bashcoder_state'}' EXIT\n"
     'if [ -n "${BASHCODER_USER_BASH_ENV-}" ]; then\n'
     '  BASH_ENV=$BASHCODER_USER_BASH_ENV; unset BASHCODER_USER_BASH_ENV; [ -r "$BASH_ENV" ] && . "$BASH_ENV"\n'
     "else\n"
     "  unset BASH_ENV BASHCODER_USER_BASH_ENV\n"
     "fi\n"
-    f"trap '{_REPORT % '__bashcoder_state'}' EXIT\n"
 )
 # In POSIX mode (POSIXLY_CORRECT, or posix in an exported SHELLOPTS) bash reads no BASH_ENV: the
 # trap then goes on the command's own line, as it did before the startup file.
-_INLINE_TRAP = f"trap '{_REPORT % STATE_ENV}' EXIT; "
+_INLINE_TRAP = f"trap '{_SAVE_STATUS}{_REPORT % STATE_ENV}' EXIT; "
 _NOT_CARRIED = {"SHLVL", "_", "PWD", STATE_ENV, USER_BASH_ENV, "__bashcoder_rc"}
 
 

@@ -109,3 +109,41 @@ def test_a_bash_env_the_user_sets_is_kept_and_a_missing_one_is_quiet(tmp_path: P
     assert run(shell, f"export BASH_ENV={rc}", tmp_path)[0] == 0
     assert shell.env["BASH_ENV"] == str(rc)
     assert run(shell, 'echo "$FROM_RC"', tmp_path) == (0, "1\n")
+
+
+def test_a_commands_own_exit_trap_runs_and_cd_and_export_still_carry_over(tmp_path: Path) -> None:
+    # bash keeps one EXIT trap: the command's own used to replace the REPL's, losing its cd/export.
+    (tmp_path / "sub").mkdir()
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    command = "trap 'echo cleanup $?' EXIT; cd sub; export AFTER=1; false"
+    assert run(shell, command, tmp_path) == (1, "cleanup 1\n")
+    assert shell.cwd == tmp_path / "sub" and shell.env["AFTER"] == "1"
+    # under set -e too, and with the status of an explicit exit
+    assert run(shell, "set -e; trap 'echo e' EXIT; cd ..; false; echo not-reached", tmp_path) == (1, "e\n")
+    assert shell.cwd == tmp_path
+    assert run(shell, "trap 'echo bye' INT EXIT; cd sub; exit 4", tmp_path) == (4, "bye\n")
+    assert shell.cwd == tmp_path / "sub"
+
+
+def test_trap_still_behaves_as_the_builtin(tmp_path: Path) -> None:
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    # a subshell's own EXIT trap runs when the subshell ends; a reset one never runs
+    assert run(shell, "( trap 'echo sub' EXIT; true ); echo after", tmp_path) == (0, "sub\nafter\n")
+    assert run(shell, "trap 'echo x' EXIT; trap - EXIT; echo reset", tmp_path) == (0, "reset\n")
+    # listing shows the command's traps, not the REPL's
+    code, text = run(shell, "trap 'echo t' TERM; trap 'echo e' EXIT; trap; trap -p EXIT", tmp_path)
+    assert code == 0 and "SIGTERM" in text and text.count("EXIT") == 2 and "bashcoder" not in text
+    # a bad signal is one error from `trap` (not from the REPL's startup file) and status 1
+    code, text = run(shell, "trap 'echo' NOSUCHSIG; echo st=$?", tmp_path)
+    assert text == "bash: trap: NOSUCHSIG: invalid signal specification\nst=1\n"
+    # set -x shows the user's commands, not the REPL's wrapper
+    code, text = run(shell, "set -x; trap 'echo t' EXIT; echo hi", tmp_path)
+    assert text == "+ trap 'echo t' EXIT\n+ echo hi\nhi\nt\n"
+
+
+def test_an_exit_trap_set_in_the_users_bash_env_is_kept(tmp_path: Path) -> None:
+    rc = tmp_path / "env.sh"
+    rc.write_text("trap 'echo from-bash-env' EXIT\n")
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "BASH_ENV": str(rc)})
+    assert run(shell, "export KEPT=1", tmp_path) == (0, "from-bash-env\n")
+    assert shell.env["KEPT"] == "1"
