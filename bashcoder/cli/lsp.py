@@ -78,6 +78,6 @@ def main(
         from bashcoder.server.framing import FramedReader
 
         server.start_io(FramedReader(sys.stdin.buffer), protocol_stdout())  # type: ignore[arg-type]
-        # pygls swallows `exit`'s status; LSP asks for 1 when no `shutdown` came first (or the
-        # client's stream just ended).
-        sys.exit(0 if server.protocol._shutdown else 1)
+    # pygls swallows `exit`'s status; LSP asks for 1 when no `shutdown` came first (or the
+    # client's stream just ended).
+    server.exit_process(0 if server.protocol._shutdown else 1)

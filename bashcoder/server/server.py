@@ -17,12 +17,15 @@ model} after the model loads and after each completion, the request
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcParseError
@@ -43,6 +46,10 @@ from bashcoder.server.settings import CLIENT_KEYS, SECTION, SETTING_KEYS, Server
 from bashcoder.server.worker import Worker
 
 log = logging.getLogger(__name__)
+
+EXIT_WAIT_S = 2.0
+"""How long the process waits at exit for the model worker: a decode stops at its next step (ms);
+a model load does not stop, and is left behind after this."""
 
 NAME = "bashcoder-lsp"
 STATUS = "bashcoder/status"
@@ -113,7 +120,11 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         log.error("%s: %s", getattr(source, "__name__", source), error)
         if isinstance(error, json.JSONDecodeError):
             parse_error = JsonRpcParseError(f"the message body is not JSON: {error}")
-            self.protocol._send_response(None, error=parse_error.to_response_error())  # type: ignore[arg-type]
+            # As a plain dict: pygls' serializer drops None fields, and JSON-RPC requires `"id": null`
+            # (strict clients, Helix's or lsp4j's, reject an error answer without an id).
+            self.protocol._send_data(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": parse_error.code, "message": parse_error.message}}
+            )
 
     def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
         log.log(logging.ERROR if kind == lsp.MessageType.Error else logging.WARNING, "%s", message)
@@ -166,14 +177,28 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         return suggestions
 
     def shutdown_worker(self) -> None:
-        self.worker.stop()
+        """Tell the model worker to stop, without waiting: the event loop must keep answering (a
+        model load can take seconds and cannot be interrupted). `exit_process` waits for it."""
+        self.worker.stop(timeout=0)
 
     def shutdown(self) -> None:
-        """Stop the model worker, then pygls: at the end of stdin or an `exit` without `shutdown`
-        too, so the process never exits with the worker inside ONNX Runtime (that aborted it:
-        "terminate called without an active exception")."""
+        """Stop the model worker, then pygls (at an `exit`, or at the end of stdin)."""
         self.shutdown_worker()
         super().shutdown()
+
+    def exit_process(self, status: int, wait: float = EXIT_WAIT_S) -> NoReturn:
+        """End the process once pygls has stopped: wait up to `wait` seconds for the model worker,
+        then exit with `status`. A worker still inside a model load (torch or ONNX Runtime) is left
+        behind with os._exit: letting the interpreter finalise around it aborted the process
+        ("terminate called without an active exception", status -6 instead of 0 or 1)."""
+        if self.worker.stop(timeout=wait):
+            sys.exit(status)
+        log.info("the model was still loading after %.0f s; exiting without waiting for it", wait)
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(status)
 
 
 def _completion_work(

@@ -82,7 +82,13 @@ class Job:
             else:
                 mine.set_result(done.result())
 
-        self.future.add_done_callback(lambda done: loop.call_soon_threadsafe(copy, done))
+        def deliver(done: Future[Any]) -> None:
+            try:
+                loop.call_soon_threadsafe(copy, done)
+            except RuntimeError:  # the loop is closed: the server is exiting and nobody waits
+                pass
+
+        self.future.add_done_callback(deliver)
         try:
             return await mine
         except asyncio.CancelledError:
@@ -135,15 +141,18 @@ class Worker:
         if prev is not None:
             prev.supersede()
 
-    def stop(self, timeout: float | None = 5.0) -> None:
-        """Finish the running job's step, drop the queue, end the thread."""
+    def stop(self, timeout: float | None = 5.0) -> bool:
+        """Make every job stale, drop the queue and end the thread, waiting up to `timeout` seconds
+        (0: not at all). Returns whether the thread has ended: a decode ends at its next step, a
+        model load only when it is done (it cannot be interrupted)."""
         with self._lock:
             for job in self._latest.values():
                 job.supersede()
             self._latest.clear()
         self._queue.put(None)
-        if threading.current_thread() is not self._thread:
+        if threading.current_thread() is not self._thread and timeout != 0:
             self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     @property
     def alive(self) -> bool:

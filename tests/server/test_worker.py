@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,37 @@ def test_wait_delivers_results_and_errors_to_asyncio(worker: Worker) -> None:
         raise AssertionError("no error")
 
     assert asyncio.run(scenario()) == (7, ZeroDivisionError)
+
+
+def test_stop_without_waiting_returns_at_once_and_says_whether_the_thread_ended() -> None:
+    # A `shutdown` request must be answered while a model load (which cannot be interrupted) runs.
+    w = Worker()
+    loading = threading.Event()
+    release = threading.Event()
+    w.submit("load", lambda stale: (loading.set(), release.wait(10)))
+    assert loading.wait(5)
+    started = time.monotonic()
+    assert w.stop(timeout=0) is False and w.alive
+    assert time.monotonic() - started < 1.0  # did not wait for the load (a hang guard)
+    release.set()
+    assert w.stop(timeout=5) is True and not w.alive
+
+
+def test_the_server_exits_with_its_status_when_the_worker_is_stuck_in_a_load(tmp_path: Path) -> None:
+    # Finalising the interpreter around a worker inside torch/ONNX Runtime aborted the process
+    # (SIGABRT, status -6); the server now leaves such a worker behind and exits with its status.
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from bashcoder.server.server import build_server\n"
+        "server = build_server()\n"
+        "server.worker.submit('load', lambda stale: threading.Event().wait(60))\n"
+        "server.worker.stop(timeout=0)\n"
+        "server.exit_process(1, wait=0.2)\n"
+    )
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr.decode()[-2000:]
+    assert time.monotonic() - started < 30  # not the 60 s the stuck job would take (a hang guard)
