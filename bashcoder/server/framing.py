@@ -24,6 +24,8 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 _LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\S*)", re.IGNORECASE)
 _MAX_HEADER_LINE = 64 * 1024
+_HEADER_NAME = b"content-length"
+_VALUE_END = re.compile(rb"[}\]][ \t\r\n]*")
 
 
 class FramedReader:
@@ -36,6 +38,8 @@ class FramedReader:
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
         self._out = bytearray()
+        self._back = bytearray()
+        """Bytes read past a frame that belong to the next header (a length too long); read again first."""
         self._eof = False
 
     def readline(self) -> bytes:
@@ -62,21 +66,63 @@ class FramedReader:
             length = self._read_headers()
             if length is None:
                 continue  # logged; look for the next header
-            body = self._raw.read(length) if length else b""
+            body = self._read_raw(length) if length else b""
             if len(body) < length:
                 self._eof = True
                 log.warning("the client's stream ended inside a message (%d of %d bytes)", len(body), length)
                 return False
-            self._out += b"Content-Length: %d\r\n\r\n" % length + body
+            body = self._give_back_next_header(body)
+            self._out += b"Content-Length: %d\r\n\r\n" % len(body) + body
             return True
         return False
+
+    def _give_back_next_header(self, body: bytes) -> bytes:
+        """`body` less the start of the next message's header, when the length was too long.
+
+        A JSON-RPC message ends with `}` (or `]`); a body that ends otherwise but has
+        `Content-Length` (or the start of it, the next header's first bytes) right after a `}`
+        or `]` was given a length a few bytes too long: those bytes are the next header, and
+        they are read again so that the next message is still answered.
+        """
+        if body.rstrip()[-1:] in (b"}", b"]", b""):
+            return body
+        for end in _VALUE_END.finditer(body):
+            head = body[end.end() : end.end() + len(_HEADER_NAME)].lower()
+            if head and _HEADER_NAME.startswith(head):
+                log.warning(
+                    "a message's Content-Length was %d bytes too long; read as the next header",
+                    len(body) - end.end(),
+                )
+                self._back[:0] = body[end.end() :]
+                return body[: end.end()]
+        return body
+
+    def _readline_raw(self, limit: int) -> bytes:
+        if self._back:
+            cut = self._back.find(b"\n")
+            if cut >= 0 or len(self._back) >= limit:
+                n = min(cut + 1 if cut >= 0 else len(self._back), limit)
+                line = bytes(self._back[:n])
+                del self._back[:n]
+                return line
+            line = bytes(self._back)
+            self._back.clear()
+            return line + self._raw.readline(limit - len(line))
+        return self._raw.readline(limit)
+
+    def _read_raw(self, n: int) -> bytes:
+        if self._back:
+            head = bytes(self._back[:n])
+            del self._back[:n]
+            return head + (self._raw.read(n - len(head)) if n > len(head) else b"")
+        return self._raw.read(n)
 
     def _read_headers(self) -> int | None:
         """The Content-Length of the next header block; None after logging one it cannot use."""
         length: bytes | None = None
         seen = 0
         while True:
-            line = self._raw.readline(_MAX_HEADER_LINE)
+            line = self._readline_raw(_MAX_HEADER_LINE)
             if not line:
                 self._eof = True
                 return None

@@ -74,6 +74,20 @@ def test_a_length_a_few_bytes_short_loses_that_message_only() -> None:
     assert messages(b"".join(iter(lambda: reader.read(4096), b""))) == [{"id": 7}]
 
 
+@pytest.mark.parametrize("extra", [1, 3, 14, 20])
+def test_a_length_a_few_bytes_too_long_loses_no_message(extra: int, caplog: pytest.LogCaptureFixture) -> None:
+    # The extra bytes are the next header's first ones: that message was lost, silently.
+    body = b'{"id": 1, "text": "a } b"}'
+    raw = b"Content-Length: %d\r\n\r\n" % (len(body) + extra) + body + frame(PING) + frame(b'{"id": 8}')
+    with caplog.at_level(logging.WARNING, logger="bashcoder.server.framing"):
+        assert messages(raw) == [{"id": 1, "text": "a } b"}, {"id": 7}, {"id": 8}]
+    assert "too long" in caplog.text
+
+
+def test_a_body_with_a_trailing_newline_counted_is_read_as_it_came() -> None:
+    assert messages(frame(b'{"id": 1}\n') + frame(PING)) == [{"id": 1}, {"id": 7}]
+
+
 def test_a_stream_that_ends_inside_a_message_ends_cleanly() -> None:
     assert messages(frame(PING) + b"Content-Length: 50\r\n\r\n{") == [{"id": 7}]
 
@@ -102,5 +116,6 @@ def test_the_server_answers_after_broken_frames_and_bad_messages(model_dir: Path
     assert b"was skipped" in proc.stderr
     errors = {m.get("id"): m["error"]["code"] for m in seen if "error" in m}
     assert errors == {67: -32600, None: -32700}  # Invalid Request; Parse error (id null)
+    assert all("id" in m for m in seen), seen  # `"id": null`, not a missing id (JSON-RPC 2.0, section 5)
     # A notification whose params do not parse is one log line: nobody waits for its answer.
     assert b"ignored workspace/didChangeConfiguration: its params do not match" in proc.stderr

@@ -28,6 +28,7 @@ def test_the_pygls_internals_the_patch_calls_still_exist() -> None:
     from bashcoder.server.server import build_server
 
     assert callable(getattr(LanguageServerProtocol, "_send_response", None)), "pygls renamed _send_response"
+    assert callable(getattr(LanguageServerProtocol, "_send_data", None)), "pygls renamed _send_data"
     protocol = build_server().protocol
     assert isinstance(protocol, BashcoderProtocol)
     features = protocol.fm.features  # where the patch finds the user's handlers
