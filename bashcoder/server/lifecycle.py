@@ -40,6 +40,9 @@ class ModelLifecycle:
     worker: Worker
     model_spec: tuple[str | None, str | None] | None
     loaded_spec: tuple[str | None, str | None] | None
+    failed_spec: tuple[str | None, str | None] | None = None
+    """The last model the settings asked for that failed to load: not retried (with its error
+    pop-up) at every later settings change, only when the settings ask for it again after another."""
     client_capabilities: Any
     work_done_progress: Any
     workspace_configuration_async: Any
@@ -52,7 +55,7 @@ class ModelLifecycle:
         if problems:
             self.show("invalid settings: " + "; ".join(problems))
         spec = self.wanted_model()
-        if self.model_spec is not None and spec != self.model_spec:
+        if self.model_spec is not None and spec != self.model_spec and spec != self.failed_spec:
             self.spawn(self.load_model())
 
     async def pull_settings(self) -> None:
@@ -87,6 +90,7 @@ class ModelLifecycle:
     async def load_model(self) -> None:
         """Load the model on the worker, with a progress report where the client shows one."""
         spec = self.model_spec = self.wanted_model()
+        self.failed_spec = None
         fallback = (self.options.model, self.options.device)
         token = await self._begin_progress(f"loading model {spec[0] or '(default)'}")
         try:
@@ -113,8 +117,10 @@ class ModelLifecycle:
         except Stale:
             return None  # a newer load replaced this one
         except BashcoderError as exc:
+            self.failed_spec = self.failed_spec or spec
             self.show(f"could not load the model: {exc}", lsp.MessageType.Error)
         except Exception as exc:  # a broken model directory must not take the server down
+            self.failed_spec = self.failed_spec or spec
             log.exception("model load failed")
             self.show(f"could not load the model: {exc}", lsp.MessageType.Error)
         return None

@@ -154,6 +154,11 @@ def test_a_bad_model_path_in_the_settings_keeps_the_loaded_model(
         server.wait_for("messages", lambda m: any("could not load" in x.message for x in m[shown:]))
         still_answers(server)
         assert all(s["model"] != str(tmp_path / "missing") for s in server.statuses[statuses:])
+        # Other settings changed later: the same bad model is not tried again, pop-up and all.
+        for temperature in (0.3, 0.4):
+            server.configure({"bashcoder": {"model": str(tmp_path / "missing"), "temperature": temperature}})
+            still_answers(server)  # the worker runs jobs in order: a retried load would be done by now
+        assert sum("could not load" in m.message for m in server.messages[shown:]) == 1
     finally:
         server.configure({"bashcoder": {"model": None}})
 
