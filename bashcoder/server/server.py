@@ -340,6 +340,12 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
             ls.show("the model wrote nothing for this comment; reword it or try again.", lsp.MessageType.Info)
             return {"applied": False, "text": ""}
         at = position_at(text, spot.insert_at, ls.encoding)
+        position = {"line": at.line, "character": at.character}
+        workspace = ls.client_capabilities.workspace
+        if not (workspace and workspace.apply_edit):
+            # LSP: a server sends workspace/applyEdit only to a client that declares it can apply
+            # one; any other gets the script and where it goes, to insert itself.
+            return {"applied": False, "text": new_text, "position": position}
         where = lsp.Range(lsp.Position(at.line, at.character), lsp.Position(at.line, at.character))
         result = await ls.workspace_apply_edit_async(
             lsp.ApplyWorkspaceEditParams(
@@ -347,6 +353,6 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
                 label="bashcoder: generate script",
             )
         )
-        return {"applied": bool(result.applied), "text": new_text}
+        return {"applied": bool(result.applied), "text": new_text, "position": position}
 
     return server

@@ -20,7 +20,7 @@ TEST_SETTINGS = {
 }
 CAPABILITIES = lsp.ClientCapabilities(
     window=lsp.WindowClientCapabilities(work_done_progress=True),
-    workspace=lsp.WorkspaceClientCapabilities(configuration=True),
+    workspace=lsp.WorkspaceClientCapabilities(configuration=True, apply_edit=True),
 )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lsp_harness import ServerProcess, inline_params
+from lsp_testing import TEST_SETTINGS, lsp_command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
@@ -238,6 +240,24 @@ def test_generate_writes_a_script_below_the_comment(server: ServerProcess, uri: 
         assert edit.new_text == result["text"] and edit.new_text.endswith("\n")
     else:  # the model may write nothing; then the user is told and nothing is edited
         assert len(server.applied_edits) == before
+
+
+def test_generate_sends_no_edit_to_a_client_that_cannot_apply_one(model_dir: Path) -> None:
+    # LSP: workspace/applyEdit only goes to a client that declares workspace.applyEdit.
+    uri = "file:///tmp/bashcoder-tests/no-apply-edit.sh"
+    server = ServerProcess(lsp_command("--model", str(model_dir)))
+    try:
+        server.start(
+            init_options={"bashcoder": {**TEST_SETTINGS, "maxTokens": 64, "temperature": 0}},
+            capabilities=lsp.ClientCapabilities(),
+        )
+        server.wait_ready()
+        server.open(uri, "#!/bin/bash\n# print the disk usage of each directory\n")
+        result = server.execute("bashcoder.generate", [uri, 1])
+        assert result["applied"] is False and server.applied_edits == []
+        assert result["position"] == {"line": 2, "character": 0}
+    finally:
+        assert server.stop() == 0, server.stderr[-3000:]
 
 
 @pytest.mark.parametrize(
