@@ -134,7 +134,8 @@ class MixParam(click.ParamType):
     "--init-weights",
     type=click.Path(path_type=Path),
     default=None,
-    help="Start from a model directory's weights (e.g. the shipped model) with a fresh optimizer.",
+    help="Start from a model directory's weights (e.g. the shipped model) with a fresh optimizer; "
+    "the corpus is encoded with that model's tokenizer (--tokenizer and --vocab-size are then unused).",
 )
 @click.option(
     "--weight-decay", type=FINITE_FLOAT, default=_D.weight_decay, show_default=True, help="On matrices only."

@@ -101,8 +101,9 @@ class TrainConfig:
     used to decay a copy of a constant-rate WSD run without touching it."""
     init_weights: Path | None = None
     """Start from the weights of a model directory (e.g. the shipped model) with a fresh optimizer at step 0:
-    the way on when a run's training state is lost. Its size and tokenizer must match the run's; with
-    --resume it is ignored (the saved state holds the weights)."""
+    the way on when a run's training state is lost, or to go on training the shipped model on your own
+    scripts. The corpus is encoded with its tokenizer.json (`tokenizer` and `vocab_size` are unused); its
+    size must match `model_size`. With --resume its weights are not read (the saved state holds them)."""
     weight_decay: float = 0.1
     """AdamW weight decay for matrices; norms and embeddings get none."""
     grad_clip: float = 1.0

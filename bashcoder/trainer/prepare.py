@@ -112,6 +112,7 @@ def prepare_key(
     vocab_size: int,
     val_fraction: float,
     mix: tuple[tuple[str, float], ...] = (),
+    base_tokenizer_sha256: str | None = None,
 ) -> str:
     """Cache key of the prepared files: everything that changes their bytes."""
     options: dict[str, object] = {
@@ -122,6 +123,8 @@ def prepare_key(
         "val_fraction": val_fraction,
         "split_seed": SPLIT_SEED,
     }
+    if base_tokenizer_sha256 is not None:  # a given tokenizer, not one trained here
+        options |= {"tokenizer": "given", "vocab_size": None, "base_tokenizer": base_tokenizer_sha256}
     if mix:
         options["mix"] = sorted(mix)
     return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
@@ -133,11 +136,15 @@ def prepare(
     vocab_size: int = 8192,
     val_fraction: float = 0.05,
     mix: tuple[tuple[str, float], ...] = (),
+    base_tokenizer: Path | None = None,
 ) -> Prepared:
     """Prepared files for the corpus in `data_dir`, built now or found in the cache.
 
     `mix` sets target shares of training tokens per source (see
     `repeat_factors`); the validation split is never resampled.
+    `base_tokenizer` (a model's tokenizer.json) encodes the corpus instead of
+    a tokenizer trained on it, so that a model's weights can go on training on
+    new data (--init-weights); `tokenizer` and `vocab_size` are then unused.
     `data_dir` may also be a prepared directory itself (meta.json,
     tokenizer.json, train.bin, val.bin: what is carried to a GPU machine
     without the corpus); it is used as it is, so `mix` must be empty.
@@ -155,14 +162,15 @@ def prepare(
     if not corpus.is_file():
         raise BashcoderError(f"no corpus at {corpus}; run bashcoder-collect first or pass --data DIR.")
     digest = file_sha256(corpus)
-    key = prepare_key(digest, tokenizer, vocab_size, val_fraction, mix)
+    base_sha = file_sha256(base_tokenizer) if base_tokenizer is not None else None
+    key = prepare_key(digest, tokenizer, vocab_size, val_fraction, mix, base_sha)
     dest = data_dir / PREPARED_DIR / key
     if (dest / META_FILE).is_file():
         return _load_and_warn(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=dest.parent))
     try:
-        meta = _build(corpus, tmp, tokenizer, vocab_size, val_fraction, mix)
+        meta = _build(corpus, tmp, tokenizer, vocab_size, val_fraction, mix, base_tokenizer)
         meta.update(key=key, corpus_sha256=digest)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         try:
@@ -217,6 +225,7 @@ def _build(
     vocab_size: int,
     val_fraction: float,
     mix: tuple[tuple[str, float], ...],
+    base_tokenizer: Path | None = None,
 ) -> dict[str, object]:
     units: list[tuple[str, str, int]] = []  # (group, file key, bytes) per document, for the split
     unit_source: list[str] = []
@@ -255,7 +264,10 @@ def _build(
 
     # The tokenizer sees the natural training split, whatever the mix, so runs
     # that differ only in their mix share one vocabulary.
-    tok = _train_tokenizer(kind, vocab_size, (d.text for d in read_corpus(corpus) if not in_val(d)))
+    if base_tokenizer is not None:
+        tok = load_tokenizer(base_tokenizer)
+    else:
+        tok = _train_tokenizer(kind, vocab_size, (d.text for d in read_corpus(corpus) if not in_val(d)))
     tok.save(out / TOKENIZER_FILE)
     meta: dict[str, object] = {
         "format": PREPARE_FORMAT,

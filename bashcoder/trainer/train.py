@@ -37,6 +37,7 @@ from bashcoder.trainer.optim import build_optimizer
 from bashcoder.trainer.outdir import branch_run, check_out_dir, publish_model, write_text_atomic
 from bashcoder.trainer.plot import PLOT_FILE, plot_metrics
 from bashcoder.trainer.prepare import (
+    TOKENIZER_FILE,
     Prepared,
     data_identity,
     load_prepared,
@@ -103,6 +104,15 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> TrainResult:
         dist_.shutdown(info)
 
 
+def check_model_dir(directory: Path) -> None:
+    """BashcoderError naming the fix when `directory` (--init-weights) is not a model directory."""
+    if not ((directory / "config.json").is_file() and (directory / TOKENIZER_FILE).is_file()):
+        raise BashcoderError(
+            f"--init-weights {directory}: no model there (config.json, weights, tokenizer.json); "
+            "name a model directory such as bashcoder/models/tiny or a run's --out."
+        )
+
+
 def initial_weights(directory: Path, model_cfg: ModelConfig, tok: Tokenizer) -> dict[str, torch.Tensor]:
     """The weights of the model in `directory` (fp32, CPU) for a run of `model_cfg` on data tokenized by `tok`.
 
@@ -110,11 +120,7 @@ def initial_weights(directory: Path, model_cfg: ModelConfig, tok: Tokenizer) -> 
     another shape or with another tokenizer (its token ids would mean other
     text in this run's data).
     """
-    if not (directory / "config.json").is_file():
-        raise BashcoderError(
-            f"--init-weights {directory}: no model there (config.json, weights, tokenizer.json); "
-            "name a model directory such as bashcoder/models/tiny or a run's --out."
-        )
+    check_model_dir(directory)
     loaded = load_model_dir(directory)
     shape = ("n_layer", "n_embd", "n_head")
     same_shape = all(getattr(loaded.config, k) == getattr(model_cfg, k) for k in shape)
@@ -155,7 +161,15 @@ class _Run:
             if cfg.init_from is not None:
                 branch_run(cfg.init_from, self.out)
             check_out_dir(self.out, cfg.resume or cfg.init_from is not None)
-            return str(prepare(cfg.data, cfg.tokenizer, cfg.vocab_size, cfg.val_fraction, cfg.mix).directory)
+            # Weights go on training only on data in their own tokens: the model's tokenizer encodes
+            # the corpus (on --resume too, so the data stays that of the run's start).
+            base = None
+            if cfg.init_weights is not None:
+                check_model_dir(cfg.init_weights)
+                base = cfg.init_weights / TOKENIZER_FILE
+            return str(
+                prepare(cfg.data, cfg.tokenizer, cfg.vocab_size, cfg.val_fraction, cfg.mix, base).directory
+            )
 
         prepared = load_prepared(Path(dist_.run_on_main(main_side, self.info)))
         need = cfg.batch_size * (cfg.seq_len + 1)

@@ -380,28 +380,15 @@ def test_init_weights_starts_a_fresh_run_where_the_model_left_off(corpus_dir: Pa
 
 
 @pytest.mark.slow
-def test_init_weights_of_another_shape_or_tokenizer_is_refused(corpus_dir: Path, tmp_path: Path) -> None:
+def test_init_weights_encodes_the_data_with_that_models_tokenizer(corpus_dir: Path, tmp_path: Path) -> None:
+    # Going on training a model (the shipped one) on your own scripts: a tokenizer trained on the
+    # new corpus would give its tokens other ids, so the run must use the model's own.
     train(micro_config(corpus_dir, tmp_path / "a", max_steps=2, eval_interval=2, warmup_steps=0))
-    wide = micro_config(corpus_dir, tmp_path / "b", vocab_size=280, init_weights=tmp_path / "a")
-    # Same layers, another vocabulary: the message names the tokenizer, not the model size.
-    with pytest.raises(
-        BashcoderError, match=r"--init-weights .*a: that model reads 300 tokens, this run's tokenizer has 280"
-    ):
-        train(wide)
-    # Same size, other token ids: two vocabulary entries swapped.
-    other = tmp_path / "other"
-    other.mkdir()
-    for item in (tmp_path / "a").iterdir():
-        if item.is_file():
-            (other / item.name).write_bytes(item.read_bytes())
-    tok = json.loads((other / "tokenizer.json").read_text())
-    vocab = tok["model"]["vocab"]
-    x, y = sorted(vocab, key=vocab.__getitem__)[300 - 2 :]
-    vocab[x], vocab[y] = vocab[y], vocab[x]
-    (other / "tokenizer.json").write_text(json.dumps(tok))
-    with pytest.raises(BashcoderError, match="its tokenizer differs from the prepared data's"):
-        train(micro_config(corpus_dir, tmp_path / "c", init_weights=other))
+    cont = train(micro_config(corpus_dir, tmp_path / "b", vocab_size=280, init_weights=tmp_path / "a"))
+    assert cont.step > 0
+    assert (tmp_path / "b" / "tokenizer.json").read_bytes() == (tmp_path / "a" / "tokenizer.json").read_bytes()
     with pytest.raises(BashcoderError, match=r"--init-weights .*nowhere: no model there"):
         train(micro_config(corpus_dir, tmp_path / "e", init_weights=tmp_path / "nowhere"))
+    assert not (tmp_path / "e").exists() or not any((tmp_path / "e").iterdir())
     with pytest.raises(BashcoderError, match="keep one of them"):
-        micro_config(corpus_dir, tmp_path / "d", init_weights=other, init_from=tmp_path / "a")
+        micro_config(corpus_dir, tmp_path / "d", init_weights=tmp_path / "a", init_from=tmp_path / "a")
