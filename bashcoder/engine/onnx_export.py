@@ -17,12 +17,16 @@ values of the new positions (the caller writes those into its cache):
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -133,10 +137,13 @@ def cache_root() -> Path:
 
 
 def writable_cache_root() -> Path:
-    """`cache_root()`, or a new private folder in the temporary directory when it cannot be
-    created or written (an unwritable or missing HOME): the graphs are then exported again in a
-    later session, but this one runs on ONNX Runtime all the same. Said in one log line."""
+    """`cache_root()`, or this user's private folder in the temporary directory when it cannot be
+    created or written (an unwritable or missing HOME), said in one log line: the graphs are then
+    kept there (until the temporary directory is cleared) and this session runs on ONNX Runtime
+    all the same. A relative XDG_CACHE_HOME is ignored, as the XDG spec asks."""
     root = cache_root()
+    if not root.is_absolute():
+        root = Path.home() / ".cache" / "bashcoder" / "onnx"
     try:
         root.mkdir(parents=True, exist_ok=True)
         if os.access(root, os.W_OK | os.X_OK):
@@ -144,17 +151,63 @@ def writable_cache_root() -> Path:
         reason = "not writable"
     except OSError as exc:
         reason = exc.strerror or str(exc)
-    # A fresh private folder (mode 0700, unpredictable name): a fixed path in a shared /tmp could
-    # be planted or symlinked by another user.
-    fallback = Path(tempfile.mkdtemp(prefix="bashcoder-onnx-"))
+    fallback = private_temp_root()
     log.warning(
-        "cannot keep the ONNX graphs in %s (%s); exporting them to %s instead: "
-        "set XDG_CACHE_HOME to a writable folder to keep them between sessions.",
+        "cannot keep the ONNX graphs in %s (%s); using %s instead: "
+        "set XDG_CACHE_HOME to a writable folder to keep them between reboots.",
         root,
         reason,
         fallback,
     )
     return fallback
+
+
+def private_temp_root() -> Path:
+    """`$TMPDIR/bashcoder-onnx-<uid>`, made mode 0700, reused by every later session of this user
+    (a new folder per session left ~130 MB behind each time). A path someone else made, a link,
+    or one open to others is not trusted (it could be planted): a fresh mkdtemp folder then,
+    removed when the process exits."""
+    path = Path(tempfile.gettempdir()) / f"bashcoder-onnx-{os.getuid()}"
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return _temporary_root()
+    st = path.lstat()
+    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077:
+        return path
+    log.warning("%s is not this user's private folder; not using it", path)
+    return _temporary_root()
+
+
+def _temporary_root() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="bashcoder-onnx-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+KEEP_EXPORTS = 4
+"""Graph folders kept per cache root (~70-260 MB each for tiny): the ones used last."""
+_STALE_TEMP_S = 3600.0
+
+
+def prune(root: Path, keep: int = KEEP_EXPORTS) -> None:
+    """Remove all but the `keep` graph folders of `root` used last (a folder's manifest is touched
+    at each use), and export folders left half-written over an hour ago by a process that died.
+    Best effort: a folder that cannot be removed is left."""
+    exports, now = [], time.time()
+    for entry in root.iterdir() if root.is_dir() else ():
+        try:
+            if entry.name.startswith(".") and now - entry.stat().st_mtime > _STALE_TEMP_S:
+                shutil.rmtree(entry, ignore_errors=True)
+            elif (entry / MANIFEST).is_file():
+                exports.append(((entry / MANIFEST).stat().st_mtime, entry))
+        except OSError:
+            continue
+    for _, entry in sorted(exports, reverse=True)[keep:]:
+        log.info("removing the ONNX graphs of a model not used lately: %s", entry)
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 def graph_file(directory: Path, graph: str, int8: bool = False) -> Path:
@@ -183,8 +236,12 @@ def ensure_exported(model: Transformer, int8: bool = False, root: Path | None = 
     if model.wte.weight.dtype != torch.float32:
         raise ValueError(f"the graphs are exported from fp32 weights, not {model.wte.weight.dtype}")
     digest = weights_hash(model)
-    directory = (root or writable_cache_root()) / digest
-    if not is_complete(directory, digest):
+    root = root or writable_cache_root()
+    directory = root / digest
+    if is_complete(directory, digest):
+        with contextlib.suppress(OSError):  # what `prune` keeps: the graphs used last
+            os.utime(directory / MANIFEST)
+    else:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=directory.parent))
         try:
@@ -201,6 +258,7 @@ def ensure_exported(model: Transformer, int8: bool = False, root: Path | None = 
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        prune(root)
     for graph in GRAPHS if int8 else ():
         dest = graph_file(directory, graph, int8=True)
         if not dest.is_file():

@@ -153,6 +153,52 @@ def test_a_stale_export_is_rebuilt(micro_model: Transformer) -> None:
     assert json.loads((directory / MANIFEST).read_text())["version"] == GRAPH_VERSION
 
 
+def test_only_the_graphs_used_last_are_kept(tmp_path: Path) -> None:
+    # ~130 MB a model: the cache grew by that for every set of weights ever served (1.7 GB seen).
+    import os
+    import time
+
+    from bashcoder.engine.onnx_export import prune
+
+    for age, name in enumerate(["a", "b", "c", "d", "e", "f"]):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / MANIFEST).write_text("{}")
+        os.utime(tmp_path / name / MANIFEST, (time.time() - 100 * age, time.time() - 100 * age))
+    for name, age in ((".dead.x", 7200), (".busy.y", 60)):  # half-written exports: of a dead process, a live one
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (time.time() - age, time.time() - age))
+    prune(tmp_path, keep=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".busy.y", "a", "b", "c", "d"]
+
+
+def test_a_cache_that_cannot_be_written_reuses_one_private_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new folder per session left ~130 MB in /tmp each time; one per user is reused, if it is private.
+    import tempfile
+
+    from bashcoder.engine.onnx_export import writable_cache_root
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    first = writable_cache_root()
+    assert writable_cache_root() == first and first.parent == tmp_path / "tmp"
+    assert first.stat().st_mode & 0o777 == 0o700
+    first.chmod(0o777)  # opened to others (or planted by someone): not trusted
+    assert writable_cache_root() != first
+
+
+def test_a_relative_xdg_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bashcoder.engine.onnx_export import writable_cache_root
+
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert writable_cache_root() == tmp_path / ".cache" / "bashcoder" / "onnx"
+
+
 def test_a_truncated_cached_graph_is_exported_again(micro_model: Transformer) -> None:
     directory = ensure_exported(micro_model)
     path = graph_file(directory, "step")
