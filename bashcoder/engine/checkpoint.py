@@ -182,6 +182,13 @@ def _weight_files(directory: Path) -> dict[str, str]:
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise BashcoderError(f"{index_path} is corrupt; re-save the model.") from exc
         for fname in sorted(set(weight_map.values())):
+            # A shard is a file of this directory: an index naming `../../x` or `/etc/x` would read
+            # files anywhere (a downloaded model is untrusted input).
+            if not isinstance(fname, str) or Path(fname).name != fname or fname in ("", ".", ".."):
+                raise BashcoderError(
+                    f"{index_path} names the shard {str(fname)[:80]!r}, which is not a file name in "
+                    f"{directory}; a model's shards sit beside its index: re-save the model."
+                )
             if not (directory / fname).is_file():
                 raise BashcoderError(
                     f"{directory / fname} is missing (named in {INDEX_FILE}); re-download or re-save the model."
@@ -189,10 +196,19 @@ def _weight_files(directory: Path) -> dict[str, str]:
         return weight_map
     single = directory / WEIGHTS_FILE
     if not single.is_file():
+        pickles = sorted(p.name for p in directory.glob("*") if p.suffix in _PICKLE_SUFFIXES)
+        if pickles:
+            raise BashcoderError(
+                f"{directory} holds {', '.join(pickles[:3])} but no {WEIGHTS_FILE}: pickled weights are never "
+                "loaded (loading a pickle can run any code); convert them to safetensors, or retrain."
+            )
         raise BashcoderError(
             f"{single} is missing; the model directory has no weights (re-save or retrain it)."
         )
     return {}
+
+
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
 def read_weights(directory: Path) -> dict[str, torch.Tensor]:
