@@ -227,6 +227,7 @@ def main(
             str(cfg.out),
             (time.monotonic() - start) / 60.0,
             cfg.dry_run or not result.written,
+            change=(result.added, result.removed) if result.manifest.get("files") else None,
         )
     )
     if not result.manifest.get("files"):

@@ -81,6 +81,10 @@ class Result:
     corpus: bytes
     written: bool
     warnings: list[str]
+    added: int = 0
+    """Files in the corpus now that were not in it before this run."""
+    removed: int = 0
+    """Files that were in the corpus before this run and are not now (filters, dedup, a rescan)."""
 
 
 def clean_text(
@@ -275,9 +279,11 @@ def collect(cfg: CollectConfig, reporter: Reporter) -> Result:
                 rescanned.add(inp.key)
                 infos[inp.key] = scan.info()
                 fresh.extend(scan.records)
-    if attempted and failed == attempted and not existing:
+    if attempted and failed == attempted:
+        kept_as_is = f"; {cfg.out}/corpus.jsonl was left as it was" if existing else ""
         raise BashcoderError(
-            "nothing was collected: every source failed (see the warnings above); fix them and re-run."
+            "nothing was collected: every source failed (see the warnings above)"
+            f"{kept_as_is}; fix them and re-run."
         )
 
     # Earlier records of inputs not scanned now go through the same filters again.
@@ -320,8 +326,11 @@ def collect(cfg: CollectConfig, reporter: Reporter) -> Result:
     manifest = corpus_io.build_manifest(
         kept, infos, duplicates, _settings(cfg), _versions(), hashlib.sha256(data).hexdigest()
     )
+    before = {r.sort_key for r in existing}
+    now = {r.sort_key for r in kept}
+    added, removed = len(now - before), len(before - now)
     if not kept:
-        return Result(manifest, data, False, reporter.warnings)
+        return Result(manifest, data, False, reporter.warnings, added, removed)
     if not cfg.dry_run:
         corpus_io.write_corpus(cfg.out, data, manifest)
-    return Result(manifest, data, not cfg.dry_run, reporter.warnings)
+    return Result(manifest, data, not cfg.dry_run, reporter.warnings, added, removed)

@@ -103,7 +103,12 @@ def _table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> 
 
 
 def summary(
-    manifest: Mapping[str, Any], out: str, minutes: float, dry_run: bool, top_licenses: int = 12
+    manifest: Mapping[str, Any],
+    out: str,
+    minutes: float,
+    dry_run: bool,
+    top_licenses: int = 12,
+    change: tuple[int, int] | None = None,
 ) -> str:
     """The end-of-run table: per source, per license, drops by reason, secrets replaced, where it went."""
     inputs: Mapping[str, Mapping[str, Any]] = manifest.get("inputs", {})
@@ -162,9 +167,14 @@ def summary(
         detail = ", ".join(f"{k} {v}" for k, v in sorted(removed.items(), key=lambda kv: (-kv[1], kv[0])))
         lines += ["", f"boilerplate removed: {sum(removed.values()):,} ({detail})"]
     verb = "would write" if dry_run else "wrote"
+    # A run into an existing corpus merges with it: say what this run changed, not just the total.
+    delta = ""
+    if change is not None:
+        added, removed = change
+        delta = f" ({added:,} new, {removed:,} removed)" if added or removed else " (no change: nothing new)"
     lines += [
         "",
-        f"{verb} {manifest.get('files', 0):,} files, {_mb(int(manifest.get('bytes', 0)))} MB to {out}/corpus.jsonl"
-        f" (+ manifest.json) in {minutes:.1f} min",
+        f"{verb} {manifest.get('files', 0):,} files{delta}, {_mb(int(manifest.get('bytes', 0)))} MB to "
+        f"{out}/corpus.jsonl (+ manifest.json) in {minutes:.1f} min",
     ]
     return "\n".join(lines)

@@ -108,12 +108,28 @@ def test_rerunning_with_more_sources_merges_without_duplicates(
     merged, fresh = tmp_path / "merged", tmp_path / "fresh"
     assert collect("--dir", trees["a"], "--out", merged).exit_code == 0
     assert collect("--dir", trees["b"], "--out", merged).exit_code == 0
-    assert collect("--dir", trees["a"], "--out", merged).exit_code == 0  # again: nothing doubles
+    again = collect("--dir", trees["a"], "--out", merged)  # again: nothing doubles
+    assert again.exit_code == 0 and "wrote 7 files (no change: nothing new)" in again.stdout
     assert collect("--dir", trees["a"], "--dir", trees["b"], "--out", fresh).exit_code == 0
     records = read_records(merged)
     assert len({r["sha256"] for r in records}) == len(records)
     assert (merged / "corpus.jsonl").read_bytes() == (fresh / "corpus.jsonl").read_bytes()
     assert read_manifest(merged)["files"] == read_manifest(fresh)["files"] == 7
+
+
+def test_a_run_whose_every_source_failed_fails_and_keeps_the_corpus(
+    trees: dict[str, Path], tmp_path: Path, collect
+) -> None:
+    # Into an existing corpus it used to say "wrote 4 files" with exit 0, having collected nothing.
+    out = tmp_path / "out"
+    assert collect("--dir", trees["a"], "--out", out).exit_code == 0
+    before = (out / "corpus.jsonl").read_bytes()
+    bad = tmp_path / "bad.deb"
+    bad.write_text("not an archive")
+    result = collect("--deb-file", bad, "--out", out)
+    assert result.exit_code == 1 and "every source failed" in result.stderr
+    assert "was left as it was" in result.stderr and "wrote" not in result.stdout
+    assert (out / "corpus.jsonl").read_bytes() == before
 
 
 def test_dry_run_writes_nothing(trees: dict[str, Path], tmp_path: Path, collect) -> None:
