@@ -38,6 +38,13 @@ def reports_errors(
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if sys.stdout is None:  # started with `>&-`: click.echo would drop every line, exit 0
+                click.echo(
+                    "error: stdout is closed, so nothing could be printed; run it with stdout open.", err=True
+                )
+                sys.exit(1)
+            if sys.stdin is None:  # `<&-`: read as an empty stdin, so each command says what it lacks
+                sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the process's life
             try:
                 return command(*args, **kwargs)
             except BashcoderError as exc:

@@ -103,8 +103,19 @@ def main(**opts: Any) -> None:
         if sys.stdin.isatty():
             raise BashcoderError("no prompt: pass --prompt TEXT or pipe text on stdin.")
         opts["prompt"] = sys.stdin.read()
+        if not opts["prompt"].strip() and not opts["suffix"]:
+            # An upstream command that printed nothing, not a request for any script at all.
+            raise BashcoderError(
+                "no prompt: stdin was empty; pass --prompt TEXT or pipe some text (--prompt '' writes a "
+                "script from nothing)."
+            )
+    if opts["suffix"] and not (opts["prompt"] or "").strip() and not opts["info"]:
+        raise BashcoderError(
+            "--suffix is the text after the cursor and needs the text before it too: pass --prompt TEXT "
+            "(the script up to the cursor)."
+        )
     if opts["prompt"] and "\0" in opts["prompt"]:
         raise BashcoderError(
             "the prompt holds NUL bytes, so it is binary data, not a script; pass bash text."
         )
-    run_generate(GenerateOptions(**opts), click.echo)
+    run_generate(GenerateOptions(**opts), click.echo, lambda text: click.echo(text, err=True))

@@ -173,6 +173,22 @@ class Generator:
             self._prefixes = {False: _PrefixCache(), True: _PrefixCache()}
 
     # ---- prompts -------------------------------------------------------
+    PROMPT_ROOM = 11
+    """Context positions every prompt shape keeps for the prompt (FIM: 3 special tokens and 8 of text)."""
+
+    @property
+    def max_new_tokens(self) -> int:
+        """The largest max_tokens every prompt shape accepts: the context less `PROMPT_ROOM`."""
+        return self.cfg.context_length - self.PROMPT_ROOM
+
+    def check_max_tokens(self, max_tokens: int, flag: str = "max tokens") -> None:
+        """BashcoderError naming `flag` and the limit when `max_tokens` leaves no room for a prompt."""
+        if max_tokens > self.max_new_tokens:
+            raise BashcoderError(
+                f"{flag} {max_tokens} leaves no room for a prompt in this model's {self.cfg.context_length}-token "
+                f"context; pass {self.max_new_tokens} or less."
+            )
+
     def count_tokens(self, text: str) -> int:
         return self._prompt_encoder.count(text)
 
@@ -181,9 +197,7 @@ class Generator:
         ids = [self.tokenizer.eot_id, *self._prompt_encoder.encode(text)]
         budget = self.cfg.context_length - max_tokens
         if budget < 2:
-            raise BashcoderError(
-                f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
-            )
+            self.check_max_tokens(max_tokens)
         return ids[-budget:] if len(ids) > budget else ids
 
     def left_to_right_prompt(self, prefix: str, max_tokens: int) -> list[int]:
@@ -195,9 +209,7 @@ class Generator:
         """
         budget = self.cfg.context_length - max_tokens - 1
         if budget < 8:
-            raise BashcoderError(
-                f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
-            )
+            self.check_max_tokens(max_tokens)
         step = max(256, 2 * budget)  # as fim_prompt
         text = window_prefix(prefix, self.count_tokens, budget, step_chars=step)
         ids = self._prompt_encoder.encode(text)
@@ -222,9 +234,7 @@ class Generator:
         """An SPM prompt for a cursor between `prefix` and `suffix`, windowed to fit the context."""
         budget = self.cfg.context_length - max_tokens - 3
         if budget < 8:
-            raise BashcoderError(
-                f"max tokens {max_tokens} leaves no room in a context of {self.cfg.context_length}."
-            )
+            self.check_max_tokens(max_tokens)
         suffix_text = window_suffix(suffix, self.count_tokens, int(budget * suffix_share)) if suffix else ""
         suffix_ids = self._prompt_encoder.encode(suffix_text)
         step = max(256, 2 * budget)  # chars; ~half a window of bash at ~4 chars/token

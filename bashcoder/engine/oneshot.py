@@ -115,7 +115,9 @@ def ask(gen: Generator, prompt: str, suffix: str, max_tokens: int) -> tuple[list
     return gen.cursor_prompt(prompt, suffix, max_tokens)
 
 
-def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Candidate]:
+def run_generate(
+    opts: GenerateOptions, echo: Callable[[str], None], note: Callable[[str], None] | None = None
+) -> list[Candidate]:
     """Generate as `opts` asks and print through `echo`; the printed candidates, best first.
 
     Draws `max(num_samples, best_of)` samples in one batch from one prefill
@@ -125,12 +127,14 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
     are code, then mean log-probability. A best-of-n pick with a checker, as
     in Chen et al. 2021 ("Evaluating Large Language Models Trained on Code",
     sampling then ranking). Raises BashcoderError for a model that cannot
-    load or a prompt that does not fit.
+    load or a prompt that does not fit. `note` (stderr) hears when the model
+    wrote nothing, which the output alone would not show.
     """
     if opts.info:
         echo(model_info(opts))
         return []
     gen = load_generator(opts.model_path, opts.device)
+    gen.check_max_tokens(opts.max_tokens, "--max-tokens")
     prompt_text = opts.prompt or ""
     best_of = opts.best_of or best_of_default(opts.mode)
     draws = max(opts.num_samples, best_of if opts.temperature > 0 else 1)
@@ -170,6 +174,11 @@ def run_generate(opts: GenerateOptions, echo: Callable[[str], None]) -> list[Can
         [(c.syntax_ok, c.mean_logprob, sh) for c, sh in zip(candidates, shares, strict=True)]
     )
     order = order[: opts.num_samples]
+    if note is not None and not any(candidates[i].text.strip() for i in order):
+        note(
+            f"note: the model wrote nothing here within --max-tokens {opts.max_tokens} (a line cut at the "
+            "limit is dropped); raise --max-tokens, or try another --seed or prompt."
+        )
     for n, i in enumerate(order, start=1):
         c, chk = candidates[i], checks[i]
         if opts.num_samples > 1:

@@ -123,7 +123,11 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
             # As a plain dict: pygls' serializer drops None fields, and JSON-RPC requires `"id": null`
             # (strict clients, Helix's or lsp4j's, reject an error answer without an id).
             self.protocol._send_data(
-                {"jsonrpc": "2.0", "id": None, "error": {"code": parse_error.code, "message": parse_error.message}}
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": parse_error.code, "message": parse_error.message},
+                }
             )
 
     def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:

@@ -130,7 +130,9 @@ def test_missing_shard_is_named(tmp_path: Path, micro_model, bpe_tokenizer) -> N
 
 
 def test_an_index_naming_a_shard_outside_the_model_directory_is_refused(
-    tmp_path: Path, micro_model, bpe_tokenizer  # noqa: ANN001
+    tmp_path: Path,
+    micro_model,
+    bpe_tokenizer,  # noqa: ANN001
 ) -> None:
     # A downloaded model is untrusted: its index must not make the loader open files elsewhere.
     d = save_model_dir(tmp_path / "m", micro_model, bpe_tokenizer, shard_bytes=400_000)
@@ -139,7 +141,10 @@ def test_an_index_naming_a_shard_outside_the_model_directory_is_refused(
     outside.write_bytes(first.read_bytes())
     original = json.loads((d / INDEX_FILE).read_text())
     for bad in ("../outside.safetensors", str(outside)):
-        index = {**original, "weight_map": {k: (bad if v == first.name else v) for k, v in original["weight_map"].items()}}
+        index = {
+            **original,
+            "weight_map": {k: (bad if v == first.name else v) for k, v in original["weight_map"].items()},
+        }
         (d / INDEX_FILE).write_text(json.dumps(index))
         with pytest.raises(BashcoderError, match="not a file name in"):
             load_model_dir(d)

@@ -212,4 +212,60 @@ def test_an_output_that_cannot_be_written_is_one_line(micro_model_dir: Path) -> 
             timeout=120,
         )
     assert out.returncode == 1
-    assert out.stderr == "error: No space left on device.\n"
+    assert out.stderr.endswith("error: No space left on device.\n") and out.stderr.count("error") == 1
+
+
+def test_a_closed_stdout_or_stdin_is_one_line_and_status_1(micro_model_dir: Path) -> None:
+    # `>&-` printed nothing anywhere and exited 0; `<&-` raised a traceback.
+    common = [str(BIN), "--model", str(micro_model_dir), "--max-tokens", "4"]
+    closed_out = subprocess.run(
+        [*common, "--prompt", "ls"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        pass_fds=(),
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed_out.returncode == 1 and closed_out.stderr == (
+        "error: stdout is closed, so nothing could be printed; run it with stdout open.\n"
+    )
+    closed_in = subprocess.run(
+        common,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert closed_in.returncode == 1 and closed_in.stderr.startswith("error: no prompt: stdin was empty")
+
+
+def test_an_empty_stdin_a_suffix_alone_and_too_many_tokens_are_one_line_each(micro_model_dir: Path) -> None:
+    model = ("--model", str(micro_model_dir))
+    empty = run(*model, stdin="")  # an upstream command that printed nothing: no unprompted script
+    assert empty.returncode == 1 and empty.stdout == "" and "stdin was empty" in empty.stderr
+    alone = run(*model, "--suffix", "\ndone\n", "--prompt", "")
+    assert alone.returncode == 1 and "needs the text before it too" in alone.stderr
+    too_many = run(*model, "--prompt", "ls", "--mode", "line", "--max-tokens", "4000")
+    assert too_many.returncode == 1 and too_many.stderr.count("\n") == 1
+    assert "--max-tokens 4000 leaves no room for a prompt" in too_many.stderr and "or less" in too_many.stderr
+
+
+def test_nothing_generated_is_said_on_stderr(micro_model_dir: Path) -> None:
+    # A line cut at the token limit is dropped: with a tiny limit nothing is left, and the output
+    # alone (just the prompt) did not say so.
+    out = run(
+        "--model",
+        str(micro_model_dir),
+        "--prompt",
+        "for f in",
+        "--mode",
+        "line",
+        "--max-tokens",
+        "1",
+        "--temperature",
+        "0",
+    )
+    assert out.returncode == 0 and out.stdout.rstrip("\n") == "for f in"  # one token never ends a line
+    assert "the model wrote nothing here within --max-tokens 1" in out.stderr

@@ -164,7 +164,10 @@ def test_only_the_graphs_used_last_are_kept(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         (tmp_path / name / MANIFEST).write_text("{}")
         os.utime(tmp_path / name / MANIFEST, (time.time() - 100 * age, time.time() - 100 * age))
-    for name, age in ((".dead.x", 7200), (".busy.y", 60)):  # half-written exports: of a dead process, a live one
+    for name, age in (
+        (".dead.x", 7200),
+        (".busy.y", 60),
+    ):  # half-written exports: of a dead process, a live one
         (tmp_path / name).mkdir()
         os.utime(tmp_path / name, (time.time() - age, time.time() - age))
     prune(tmp_path, keep=4)

@@ -173,7 +173,9 @@ def test_exit_leaves_the_repl_as_in_a_shell(assistant: Assistant, tmp_path: Path
     assert echoed(lines).count("(--no-exec: not run)") == 1
 
 
-def test_exit_gives_its_status_and_a_bare_exit_the_last_commands(assistant: Assistant, tmp_path: Path) -> None:
+def test_exit_gives_its_status_and_a_bare_exit_the_last_commands(
+    assistant: Assistant, tmp_path: Path
+) -> None:
     # `exit 3` in a shell leaves with 3, a bare `exit` with the last command's status (bash(1)).
     async def leave(commands: list[str], leaving: str) -> int:
         with create_pipe_input() as inp:
@@ -181,7 +183,7 @@ def test_exit_gives_its_status_and_a_bare_exit_the_last_commands(assistant: Assi
             loop = asyncio.ensure_future(repl.run_async())
             for done, command in enumerate(commands, 1):
                 inp.send_text(command + ENTER)
-                await until(lambda: echoed(lines).count(" exit ") == done, command)
+                await until(lambda done=done: echoed(lines).count(" exit ") == done, command)
             inp.send_text(leaving + ENTER)
             await asyncio.wait_for(loop, 10)
             return repl.exit_status

@@ -386,7 +386,9 @@ def test_init_weights_encodes_the_data_with_that_models_tokenizer(corpus_dir: Pa
     train(micro_config(corpus_dir, tmp_path / "a", max_steps=2, eval_interval=2, warmup_steps=0))
     cont = train(micro_config(corpus_dir, tmp_path / "b", vocab_size=280, init_weights=tmp_path / "a"))
     assert cont.step > 0
-    assert (tmp_path / "b" / "tokenizer.json").read_bytes() == (tmp_path / "a" / "tokenizer.json").read_bytes()
+    assert (tmp_path / "b" / "tokenizer.json").read_bytes() == (
+        tmp_path / "a" / "tokenizer.json"
+    ).read_bytes()
     with pytest.raises(BashcoderError, match=r"--init-weights .*nowhere: no model there"):
         train(micro_config(corpus_dir, tmp_path / "e", init_weights=tmp_path / "nowhere"))
     assert not (tmp_path / "e").exists() or not any((tmp_path / "e").iterdir())

@@ -146,6 +146,7 @@ def run_eval(cfg: EvalConfig, gen: Generator | None = None) -> EvalReport:
     if cfg.samples < 1:
         raise BashcoderError("--samples must be at least 1.")
     gen = gen or load_generator(cfg.model, cfg.device)
+    gen.check_max_tokens(cfg.max_tokens, "--max-tokens")  # before the measuring, not after it
     ctx = gen.cfg.context_length
     stride = ctx // 2 if cfg.bpb_stride is None else cfg.bpb_stride
     if not 1 <= stride <= ctx:

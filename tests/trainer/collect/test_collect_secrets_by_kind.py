@@ -435,10 +435,15 @@ def test_a_long_file_of_continued_commands_is_scrubbed_in_linear_time() -> None:
         ("echo 3f4a9c0d1e2b3a4c5d6e7f8091a2b3c4 > config/master.key", "3f4a9c0d1e2b3a4c5d6e7f8091a2b3c4"),
         ("printf '%s' Vt8kLm2Qp9Zr4Xw1 > ~/.vault-token", "Vt8kLm2Qp9Zr4Xw1"),
         ("echo -n 'Db7Pw3Lq9Zk2' >> /run/secrets/db_password", "Db7Pw3Lq9Zk2"),
-        ('  "private_key_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",', "0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+        (
+            '  "private_key_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",',
+            "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        ),
     ],
 )
-def test_a_password_in_prose_a_key_written_to_a_key_file_and_a_key_id_are_scrubbed(line: str, secret: str) -> None:
+def test_a_password_in_prose_a_key_written_to_a_key_file_and_a_key_id_are_scrubbed(
+    line: str, secret: str
+) -> None:
     out, counts = scrubbed_line(line)
     assert secret not in out and counts
 
