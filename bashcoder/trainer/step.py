@@ -96,6 +96,17 @@ def compile_by_default(device: torch.device) -> bool:
     return False
 
 
+def check_compile(requested: bool | None, device: torch.device) -> None:
+    """BashcoderError before any work when --compile was asked for on a CPU without a C++ compiler
+    (torch's inductor failed only at the first step, in a 100-line traceback)."""
+    cxx = os.environ.get("CXX", "g++")
+    if requested and device.type == "cpu" and shutil.which(cxx) is None:
+        raise BashcoderError(
+            f"--compile on CPU needs a C++ compiler ({cxx} is not on PATH); install one "
+            "(e.g. apt-get install g++, or set CXX) or drop --compile."
+        )
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, torch.OutOfMemoryError):
         return True

@@ -50,6 +50,7 @@ from bashcoder.trainer.signals import StopSignals
 from bashcoder.trainer.state import load_train_state, restore_rng, rng_snapshot, save_train_state
 from bashcoder.trainer.step import (
     LossModel,
+    check_compile,
     compile_by_default,
     is_out_of_memory,
     out_of_memory_error,
@@ -156,6 +157,7 @@ class _Run:
     # ---- setup ---------------------------------------------------------
     def _prepare(self) -> Prepared:
         cfg = self.cfg
+        check_compile(cfg.compile, self.info.device)  # before the data is prepared, not after
 
         def main_side() -> str:
             if cfg.init_from is not None:

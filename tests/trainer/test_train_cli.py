@@ -126,3 +126,17 @@ def test_out_of_memory_suggests_a_smaller_batch() -> None:
     assert not is_out_of_memory(RuntimeError("shape mismatch"))
     message = str(out_of_memory_error(16, 512, 1, torch.device("cpu")))
     assert "--batch-size 8 --grad-accum 2" in message and "\n" not in message
+
+
+def test_compile_without_a_compiler_is_one_line_before_any_work(
+    corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # torch's inductor failed at the first step, after the data was prepared, in a 100-line traceback.
+    monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
+    args = [a for a in MICRO if a != "--no-compile"]
+    code, _, err = run(
+        *args, "--compile", "--max-steps", "2", "--data", corpus_dir, "--out", tmp_path / "out"
+    )
+    assert code == 1 and err.count("\n") == 1
+    assert "--compile on CPU needs a C++ compiler" in err and "drop --compile" in err
+    assert not (tmp_path / "out").exists()
