@@ -135,7 +135,7 @@ def test_compile_without_a_compiler_is_one_line_before_any_work(
     monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
     args = [a for a in MICRO if a != "--no-compile"]
     code, _, err = run(
-        *args, "--compile", "--max-steps", "2", "--data", corpus_dir, "--out", tmp_path / "out"
+        *args, "--compile", "--max-steps", "4", "--data", corpus_dir, "--out", tmp_path / "out"
     )
     assert code == 1 and err.count("\n") == 1
     assert "--compile on CPU needs a C++ compiler" in err and "drop --compile" in err
