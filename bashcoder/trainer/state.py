@@ -20,9 +20,11 @@ import base64
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -124,15 +126,40 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
         ) from exc
 
 
+def _read_body(checkpoint: Path) -> dict[str, Any] | None:
+    try:
+        body = json.loads((checkpoint / JSON_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def load_train_state(out_dir: Path) -> TrainState:
+    """The checkpoint LATEST names; when LATEST is missing or names a checkpoint that is gone or
+    unreadable (a copy cut short, a hand edit), the newest readable `step-*` one, said on stderr.
+    BashcoderError when there is none."""
     root = out_dir / STATE_DIR
     try:
         name = (root / LATEST).read_text(encoding="utf-8").strip()
-        body = json.loads((root / name / JSON_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BashcoderError(
-            f"no readable training state in {root}; drop --resume to start a new run, or pick the right --out."
-        ) from exc
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    body = _read_body(root / name) if name and "/" not in name else None
+    if body is None:
+        found = (
+            sorted(p.name for p in root.glob("step-*") if _read_body(p) is not None) if root.is_dir() else []
+        )
+        if not found:
+            raise BashcoderError(
+                f"no readable training state in {root}; drop --resume to start a new run, or pick the right --out."
+            )
+        said = f"names {name}, which is missing or unreadable" if name else "is missing or unreadable"
+        print(
+            f"warning: {root / LATEST} {said}; resuming from {found[-1]}, the newest checkpoint there.",
+            file=sys.stderr,
+        )
+        name = found[-1]
+        body = _read_body(root / name)
+        assert body is not None
     if body.get("format") != STATE_FORMAT:
         raise BashcoderError(
             f"{root / name} was written by another bashcoder version; start a new run in a new --out."

@@ -95,3 +95,23 @@ def test_runs_refuse_to_overwrite_or_to_resume_mismatched_options(corpus_dir: Pa
     records = [json.loads(line) for line in (cfg.out_dir / "metrics.jsonl").read_text().splitlines()]
     steps = [r["step"] for r in records if r["kind"] == "train"]
     assert max(steps) == 16 and load_model_dir(cfg.out_dir).meta["training"]["step"] == 16
+
+
+def test_a_damaged_latest_pointer_resumes_from_the_checkpoint_that_is_there(
+    corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --resume said "no readable training state; drop --resume", and without it "pass --resume".
+    cfg = micro_config(corpus_dir, tmp_path / "run", max_steps=12)
+    train(cfg, stop_after=3)
+    root = cfg.out_dir / STATE_DIR
+    (root / LATEST).write_text("step-99999999\n")
+    assert load_train_state(cfg.out_dir).step == 3
+    assert "LATEST names step-99999999, which is missing or unreadable; resuming from step-00000003" in (
+        capsys.readouterr().err
+    )
+    assert train(dataclasses.replace(cfg, resume=True)).step == 12
+    (root / LATEST).write_text("step-99999999\n")
+    for checkpoint in root.glob("step-*"):
+        (checkpoint / JSON_FILE).write_text("{")
+    with pytest.raises(BashcoderError, match="no readable training state"):
+        load_train_state(cfg.out_dir)
