@@ -72,7 +72,21 @@ class BashcoderProtocol(LanguageServerProtocol):
     ) -> Generator[Any, Any, None]:
         yield from self._user_handler(lsp.TEXT_DOCUMENT_DID_CLOSE, params)
 
+    def _invalid_request(self, msg_id: object, message: str) -> None:
+        """Answer -32600 Invalid Request; as a plain dict, since pygls' serializer would drop an id
+        of null, which JSON-RPC 2.0 requires when the request's own id could not be read."""
+        log.warning("invalid request (id %r): %s; answered with an error", msg_id, message)
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": -32600, "message": message}})
+
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "method" in data:
+            msg_id = data.get("id")
+            if "id" in data and not _is_id(msg_id):
+                self._invalid_request(None, f"a request id must be a number or a string, not {msg_id!r:.40}")
+                return self._ANSWERED
+            if data["jsonrpc"] != "2.0" and _is_id(msg_id):
+                self._invalid_request(msg_id, f'"jsonrpc" must be "2.0", not {data["jsonrpc"]!r:.20}')
+                return self._ANSWERED
         try:
             return super().structure_message(data)
         except JsonRpcException:
@@ -98,9 +112,30 @@ class BashcoderProtocol(LanguageServerProtocol):
         if message is self._ANSWERED:
             return
         if not hasattr(message, "jsonrpc"):
-            log.warning("ignored a message that is not a JSON-RPC object: %.200r", message)
+            # JSON-RPC 2.0 answers what is not a request object with Invalid Request: a batch (LSP
+            # has none), a number, null, an object without "jsonrpc". A stray response is ignored.
+            if isinstance(message, dict) and ("result" in message or "error" in message):
+                log.warning("ignored a response that is not JSON-RPC 2.0: %.200r", message)
+                return
+            msg_id = message.get("id") if isinstance(message, dict) and "method" in message else None
+            if isinstance(message, list):
+                what = "a batch (LSP has none)"
+            elif isinstance(message, dict):
+                what = 'an object without "jsonrpc": "2.0"'
+            else:
+                what = "null" if message is None else f"a JSON {type(message).__name__}"
+            self._invalid_request(msg_id if _is_id(msg_id) else None, f"not a JSON-RPC 2.0 request: {what}")
             return
         method, msg_id = getattr(message, "method", None), getattr(message, "id", None)
+        if (
+            isinstance(method, str)
+            and not hasattr(message, "id")
+            and not self._initialize_seen
+            and method != "exit"
+        ):
+            # LSP: before initialize, notifications are dropped (a didOpen stored then was served later).
+            log.warning("ignored %s: it came before initialize", method)
+            return
         if isinstance(method, str) and msg_id is not None and (error := self._out_of_order(method)):
             # pygls would drop a request after shutdown (the client waits forever) and serve one
             # before initialize; LSP asks for an error answer in both cases.
@@ -120,3 +155,8 @@ class BashcoderProtocol(LanguageServerProtocol):
         if method != lsp.INITIALIZE and not self._initialize_seen:
             return JsonRpcServerNotInitialized("send initialize first")
         return None
+
+
+def _is_id(value: object) -> bool:
+    """A JSON-RPC request id LSP accepts: an integer or a string."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)

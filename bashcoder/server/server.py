@@ -118,7 +118,7 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         asks: the client learns its message was lost instead of waiting for an answer.
         """
         log.error("%s: %s", getattr(source, "__name__", source), error)
-        if isinstance(error, json.JSONDecodeError):
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
             parse_error = JsonRpcParseError(f"the message body is not JSON: {error}")
             # As a plain dict: pygls' serializer drops None fields, and JSON-RPC requires `"id": null`
             # (strict clients, Helix's or lsp4j's, reject an error answer without an id).

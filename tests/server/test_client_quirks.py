@@ -144,3 +144,47 @@ def test_requests_out_of_lifecycle_order_get_an_error_not_silence(model_dir: Pat
     # before initialize: ServerNotInitialized; initialize twice: Invalid Request; after shutdown: Invalid Request
     assert answers == {5: -32002, 1: None, 3: -32600, 2: None, 6: -32600}, proc.stderr.decode()[-2000:]
     assert proc.returncode == 0
+
+
+def _raw(body: bytes) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_messages_that_are_not_requests_get_invalid_request_and_early_notifications_are_dropped(
+    model_dir: Path,
+) -> None:
+    # JSON-RPC 2.0: what is not a request object is answered -32600 (id null when its id cannot be
+    # read); these were silently ignored, and a didOpen before initialize was stored and served.
+    doc = {"textDocument": {"uri": "file:///early.sh", "languageId": "sh", "version": 1, "text": "ls\n"}}
+    sequence = (
+        _notify("textDocument/didOpen", doc)
+        + _frame(INITIALIZE)
+        + _raw(b"[]")
+        + _raw(b"5")
+        + _raw(b"null")
+        + _raw(b'{"id": 21, "method": "bashcoder/stats"}')
+        + _raw(b'{"jsonrpc": "1.0", "id": 22, "method": "bashcoder/stats"}')
+        + _raw(b'{"jsonrpc": "2.0", "id": 1.5, "method": "bashcoder/stats"}')
+        + _raw(b'"\xff\xfe"')
+        + _frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        + _notify("exit", {})
+    )
+    proc = subprocess.run(
+        lsp_command("--model", str(model_dir)), input=sequence, capture_output=True, timeout=60
+    )
+    stream, errors = io.BytesIO(proc.stdout), []
+    while (message := _read_frame(stream)) is not None:
+        if "error" in message:
+            assert "id" in message, message  # `"id": null`, never a missing id
+            errors.append((message["id"], message["error"]["code"]))
+    assert errors == [
+        (None, -32600),
+        (None, -32600),
+        (None, -32600),
+        (21, -32600),
+        (22, -32600),
+        (None, -32600),
+        (None, -32700),
+    ], proc.stderr.decode()[-2000:]
+    assert b"ignored textDocument/didOpen: it came before initialize" in proc.stderr
+    assert proc.returncode == 0
