@@ -47,6 +47,8 @@ from bashcoder.server.worker import Worker
 
 log = logging.getLogger(__name__)
 
+PARENT_POLL_S = 3.0
+"""How often the server checks that the client's process (initialize's processId) is alive."""
 EXIT_WAIT_S = 2.0
 """How long the process waits at exit for the model worker: a decode stops at its next step (ms);
 a model load does not stop, and is left behind after this."""
@@ -190,6 +192,19 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         self.shutdown_worker()
         super().shutdown()
 
+    async def watch_parent(self, pid: int, every: float = PARENT_POLL_S) -> None:
+        """Stop the server once the client's process (initialize's processId) is gone, as LSP asks:
+        an editor that died, or a wrapper that keeps the pipe open, must not leave the server (and
+        its model) running. Polled like vscode-languageserver's watchdog (every 3 s, signal 0)."""
+        while True:
+            await asyncio.sleep(every)
+            if not process_alive(pid):
+                log.warning("the client's process %d is gone; exiting", pid)
+                # Not through pygls' shutdown: it waits for its reader thread, which a pipe that
+                # stays open keeps blocked for ever. Nothing is left to answer or to save.
+                self.worker.stop(timeout=EXIT_WAIT_S)
+                _leave_now(1)
+
     def exit_process(self, status: int, wait: float = EXIT_WAIT_S) -> NoReturn:
         """End the process once pygls has stopped: wait up to `wait` seconds for the model worker,
         then exit with `status`. A worker still inside a model load (torch or ONNX Runtime) is left
@@ -198,11 +213,28 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         if self.worker.stop(timeout=wait):
             sys.exit(status)
         log.info("the model was still loading after %.0f s; exiting without waiting for it", wait)
-        logging.shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(status)
+        _leave_now(status)
+
+
+def _leave_now(status: int) -> NoReturn:
+    """Flush the log and the streams, then end the process at once (os._exit: no interpreter
+    finalisation around a worker thread that cannot be stopped, no waiting for a blocked reader)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (another user's counts: signal 0 is refused, not missing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, someone else's
+        return True
+    return True
 
 
 def _completion_work(
@@ -250,6 +282,8 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
     def initialize(ls: BashcoderServer, params: lsp.InitializeParams) -> None:
         ls.settings, ls.pending_problems = parse_settings(params.initialization_options, ls.settings)
         ls.pull_at_start = params.initialization_options is None
+        if isinstance(params.process_id, int) and params.process_id > 0 and params.process_id != os.getpid():
+            ls.spawn(ls.watch_parent(params.process_id))
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: BashcoderServer, params: lsp.InitializedParams) -> None:

@@ -188,3 +188,30 @@ def test_messages_that_are_not_requests_get_invalid_request_and_early_notificati
     ], proc.stderr.decode()[-2000:]
     assert b"ignored textDocument/didOpen: it came before initialize" in proc.stderr
     assert proc.returncode == 0
+
+
+def test_the_server_exits_when_the_clients_process_is_gone(model_dir: Path) -> None:
+    # LSP: a server whose parent (initialize's processId) died must exit, even with its pipe still open.
+    parent = subprocess.Popen(["sleep", "60"])
+    init = {**INITIALIZE, "params": {**INITIALIZE["params"], "processId": parent.pid}}
+    proc = subprocess.Popen(
+        lsp_command("--model", str(model_dir)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdin.write(_frame(init) + _notify("initialized", {}))
+        proc.stdin.flush()
+        assert _read_frame(proc.stdout)["id"] == 1  # type: ignore[index]
+        time.sleep(1)
+        assert proc.poll() is None  # the parent is alive: the server stays
+        parent.kill()
+        parent.wait()
+        assert proc.wait(30) == 1  # stdin stays open: only the watch on the parent ends it
+        assert b"the client's process" in proc.stderr.read() and proc.stdin is not None
+    finally:
+        parent.kill()
+        proc.kill()
+        proc.wait(10)
