@@ -60,11 +60,17 @@ def inline_items(suggestions: Sequence[Suggestion], cursor: Pos) -> list[lsp.Inl
 
 
 def completion_items(
-    suggestions: Sequence[Suggestion], cursor: Pos, before: str, encoding: str = UTF16
+    suggestions: Sequence[Suggestion],
+    cursor: Pos,
+    before: str,
+    encoding: str = UTF16,
+    markdown: bool = True,
 ) -> list[lsp.CompletionItem]:
     """Menu items, best first, each replacing the shell word before the cursor with word + suggestion.
 
     `before` is the text before the cursor (its end is enough): the word is `shell_word_before(before)`.
+    A multi-line item carries its text as documentation: a bash code block where the client reads
+    markdown (`markdown`, from its completionItem.documentationFormat), plain text elsewhere.
     """
     word = shell_word_before(before)
     start = Pos(cursor.line, cursor.character - units_len(word, encoding))
@@ -78,7 +84,11 @@ def completion_items(
                 label=label_for(text),
                 kind=lsp.CompletionItemKind.Text,
                 detail=SOURCE,
-                documentation=lsp.MarkupContent(lsp.MarkupKind.Markdown, f"```bash\n{text}\n```")
+                documentation=(
+                    lsp.MarkupContent(lsp.MarkupKind.Markdown, f"```bash\n{text}\n```")
+                    if markdown
+                    else lsp.MarkupContent(lsp.MarkupKind.PlainText, text)
+                )
                 if multi_line
                 else None,
                 sort_text=f"{rank:04d}",

@@ -107,6 +107,17 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         value = getattr(value, "value", value)
         return value if value in ENCODINGS else UTF16
 
+    @property
+    def reads_markdown(self) -> bool:
+        """Whether the client shows markdown in completion documentation (LSP: a client that lists
+        no documentationFormat gets plain text)."""
+        try:
+            item = self.client_capabilities.text_document.completion.completion_item
+            formats = item.documentation_format or []
+        except AttributeError:  # no textDocument, completion or completionItem capability
+            return False
+        return lsp.MarkupKind.Markdown in formats
+
     def spawn(self, coro: Any) -> None:
         """Run a coroutine in the background, keeping a reference until it ends."""
         task = asyncio.ensure_future(coro)
@@ -348,7 +359,8 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
         suggestions = await ls.suggest(cursor)
         here = cursor_position(cursor.pos.line, cursor.prefix, ls.encoding)
         return lsp.CompletionList(
-            is_incomplete=True, items=completion_items(suggestions, here, cursor.prefix, ls.encoding)
+            is_incomplete=True,
+            items=completion_items(suggestions, here, cursor.prefix, ls.encoding, ls.reads_markdown),
         )
 
     @server.command(GENERATE)

@@ -47,6 +47,16 @@ def test_menu_items_replace_the_typed_word_with_word_plus_suggestion() -> None:
     assert [i.sort_text for i in items] == ["0000", "0001"]
 
 
+def test_a_client_without_markdown_gets_plain_text_documentation() -> None:
+    # LSP: markdown only where completionItem.documentationFormat lists it (a fenced block shows raw).
+    fenced, plain = (
+        completion_items([_s("t; do\n  echo")], Pos(0, 13), "tx", markdown=markdown)[0].documentation
+        for markdown in (True, False)
+    )
+    assert fenced == lsp.MarkupContent(lsp.MarkupKind.Markdown, "```bash\ntxt; do\n  echo\n```")
+    assert plain == lsp.MarkupContent(lsp.MarkupKind.PlainText, "txt; do\n  echo")
+
+
 def test_labels_are_the_first_non_blank_line_and_short() -> None:
     assert label_for("\n  echo hi\nls") == "echo hi"
     long = label_for("x" * 200)
@@ -102,3 +112,18 @@ def test_a_path_word_is_replaced_whole_in_the_clients_position_units() -> None:
     assert item16.text_edit.range.start == lsp.Position(0, 4)
     assert item8.text_edit.range.start == lsp.Position(0, 4)
     assert item16.text_edit.new_text == item16.filter_text == "./café/notes.md"
+
+
+def test_the_server_reads_the_documentation_formats_the_client_declares() -> None:
+    from bashcoder.server.server import build_server
+
+    server = build_server()
+    for formats, markdown in (([lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText], True), ([], False)):
+        item = lsp.ClientCompletionItemOptions(documentation_format=formats)
+        completion = lsp.CompletionClientCapabilities(completion_item=item)
+        server.protocol.client_capabilities = lsp.ClientCapabilities(
+            text_document=lsp.TextDocumentClientCapabilities(completion=completion)
+        )
+        assert server.reads_markdown is markdown
+    server.protocol.client_capabilities = lsp.ClientCapabilities()
+    assert server.reads_markdown is False
