@@ -248,6 +248,12 @@ def resume_mismatch(saved: dict[str, object], current: TrainConfig) -> list[str]
     """'--option old -> new' for each field (other than RESUME_FREE_FIELDS) that differs from the saved run."""
     now = current.to_dict()
     names = sorted((set(saved) | set(now)) - RESUME_FREE_FIELDS)
+
+    def shown(value: object) -> object:
+        return "default" if value is None else value
+
     return [
-        f"--{n.replace('_', '-')} {saved.get(n)} -> {now.get(n)}" for n in names if saved.get(n) != now.get(n)
+        f"--{n.replace('_', '-')} {shown(saved.get(n))} -> {shown(now.get(n))}"
+        for n in names
+        if saved.get(n) != now.get(n)
     ]

@@ -134,11 +134,10 @@ def _read_body(checkpoint: Path) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def load_train_state(out_dir: Path) -> TrainState:
-    """The checkpoint LATEST names; when LATEST is missing or names a checkpoint that is gone or
-    unreadable (a copy cut short, a hand edit), the newest readable `step-*` one, said on stderr.
-    BashcoderError when there is none."""
-    root = out_dir / STATE_DIR
+def _checkpoint(root: Path, warn: bool) -> tuple[str, dict[str, Any]]:
+    """The name and JSON of the checkpoint LATEST names; when LATEST is missing or names one that is
+    gone or unreadable (a copy cut short, a hand edit), the newest readable `step-*` one (said on
+    stderr when `warn`). BashcoderError when there is none, or it is of another format."""
     try:
         name = (root / LATEST).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
@@ -152,11 +151,12 @@ def load_train_state(out_dir: Path) -> TrainState:
             raise BashcoderError(
                 f"no readable training state in {root}; drop --resume to start a new run, or pick the right --out."
             )
-        said = f"names {name}, which is missing or unreadable" if name else "is missing or unreadable"
-        print(
-            f"warning: {root / LATEST} {said}; resuming from {found[-1]}, the newest checkpoint there.",
-            file=sys.stderr,
-        )
+        if warn:
+            said = f"names {name}, which is missing or unreadable" if name else "is missing or unreadable"
+            print(
+                f"warning: {root / LATEST} {said}; resuming from {found[-1]}, the newest checkpoint there.",
+                file=sys.stderr,
+            )
         name = found[-1]
         body = _read_body(root / name)
         assert body is not None
@@ -164,6 +164,21 @@ def load_train_state(out_dir: Path) -> TrainState:
         raise BashcoderError(
             f"{root / name} was written by another bashcoder version; start a new run in a new --out."
         )
+    return name, body
+
+
+def saved_config(out_dir: Path) -> dict[str, object]:
+    """The options of the run whose state `out_dir` holds, read from its JSON alone (no tensors):
+    for checking --resume's options before the data is prepared."""
+    config = _checkpoint(out_dir / STATE_DIR, warn=False)[1].get("config")
+    return config if isinstance(config, dict) else {}
+
+
+def load_train_state(out_dir: Path) -> TrainState:
+    """The run's training state (see `_checkpoint` for which checkpoint). BashcoderError when there
+    is none or it is unreadable."""
+    root = out_dir / STATE_DIR
+    name, body = _checkpoint(root, warn=True)
     model = _read_safetensors(root / name / MODEL_FILE)
     tensors = _read_safetensors(root / name / OPTIMIZER_FILE)
     rest = body.pop("optimizer")

@@ -47,7 +47,14 @@ from bashcoder.trainer.prepare import (
 )
 from bashcoder.trainer.schedule import lr_at
 from bashcoder.trainer.signals import StopSignals
-from bashcoder.trainer.state import load_train_state, restore_rng, rng_snapshot, save_train_state
+from bashcoder.trainer.state import (
+    has_train_state,
+    load_train_state,
+    restore_rng,
+    rng_snapshot,
+    save_train_state,
+    saved_config,
+)
 from bashcoder.trainer.step import (
     LossModel,
     check_compile,
@@ -158,6 +165,8 @@ class _Run:
     def _prepare(self) -> Prepared:
         cfg = self.cfg
         check_compile(cfg.compile, self.info.device)  # before the data is prepared, not after
+        if cfg.resume and has_train_state(self.out):  # the saved options too (preparing takes minutes)
+            self._refuse_other_options(resume_mismatch(saved_config(self.out), cfg))
 
         def main_side() -> str:
             if cfg.init_from is not None:
@@ -226,6 +235,13 @@ class _Run:
             net = DistributedDataParallel(net, device_ids=ids)
         self.net = net
 
+    def _refuse_other_options(self, diffs: list[str]) -> None:
+        if diffs:
+            raise BashcoderError(
+                f"{self.out} holds a run with different options ({', '.join(diffs)}); pass the original options "
+                "with --resume, or choose a new --out."
+            )
+
     def _restore(self, prepared: Prepared) -> None:
         cfg, info = self.cfg, self.info
         state = load_train_state(self.out)
@@ -237,11 +253,7 @@ class _Run:
             "data_identity" not in payload or payload["data_identity"] != data_identity(prepared)
         ):
             diffs.append("the prepared data (corpus or tokenizer options changed)")
-        if diffs:
-            raise BashcoderError(
-                f"{self.out} holds a run with different options ({', '.join(diffs)}); pass the original options "
-                "with --resume, or choose a new --out."
-            )
+        self._refuse_other_options(diffs)
         self.model.load_state_dict(state.model)
         self.optimizer.load_state_dict(state.optimizer)
         ranks = payload["ranks"]

@@ -85,8 +85,15 @@ def test_runs_refuse_to_overwrite_or_to_resume_mismatched_options(corpus_dir: Pa
     train(cfg, stop_after=2)
     with pytest.raises(BashcoderError, match="already holds a training run; pass --resume"):
         train(cfg)
-    with pytest.raises(BashcoderError, match=r"different options \(--lr None -> 0.01, --seed 0 -> 1\)"):
+    with pytest.raises(BashcoderError, match=r"different options \(--lr default -> 0.01, --seed 0 -> 1\)"):
         train(dataclasses.replace(cfg, resume=True, lr=0.01, seed=1))
+    # Checked before the data is prepared: another size was reported as a vocabulary problem after it.
+    prepared = sorted((corpus_dir / "prepared").iterdir())
+    with pytest.raises(
+        BashcoderError, match=r"different options \(--model-size micro -> tiny, --vocab-size 300 -> 280\)"
+    ):
+        train(dataclasses.replace(cfg, resume=True, model_size="tiny", vocab_size=280))
+    assert sorted((corpus_dir / "prepared").iterdir()) == prepared
     # Changing only where and how often we look is fine.
     assert train(dataclasses.replace(cfg, resume=True, log_interval=3, eval_interval=5)).step == 12
     # A finished run trains longer when --max-steps is raised, from where it stopped.
