@@ -36,12 +36,19 @@ def default_list(kind: str) -> list[str]:
 
 
 def read_list_file(path: Path, option: str) -> list[str]:
+    """The entries of a list file (one per line, # comments); BashcoderError naming `option` when it
+    cannot be read or holds none."""
     try:
-        return parse_list_text(path.read_text(encoding="utf-8"))
+        entries = parse_list_text(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise BashcoderError(
             f"{option} {path}: cannot read it ({exc.__class__.__name__}); pass a UTF-8 text file."
         ) from exc
+    if not entries:
+        raise BashcoderError(
+            f"{option} {path} lists nothing; write one entry per line (lines starting with # are comments)."
+        )
+    return entries
 
 
 def build_config(

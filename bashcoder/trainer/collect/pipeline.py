@@ -46,6 +46,26 @@ def default_cache_dir() -> Path:
     return Path(base) / "bashcoder"
 
 
+def check_cache_dir(cache: Path, given: bool) -> None:
+    """BashcoderError, once and up front, when the download cache cannot be made or written (each
+    source was skipped with a 'Not a directory' of its own)."""
+    where = (
+        f"--cache-dir {cache}" if given else f"the download cache {cache} (from $XDG_CACHE_HOME or ~/.cache)"
+    )
+    if cache.exists() and not cache.is_dir():
+        raise BashcoderError(f"{where} is a file; pass --cache-dir DIR naming a directory.")
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BashcoderError(
+            f"{where}: cannot create it ({exc.strerror}); pass --cache-dir DIR naming a directory you can write."
+        ) from exc
+    if not os.access(cache, os.W_OK | os.X_OK):
+        raise BashcoderError(
+            f"{where} is not writable; pass --cache-dir DIR naming a directory you can write."
+        )
+
+
 @dataclass
 class Scan:
     """What one input produced: its kept candidates and its bookkeeping for the manifest."""
@@ -240,7 +260,11 @@ def _input_groups(
 
 def collect(cfg: CollectConfig, reporter: Reporter) -> Result:
     """Run every source, merge with what --out holds, deduplicate, and write (unless --dry-run)."""
+    if cfg.out.exists() and not cfg.out.is_dir():  # before the manifest is read from inside it
+        raise BashcoderError(f"--out {cfg.out} is a file; name a directory.")
     cache = cfg.cache_dir or default_cache_dir()
+    if cfg.git_urls or cfg.debian_packages or cfg.tldr or cfg.man:  # the sources that download
+        check_cache_dir(cache, given=cfg.cache_dir is not None)
     existing = corpus_io.read_corpus(cfg.out)
     previous = corpus_io.read_manifest(cfg.out, reporter.warn)
     prev_inputs = previous.get("inputs", {})

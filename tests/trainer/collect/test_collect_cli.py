@@ -207,15 +207,42 @@ def test_permissive_only_applies_the_license_rule_to_directories(
         (("--deb-file", "/no/such/file.deb"), "no such file"),
         (("--dir", ".", "--min-bytes", "10", "--max-bytes", "5"), "min-bytes"),
         (("--git-list", "/no/such/list.txt"), "cannot read it"),
+        (("--git-list", "EMPTY"), "lists nothing"),
+        (("--deb-file", "DIR"), "is a directory; pass the path of a .deb"),
+        (("--git", "file:///no/such/repo", "--cache-dir", "FILE"), "--cache-dir FILE is a file"),
     ],
 )
 def test_user_errors_are_one_line_with_a_fix(
     args: tuple[str, ...], message: str, tmp_path: Path, collect
 ) -> None:
+    (tmp_path / "EMPTY").write_text("# only a comment\n")
+    (tmp_path / "FILE").write_text("")
+    (tmp_path / "DIR").mkdir()
+    args = tuple(str(tmp_path / a) if a in ("EMPTY", "FILE", "DIR") else a for a in args)
     result = collect(*args, "--out", tmp_path / "out")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert message.replace("FILE", str(tmp_path / "FILE")) in lines[0]
+
+
+def test_an_out_that_is_a_file_is_the_only_complaint(trees: dict[str, Path], tmp_path: Path, collect) -> None:
+    # A warning that the manifest inside it was unreadable came first.
+    (tmp_path / "out").write_text("")
+    result = collect("--dir", trees["a"], "--out", tmp_path / "out")
+    assert (
+        result.exit_code == 1
+        and result.stderr == f"error: --out {tmp_path / 'out'} is a file; name a directory.\n"
+    )
+
+
+def test_git_failures_quote_gits_reason_not_its_advice(tmp_path: Path, collect) -> None:
+    (tmp_path / "plain").mkdir()
+    result = collect(
+        "--tldr", tmp_path / "plain", "--out", tmp_path / "out", "--cache-dir", tmp_path / "cache"
+    )
+    assert "does not appear to be a git repository" in result.stderr
+    assert "and the repository exists" not in result.stderr
 
 
 def test_a_corrupt_existing_corpus_is_named(trees: dict[str, Path], tmp_path: Path, collect) -> None:

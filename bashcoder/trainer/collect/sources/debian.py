@@ -372,6 +372,8 @@ def _download(
 def deb_inputs(files: list[Path]) -> list[DebInput]:
     """One input per .deb, in file-name order (package inputs are re-keyed by their control data)."""
     for f in files:
+        if f.is_dir():
+            raise BashcoderError(f"--deb-file {f} is a directory; pass the path of a .deb package.")
         if not f.is_file():
             raise BashcoderError(f"--deb-file {f}: no such file; pass the path of a .deb package.")
     return [DebInput(f) for f in sorted(set(files), key=lambda p: (p.name, str(p)))]

@@ -75,7 +75,10 @@ def run_git(args: list[str], *, cwd: Path | None, timeout: float, what: str) -> 
         ) from exc
     if proc.returncode != 0:
         lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
-        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        # git's first fatal/error line says what went wrong; its last is often advice that ends a
+        # sentence begun lines before ("... and the repository exists.").
+        reason = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+        reason = reason or f"exit status {proc.returncode}"
         # git may echo the URL it was given: never print a password from it.
-        raise InputError(_URL_PASSWORD.sub(r"\1:***@", f"{what} failed: {last}"))
+        raise InputError(_URL_PASSWORD.sub(r"\1:***@", f"{what} failed: {reason}"))
     return proc.stdout.strip()
