@@ -24,7 +24,12 @@ def find_model(path: str | os.PathLike[str] | None = None) -> Path:
         return Path(path).expanduser()
     env = os.environ.get(MODEL_ENV)
     if env:
-        return Path(env).expanduser()
+        chosen = Path(env).expanduser()
+        if not chosen.exists():  # the user passed no --model: name what chose this path
+            raise BashcoderError(
+                f"${MODEL_ENV} names {chosen}, which does not exist; fix or unset it, or pass --model DIR."
+            )
+        return chosen
     if (SHIPPED_MODEL / CONFIG_FILE).is_file():
         return SHIPPED_MODEL
     raise BashcoderError(

@@ -138,6 +138,9 @@ def test_missing_model_is_one_line(tmp_path: Path) -> None:
     out = run("--model", str(tmp_path / "nope"), "--prompt", "x")
     assert out.returncode == 1
     assert out.stderr.startswith("error: model directory") and out.stderr.count("\n") == 1
+    # Chosen by the environment, not by a flag: the message names the variable.
+    out = run("--prompt", "x", env={"BASHCODER_MODEL": str(tmp_path / "gone")})
+    assert out.returncode == 1 and out.stderr.startswith(f"error: $BASHCODER_MODEL names {tmp_path / 'gone'}")
 
 
 def test_absent_device_is_one_line(micro_model_dir: Path) -> None:
