@@ -252,9 +252,11 @@ def load_model_dir(
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
+        found = [f"{len(missing)} missing, e.g. {missing[0]}" if missing else ""]
+        found += [f"{len(unexpected)} not in this model, e.g. {unexpected[0]}" if unexpected else ""]
         raise BashcoderError(
-            f"weights in {directory} do not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]}); "
-            "the weights belong to another model, re-save it."
+            f"weights in {directory} do not match config.json ({cfg.n_layer} layers; tensors "
+            f"{'; '.join(f for f in found if f)}): the weights belong to another model, re-save it."
         )
     for name, tensor in tensors.items():
         if tuple(tensor.shape) != tuple(expected[name].shape):

@@ -93,6 +93,10 @@ CORRUPTIONS = {
     "missing tokenizer": (lambda d: (d / "tokenizer.json").unlink(), "tokenizer.json is missing"),
     "vocab mismatch": (lambda d: _edit_config(d, vocab_size=999), "tokenizer belongs to another model"),
     "shape mismatch": (lambda d: _edit_config(d, ffn_hidden=128), "has shape"),
+    "fewer layers than the weights": (
+        lambda d: _edit_config(d, n_layer=1),
+        "not in this model, e.g. blocks.1.",
+    ),
     "a size as text": (lambda d: _edit_config(d, n_layer="2"), "n_layer must be a whole number, got '2'"),
     "no rope base": (lambda d: _edit_config(d, rope_theta=None), "rope_theta must be a positive number"),
     "wrong tensors": (
