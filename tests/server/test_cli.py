@@ -19,8 +19,11 @@ from bashcoder.server.launch import parse_host_port
 def test_host_port_parsing() -> None:
     assert parse_host_port("127.0.0.1:2087") == ("127.0.0.1", 2087)
     assert parse_host_port("[::1]:9000") == ("::1", 9000)
-    for bad in ("2087", "host:", ":80", "host:99999", "host:http"):
+    for bad in ("2087", "host:", ":80", "host:http"):
         with pytest.raises(BashcoderError, match="HOST:PORT"):
+            parse_host_port(bad)
+    for bad in ("host:99999", "host:0"):
+        with pytest.raises(BashcoderError, match="out of range; use a port from 1 to 65535"):
             parse_host_port(bad)
 
 
