@@ -41,8 +41,11 @@ from bashcoder.trainer.collect.sources.git import git_inputs
 
 
 def default_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/bashcoder, or ~/.cache/bashcoder."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """$XDG_CACHE_HOME/bashcoder, or ~/.cache/bashcoder (also for a relative XDG_CACHE_HOME, which
+    the XDG spec says to ignore: it would fill whatever folder collect runs in)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".cache")
     return Path(base) / "bashcoder"
 
 

@@ -304,3 +304,13 @@ def test_build_manifest_is_pure() -> None:
     assert manifest == corpus_io.build_manifest(*args)
     assert manifest["drops"] == {"not-shell": 2}
     assert manifest["inputs"]["dir:/g"]["kept"] == 1
+
+
+def test_a_relative_xdg_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bashcoder.trainer.collect.pipeline import default_cache_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    assert default_cache_dir() == tmp_path / ".cache" / "bashcoder"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "bashcoder"
