@@ -25,7 +25,8 @@ STATE_ENV = "BASHCODER_REPL_STATE"
 USER_BASH_ENV = "BASHCODER_USER_BASH_ENV"
 # Reports the working directory and environment when the command's bash exits, keeping its status.
 _SAVE_STATUS = "__bashcoder_rc=$?; "
-_REPORT = '{ pwd; printf "\\0"; env -0; } >"$%s" 2>/dev/null; exit $__bashcoder_rc'
+_WRITE_STATE = '{ pwd; printf "\\0"; env -0; } >"$%s" 2>/dev/null'
+_REPORT = _WRITE_STATE + "; exit $__bashcoder_rc"
 # bash keeps one EXIT trap, so a command's own (`trap 'rm -f "$tmp"' EXIT; cd x`) replaced the
 # REPL's and its cd/export were lost. `trap` is wrapped as a function: in the command's shell an
 # EXIT action is kept aside and run by the REPL's trap, with the command's status in $?, before
@@ -45,19 +46,29 @@ __bashcoder_is_exit() {
   return 1
 }
 __bashcoder_trap() {
-  if [ "${BASHPID:-$$}" != "$__bashcoder_pid" ]; then builtin trap "$@"; return; fi
+  __bashcoder_sub=
+  if [ "${BASHPID:-$$}" != "$__bashcoder_pid" ] || [ "${BASH_SUBSHELL:-0}" != 0 ]; then __bashcoder_sub=1; fi
   if [ $# -eq 0 ] || [ "$1" = -p ] || [ "$1" = -P ]; then
     __bashcoder_listed=0
     for __bashcoder_sig in "$@"; do __bashcoder_is_exit "$__bashcoder_sig" && __bashcoder_listed=1; done
     [ $# -le 1 ] && __bashcoder_listed=1
-    builtin trap "$@" | while IFS= read -r __bashcoder_line; do
-      case $__bashcoder_line in *"' EXIT") ;; *) printf '%s\n' "$__bashcoder_line" ;; esac
-    done
+    __bashcoder_own=0
+    __bashcoder_out=$(builtin trap "$@")
+    while IFS= read -r __bashcoder_line; do
+      case $__bashcoder_line in
+        *__bashcoder_exit_trap*) __bashcoder_own=1 ;;
+        ?*) printf '%s\n' "$__bashcoder_line" ;;
+      esac
+    done <<__BASHCODER_EOF
+$__bashcoder_out
+__BASHCODER_EOF
+    [ -z "$__bashcoder_sub" ] || [ "$__bashcoder_own" = 1 ] || __bashcoder_listed=0
     if [ -n "$__bashcoder_exit_trap" ] && [ "$__bashcoder_listed" = 1 ] && [ "${1-}" != -P ]; then
       printf 'trap -- %q EXIT\n' "$__bashcoder_exit_trap"
     fi
     return 0
   fi
+  if [ -n "$__bashcoder_sub" ]; then builtin trap "$@"; return; fi
   case $1 in -l) builtin trap "$@"; return ;; --) shift ;; esac
   if [ $# -eq 1 ]; then set -- - "$1"; fi
   __bashcoder_action=$1
@@ -72,12 +83,16 @@ __bashcoder_trap() {
   done
 }
 """
-# The REPL's EXIT trap: the command's own EXIT action first (with the command's status in $?;
-# untraced, as set -x would show the REPL's lines too; without set -e, whose `(exit N)` would end
-# the trap there), then the report.
-_RUN_USER_EXIT_TRAP = (
-    '{ __bashcoder_rc=$?; set +ex; } 2>/dev/null; if [ -n "$__bashcoder_exit_trap" ]; then '
-    '(exit $__bashcoder_rc); eval "$__bashcoder_exit_trap"; fi; '
+# The REPL's EXIT trap: the report first (a user action that calls `exit`, as
+# `trap 'rc=$?; rm -f "$tmp"; exit $rc' EXIT` does, ends bash there), then the command's own EXIT
+# action with the command's status in $?, then the report again (the action may cd or export).
+# Untraced (set -x would show the REPL's lines) and without set -e (its `(exit N)` would end it).
+_STARTUP_TRAP = (
+    "{ __bashcoder_rc=$?; set +ex; } 2>/dev/null; "
+    + _WRITE_STATE % "__bashcoder_state"
+    + '; if [ -n "$__bashcoder_exit_trap" ]; then (exit $__bashcoder_rc); eval "$__bashcoder_exit_trap"; '
+    + _WRITE_STATE % "__bashcoder_state"
+    + "; fi; exit $__bashcoder_rc"
 )
 # Set from BASH_ENV, which a non-interactive bash reads before its command: the command stays
 # the user's text alone, so bash's line numbers and its quotes of a bad line are the user's
@@ -86,9 +101,7 @@ _RUN_USER_EXIT_TRAP = (
 # the trap nor the state file; the user's own BASH_ENV is restored and read.
 _STARTUP = (
     "__bashcoder_state=$BASHCODER_REPL_STATE\n"
-    "unset BASHCODER_REPL_STATE\n"
-    + _USER_EXIT_TRAP
-    + f"builtin trap '{_RUN_USER_EXIT_TRAP}{_REPORT % '__bashcoder_state'}' EXIT\n"
+    "unset BASHCODER_REPL_STATE\n" + _USER_EXIT_TRAP + f"builtin trap '{_STARTUP_TRAP}' EXIT\n"
     'if [ -n "${BASHCODER_USER_BASH_ENV-}" ]; then\n'
     '  BASH_ENV=$BASHCODER_USER_BASH_ENV; unset BASHCODER_USER_BASH_ENV; [ -r "$BASH_ENV" ] && . "$BASH_ENV"\n'
     "else\n"

@@ -147,3 +147,23 @@ def test_an_exit_trap_set_in_the_users_bash_env_is_kept(tmp_path: Path) -> None:
     shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "BASH_ENV": str(rc)})
     assert run(shell, "export KEPT=1", tmp_path) == (0, "from-bash-env\n")
     assert shell.env["KEPT"] == "1"
+
+
+def test_an_exit_trap_that_exits_and_chained_traps_still_carry_cd_and_export(tmp_path: Path) -> None:
+    # `trap 'rc=$?; ...; exit $rc' EXIT` ended bash before the report; the common trap_add helper
+    # read the REPL's own trap through $(trap -p EXIT) and made bash recurse until it crashed.
+    (tmp_path / "sub").mkdir()
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    command = "trap 'rc=$?; echo clean; exit $rc' EXIT; cd sub; export FOO=kept"
+    assert run(shell, command, tmp_path) == (0, "clean\n")
+    assert shell.cwd == tmp_path / "sub" and shell.env["FOO"] == "kept"
+    trap_add = (
+        'trap_add() { local cmd=$1; shift; for s in "$@"; do trap -- "$(extract() { printf "%s\\n" "${3:-}"; }; '
+        'eval "extract $(trap -p "$s")"; printf "%s\\n" "$cmd")" "$s"; done; }; '
+    )
+    command = trap_add + "trap_add 'echo one' EXIT; trap_add 'echo two' EXIT; cd .."
+    assert run(shell, command, tmp_path) == (0, "one\ntwo\n")
+    assert shell.cwd == tmp_path
+    # $(trap -p) in a command substitution lists the command's own trap, never the REPL's
+    code, text = run(shell, "trap 'echo mine' EXIT; echo \"[$(trap -p EXIT)]\"", tmp_path)
+    assert code == 0 and "mine" in text.splitlines()[0] and "bashcoder" not in text
