@@ -57,7 +57,10 @@ class TrainState:
 
 
 def has_train_state(out_dir: Path) -> bool:
-    return (out_dir / STATE_DIR / LATEST).is_file()
+    """Whether `out_dir` holds a run's saved state: its LATEST pointer, or a `step-*` checkpoint
+    without one (a lost pointer must not let a new run start there and delete the checkpoint)."""
+    root = out_dir / STATE_DIR
+    return (root / LATEST).is_file() or any(p.is_dir() for p in root.glob("step-*"))
 
 
 def _optimizer_parts(state: dict[str, object]) -> tuple[dict[str, torch.Tensor], dict[str, object]]:

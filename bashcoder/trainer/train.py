@@ -165,8 +165,12 @@ class _Run:
     def _prepare(self) -> Prepared:
         cfg = self.cfg
         check_compile(cfg.compile, self.info.device)  # before the data is prepared, not after
+        init_weights = cfg.init_weights
         if cfg.resume and has_train_state(self.out):  # the saved options too (preparing takes minutes)
-            self._refuse_other_options(resume_mismatch(saved_config(self.out), cfg))
+            saved = saved_config(self.out)
+            self._refuse_other_options(resume_mismatch(saved, cfg))
+            if init_weights is None and saved.get("init_weights"):  # its data is in that model's tokens
+                init_weights = Path(str(saved["init_weights"]))
 
         def main_side() -> str:
             if cfg.init_from is not None:
@@ -175,9 +179,9 @@ class _Run:
             # Weights go on training only on data in their own tokens: the model's tokenizer encodes
             # the corpus (on --resume too, so the data stays that of the run's start).
             base = None
-            if cfg.init_weights is not None:
-                check_model_dir(cfg.init_weights)
-                base = cfg.init_weights / TOKENIZER_FILE
+            if init_weights is not None:
+                check_model_dir(init_weights)
+                base = init_weights / TOKENIZER_FILE
             return str(
                 prepare(cfg.data, cfg.tokenizer, cfg.vocab_size, cfg.val_fraction, cfg.mix, base).directory
             )

@@ -117,6 +117,10 @@ def test_a_damaged_latest_pointer_resumes_from_the_checkpoint_that_is_there(
         capsys.readouterr().err
     )
     assert train(dataclasses.replace(cfg, resume=True)).step == 12
+    (root / LATEST).unlink()  # no pointer at all: still a run, resumable, and not started over
+    with pytest.raises(BashcoderError, match="already holds a training run"):
+        train(dataclasses.replace(cfg, max_steps=14))
+    assert train(dataclasses.replace(cfg, resume=True, max_steps=14)).step == 14
     (root / LATEST).write_text("step-99999999\n")
     for checkpoint in root.glob("step-*"):
         (checkpoint / JSON_FILE).write_text("{")

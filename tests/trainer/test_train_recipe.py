@@ -389,6 +389,9 @@ def test_init_weights_encodes_the_data_with_that_models_tokenizer(corpus_dir: Pa
     assert (tmp_path / "b" / "tokenizer.json").read_bytes() == (
         tmp_path / "a" / "tokenizer.json"
     ).read_bytes()
+    # A resume without the flag keeps that tokenizer (a new one was trained, then the data refused).
+    longer = micro_config(corpus_dir, tmp_path / "b", vocab_size=280, max_steps=cont.step + 2, resume=True)
+    assert train(longer).step == cont.step + 2
     with pytest.raises(BashcoderError, match=r"--init-weights .*nowhere: no model there"):
         train(micro_config(corpus_dir, tmp_path / "e", init_weights=tmp_path / "nowhere"))
     assert not (tmp_path / "e").exists() or not any((tmp_path / "e").iterdir())
