@@ -293,8 +293,13 @@ def build_server(options: ServerOptions | None = None) -> BashcoderServer:
     def initialize(ls: BashcoderServer, params: lsp.InitializeParams) -> None:
         ls.settings, ls.pending_problems = parse_settings(params.initialization_options, ls.settings)
         ls.pull_at_start = params.initialization_options is None
-        if isinstance(params.process_id, int) and params.process_id > 0 and params.process_id != os.getpid():
-            ls.spawn(ls.watch_parent(params.process_id))
+        pid = params.process_id
+        # Watched only if visible now: an editor in another PID namespace (a container, Flatpak, an
+        # ssh hop) sends a pid this server cannot see, and must not be taken for a dead one.
+        if isinstance(pid, int) and pid > 0 and pid != os.getpid() and process_alive(pid):
+            ls.spawn(ls.watch_parent(pid))
+        elif isinstance(pid, int) and pid > 0:
+            log.info("the client's process %d is not visible here; not watching it", pid)
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: BashcoderServer, params: lsp.InitializedParams) -> None:

@@ -215,3 +215,26 @@ def test_the_server_exits_when_the_clients_process_is_gone(model_dir: Path) -> N
         parent.kill()
         proc.kill()
         proc.wait(10)
+
+
+def test_a_client_process_this_server_cannot_see_is_not_taken_for_a_dead_one(model_dir: Path) -> None:
+    # An editor in another PID namespace (a container, an ssh hop) sends a pid invisible here.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    init = {**INITIALIZE, "params": {**INITIALIZE["params"], "processId": gone.pid}}
+    proc = subprocess.Popen(
+        lsp_command("--model", str(model_dir)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(_frame(init) + _notify("initialized", {}))
+        proc.stdin.flush()
+        assert _read_frame(proc.stdout)["id"] == 1  # type: ignore[index]
+        time.sleep(7)  # two of the watch's 3 s polls
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait(10)
