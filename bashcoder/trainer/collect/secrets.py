@@ -206,10 +206,11 @@ _COMMENT_PASSWORD = re.compile(
 # Prose in a comment that gives one: `# the admin password is PW, change it`, `# root password: PW`
 # (only a random-looking value: `# the password is required` is prose about one).
 _PROSE_PASSWORD = re.compile(
-    r"(\#[^\n#]{0,200}?\b(?:password|passwd|passphrase)(?:[ \t]*[:=]|[ \t]+(?:is|was))[ \t]+['\"]?)"
+    r"((?:^|(?<=\s))\#[^\n#]{0,200}?\b(?:password|passwd|passphrase)(?:[ \t]*[:=]|[ \t]+(?:is|was))[ \t]+['\"]?)"
     r"([A-Za-z0-9_\-+/=]{8,200})(?=['\"]?[.,;:!?)]?(?:\s|$))",
-    re.I,
+    re.I | re.M,
 )
+_HYPHENATED_WORDS = re.compile(r"[a-z0-9]+(?:-[a-z]+)+")  # base64-encoded, sha512-hashed: prose
 # A key written to a key file: `echo KEY > config/master.key`, `printf '%s' TOKEN > ~/.vault-token`.
 _SECRET_FILE_WRITE = re.compile(
     r"(\b(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"))?)[ \t]+)"
@@ -336,7 +337,10 @@ def _secret_file_write(m: re.Match[str]) -> str | None:
 
 
 def _prose_password(m: re.Match[str]) -> str | None:
-    return m.group(1) + placeholder("password") if looks_random(m.group(2)) else None
+    value = m.group(2)
+    if not looks_random(value) or _HYPHENATED_WORDS.fullmatch(value):
+        return None
+    return m.group(1) + placeholder("password")
 
 
 def _expansion_default(m: re.Match[str]) -> str | None:
