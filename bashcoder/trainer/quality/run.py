@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import platform
 import statistics
+import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ class EvalReport:
 
 def load_texts(cfg: EvalConfig) -> tuple[str, list[EvalText]]:
     if cfg.texts:
-        return f"folder {cfg.texts}", folder_texts(Path(cfg.texts))
+        return f"folder {cfg.texts}", folder_texts(Path(cfg.texts), lambda line: print(line, file=sys.stderr))
     data = Path(cfg.data or "data")
     return f"validation split of {data}", validation_texts(data, cfg.val_fraction)
 

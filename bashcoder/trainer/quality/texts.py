@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +41,26 @@ def validation_texts(data_dir: Path, val_fraction: float = 0.05) -> list[EvalTex
     return texts
 
 
-def folder_texts(folder: Path) -> list[EvalText]:
-    """Every UTF-8 regular file under `folder` (sorted); others are skipped."""
+def folder_texts(folder: Path, warn: Callable[[str], None] | None = None) -> list[EvalText]:
+    """Every UTF-8 regular file under `folder` (sorted); others are skipped, and `warn` hears how many
+    (a measurement over fewer files than the folder holds must say so)."""
     if not folder.is_dir():
         raise BashcoderError(f"{folder} is not a directory; pass --texts DIR with bash scripts in it.")
     out: list[EvalText] = []
+    skipped: list[str] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
+            skipped.append(str(path.relative_to(folder)))
             continue
         if text.strip():
             out.append(EvalText(str(path.relative_to(folder)), text))
     if not out:
         raise BashcoderError(f"no readable UTF-8 scripts under {folder}; pass a folder of bash scripts.")
+    if skipped and warn is not None:
+        warn(
+            f"warning: skipped {len(skipped)} file(s) under {folder} that are not readable UTF-8 text "
+            f"(e.g. {skipped[0]}); the figures cover the other {len(out)}."
+        )
     return out

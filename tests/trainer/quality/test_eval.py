@@ -214,3 +214,16 @@ def test_eval_without_rerank_scores_the_greedy_fim_line(micro_model, bpe_tokeniz
     probes = sample_probes(texts, 6, 0, [bash_check(t).ok for t in texts])
     plain = [run_probe(gen, p, "fim", cfg.max_tokens) for p in probes]
     assert report.modes["fim"].exact_match == sum(r.exact for r in plain) / len(plain)
+
+
+def test_files_that_are_not_utf8_are_counted_in_a_warning(tmp_path: Path) -> None:
+    # They were skipped silently: the figures covered fewer files than the folder held.
+    (tmp_path / "a.sh").write_text("#!/bin/bash\necho ok\n")
+    (tmp_path / "b.sh").write_bytes(b"#!/bin/bash\necho \xff\xfe\n")
+    said: list[str] = []
+    texts = folder_texts(tmp_path, said.append)
+    assert [t.name for t in texts] == ["a.sh"]
+    assert said == [
+        f"warning: skipped 1 file(s) under {tmp_path} that are not readable UTF-8 text (e.g. b.sh); "
+        "the figures cover the other 1."
+    ]
