@@ -25,7 +25,9 @@ def parse_host_port(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit():
         raise BashcoderError(f"--tcp {value!r} is not HOST:PORT; use e.g. --tcp 127.0.0.1:2087.")
     if not 0 < int(port) < 65536:
-        raise BashcoderError(f"--tcp {value!r}: port {int(port)} is out of range; use a port from 1 to 65535.")
+        raise BashcoderError(
+            f"--tcp {value!r}: port {int(port)} is out of range; use a port from 1 to 65535."
+        )
     return host, int(port)
 
 
