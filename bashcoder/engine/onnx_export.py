@@ -28,7 +28,9 @@ import stat
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -39,9 +41,10 @@ from bashcoder.engine.model import Transformer, causal_attention, rms_norm
 
 log = logging.getLogger(__name__)
 
-GRAPH_VERSION = 3
-"""Bump when the graphs' inputs, outputs or math change: older exports then go unused (3: the last
-block computes the final row only; 2 was an opset-20 A/B build that never landed)."""
+GRAPH_VERSION = 4
+"""Bump when the graphs' inputs, outputs or math change: older exports then go unused (4: GELU as
+ONNX Runtime's FastGelu; 3: the last block computes the final row only; 2 was an opset-20 A/B build
+that never landed)."""
 MANIFEST = "manifest.json"
 GRAPHS = ("prefill", "step")
 OPSET = 17
@@ -290,7 +293,7 @@ def export_graph(model: Transformer, graph: str, path: Path) -> None:
             args.append(torch.zeros(B, cfg.n_head, S, cfg.head_dim))
             dynamic[name] = {0: "batch"}
     dynamic |= {"logits": {0: "batch"}, "new_k": {1: "batch", 3: "new"}, "new_v": {1: "batch", 3: "new"}}
-    with warnings.catch_warnings(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad(), _fast_gelu():
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
         torch.onnx.export(
             CachedForward(model, with_past=graph == "step"),
@@ -302,6 +305,27 @@ def export_graph(model: Transformer, graph: str, path: Path) -> None:
             dynamic_axes=dynamic,
             opset_version=OPSET,
         )
+
+
+@contextlib.contextmanager
+def _fast_gelu() -> Iterator[None]:
+    """Export the MLP's tanh GELU as ONNX Runtime's fused FastGelu (com.microsoft, the same
+    tanh formula) for the duration of an export, instead of its eight elementwise ops over the
+    (T, ffn_hidden) activations, which ONNX Runtime does not fuse from torch's opset-17 export.
+    Measured on the shipped tiny model (2-core AMD EPYC, 3 interleaved A/B runs of 15): 511-token
+    prefill 119.7 -> 110.2, 112.7 -> 106.3, 114.5 -> 108.7 ms; logits within 7.6e-6."""
+    from torch.onnx import register_custom_op_symbolic, symbolic_opset9, unregister_custom_op_symbolic
+
+    def fast_gelu(g: Any, x: Any, approximate: str = "none") -> Any:
+        if approximate != "tanh":  # the exact (erf) GELU is not what FastGelu computes: torch's own
+            return symbolic_opset9.gelu(g, x, approximate)
+        return g.op("com.microsoft::FastGelu", x)
+
+    register_custom_op_symbolic("aten::gelu", fast_gelu, OPSET)
+    try:
+        yield
+    finally:
+        unregister_custom_op_symbolic("aten::gelu", OPSET)
 
 
 def quantize_int8(src: Path, dest: Path) -> None:
