@@ -342,6 +342,28 @@ def quantize_int8(src: Path, dest: Path) -> None:
     import_onnxruntime()  # telemetry off before the library loads
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(src), str(dest), weight_type=QuantType.QUInt8, per_channel=True, op_types_to_quantize=["MatMul"]
-    )
+    # It logs "Please consider to run pre-processing before quantization" through the root
+    # logger, once per graph: advice for image models, printed on the user's terminal.
+    quiet = _DropMessage("Please consider to run pre-processing")
+    logging.getLogger().addFilter(quiet)
+    try:
+        quantize_dynamic(
+            str(src),
+            str(dest),
+            weight_type=QuantType.QUInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+    finally:
+        logging.getLogger().removeFilter(quiet)
+
+
+class _DropMessage(logging.Filter):
+    """Drops log records whose message starts with `prefix`."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefix)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,17 @@ def test_int8_graphs_load_and_stay_within_their_measured_bound(micro_model: Tran
         caches = [KVCache.allocate(cfg, 1, torch.device("cpu"), torch.float32) for _ in range(2)]
         a, b = forward(idx, caches[0], last_only=True), micro_model(idx, caches[1], last_only=True)
     assert (a - b).abs().max() <= CHECK_ATOL_INT8
+
+
+def test_quantizing_prints_no_advice_for_image_models(
+    micro_model: Transformer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # onnxruntime's quantizer logs "Please consider to run pre-processing..." on the root logger,
+    # which reached the user's terminal once per graph.
+    from bashcoder.engine.onnx_export import quantize_int8
+
+    directory = ensure_exported(micro_model)
+    with caplog.at_level(logging.WARNING):
+        quantize_int8(graph_file(directory, "step"), tmp_path / "step.int8.onnx")
+    assert (tmp_path / "step.int8.onnx").is_file()
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
