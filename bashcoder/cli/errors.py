@@ -26,10 +26,12 @@ def _quiet_stdout() -> None:
 
 
 def reports_errors(
-    fn: Callable[..., Any] | None = None, *, interrupted: str = "interrupted"
+    fn: Callable[..., Any] | None = None, *, interrupted: str = "interrupted", needs_stdout: bool = True
 ) -> Callable[..., Any]:
     """Turn BashcoderError into `error: <message>` and exit status 1; Ctrl-C into `interrupted` and 130;
-    an OSError (a full disk, an output that cannot be written) into one line and 1.
+    an OSError (a full disk, an output that cannot be written) into one line and 1. A closed stdout
+    is one error line and 1 unless the command does not need it (`needs_stdout=False`, which then
+    checks for itself); a closed stdin reads as empty.
 
     Used bare (`@reports_errors`) or with the line Ctrl-C prints
     (`@reports_errors(interrupted="interrupted: --out was left as it was")`).
@@ -38,7 +40,7 @@ def reports_errors(
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if sys.stdout is None:  # started with `>&-`: click.echo would drop every line, exit 0
+            if sys.stdout is None and needs_stdout:  # `>&-`: click.echo would drop every line, exit 0
                 click.echo(
                     "error: stdout is closed, so nothing could be printed; run it with stdout open.", err=True
                 )

@@ -49,7 +49,7 @@ NO_PREFIX_CACHE_ENV = "BASHCODER_NO_PREFIX_CACHE"
     help=f"Prefill every prompt from scratch (only to measure what the KV cache saves; also ${NO_PREFIX_CACHE_ENV}=1).",
 )
 @click.option("-v", "--verbose", count=True, help="Debug logging; -vv adds every LSP message pygls sends.")
-@reports_errors
+@reports_errors(needs_stdout=False)  # --tcp talks over its socket; stdio mode checks below
 def main(
     model: str | None,
     device: str | None,
@@ -64,6 +64,10 @@ def main(
 
     if stdio and tcp:
         raise BashcoderError(f"--stdio and --tcp {tcp} ask for two transports; choose one.")
+    if not tcp and sys.stdout is None:
+        raise BashcoderError(
+            "stdout is closed, and the protocol's answers go there; run it with stdout open."
+        )
     address = parse_host_port(tcp) if tcp else None
     if address is not None:
         check_listen(*address)

@@ -156,3 +156,38 @@ def test_tcp_serves_the_same_protocol(model_dir: Path) -> None:
         assert proc.stdout is not None and proc.stdout.read() == b""
     finally:
         proc.kill()
+
+
+def test_tcp_mode_serves_with_stdout_closed_and_stdio_mode_says_it_needs_it() -> None:
+    # --tcp answers over its socket; a closed stdout used to refuse it as well.
+    import os
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        lsp_command("--tcp", f"127.0.0.1:{port}"), stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1)
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the TCP server never listened"
+                time.sleep(0.2)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    closed = subprocess.run(
+        lsp_command(),
+        input=b"",
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == 1 and b"stdout is closed" in closed.stderr
