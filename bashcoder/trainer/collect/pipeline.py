@@ -38,6 +38,7 @@ from bashcoder.trainer.collect.sources.debian import deb_inputs, fetch_debs
 from bashcoder.trainer.collect.sources.dirs import dir_inputs
 from bashcoder.trainer.collect.sources.docs import TldrInput, man_inputs
 from bashcoder.trainer.collect.sources.git import git_inputs
+from bashcoder.trainer.paths import make_output_dir
 
 
 def default_cache_dir() -> Path:
@@ -52,20 +53,15 @@ def default_cache_dir() -> Path:
 def check_cache_dir(cache: Path, given: bool) -> None:
     """BashcoderError, once and up front, when the download cache cannot be made or written (each
     source was skipped with a 'Not a directory' of its own)."""
-    where = (
-        f"--cache-dir {cache}" if given else f"the download cache {cache} (from $XDG_CACHE_HOME or ~/.cache)"
+    flag = (
+        "--cache-dir"
+        if given
+        else "the download cache (from $XDG_CACHE_HOME or ~/.cache; move it with --cache-dir DIR)"
     )
-    if cache.exists() and not cache.is_dir():
-        raise BashcoderError(f"{where} is a file; pass --cache-dir DIR naming a directory.")
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BashcoderError(
-            f"{where}: cannot create it ({exc.strerror}); pass --cache-dir DIR naming a directory you can write."
-        ) from exc
+    make_output_dir(cache, flag)
     if not os.access(cache, os.W_OK | os.X_OK):
         raise BashcoderError(
-            f"{where} is not writable; pass --cache-dir DIR naming a directory you can write."
+            f"{flag} {cache} is not writable; pass --cache-dir DIR naming a directory you can write."
         )
 
 
