@@ -90,7 +90,13 @@ def test_ctrl_c_reaches_the_command_and_not_the_repl(tmp_path: Path) -> None:
         await asyncio.sleep(0.05)  # the REPL reads its next input: it was not cancelled
         return code, run(shell, "echo still-here", tmp_path)[1]
 
-    assert asyncio.run(main()) == (130, "still-here\n")
+    # A test run started in the background of a non-interactive shell (`make test &`) inherits
+    # SIGINT ignored, and so would bash, which then cannot trap it: start from a terminal's state.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert asyncio.run(main()) == (130, "still-here\n")
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_cd_and_export_carry_over_in_posix_mode_too(tmp_path: Path) -> None:
