@@ -109,11 +109,6 @@ def main(**opts: Any) -> None:
                 "no prompt: stdin was empty; pass --prompt TEXT or pipe some text (--prompt '' writes a "
                 "script from nothing)."
             )
-    if opts["suffix"] and not (opts["prompt"] or "").strip() and not opts["info"]:
-        raise BashcoderError(
-            "--suffix is the text after the cursor and needs the text before it too: pass --prompt TEXT "
-            "(the script up to the cursor)."
-        )
     if opts["prompt"] and "\0" in opts["prompt"]:
         raise BashcoderError(
             "the prompt holds NUL bytes, so it is binary data, not a script; pass bash text."

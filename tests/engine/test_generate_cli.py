@@ -248,8 +248,11 @@ def test_an_empty_stdin_a_suffix_alone_and_too_many_tokens_are_one_line_each(mic
     model = ("--model", str(micro_model_dir))
     empty = run(*model, stdin="")  # an upstream command that printed nothing: no unprompted script
     assert empty.returncode == 1 and empty.stdout == "" and "stdin was empty" in empty.stderr
-    alone = run(*model, "--suffix", "\ndone\n", "--prompt", "")
-    assert alone.returncode == 1 and "needs the text before it too" in alone.stderr
+    # A cursor at the start of a file: asked for, and whatever the model writes is printed (an
+    # empty middle is said on stderr).
+    alone = run(*model, "--suffix", "\ndone\n", "--prompt", "", "--max-tokens", "1", "--temperature", "0")
+    assert alone.returncode == 0 and alone.stdout.endswith("\ndone\n\n")
+    assert (alone.stdout.strip() == "done") == ("the model wrote nothing" in alone.stderr)
     too_many = run(*model, "--prompt", "ls", "--mode", "line", "--max-tokens", "4000")
     assert too_many.returncode == 1 and too_many.stderr.count("\n") == 1
     assert "--max-tokens 4000 leaves no room for a prompt" in too_many.stderr and "or less" in too_many.stderr
