@@ -41,21 +41,28 @@ def _notify(method: str, params: dict[str, Any]) -> bytes:
     return _frame({"jsonrpc": "2.0", "method": method, "params": params})
 
 
-def test_a_client_that_never_answers_the_progress_request_still_gets_a_model(model_dir: Path) -> None:
-    init = {
-        **INITIALIZE,
-        "params": {**INITIALIZE["params"], "capabilities": {"window": {"workDoneProgress": True}}},
-    }
+def _started(model_dir: Path, init: dict[str, Any]) -> subprocess.Popen[bytes]:
+    """A server subprocess on pipes that was sent `init` and `initialized`."""
     proc = subprocess.Popen(
         lsp_command("--model", str(model_dir)),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None
+    proc.stdin.write(_frame(init) + _notify("initialized", {}))
+    proc.stdin.flush()
+    return proc
+
+
+def test_a_client_that_never_answers_the_progress_request_still_gets_a_model(model_dir: Path) -> None:
+    init = {
+        **INITIALIZE,
+        "params": {**INITIALIZE["params"], "capabilities": {"window": {"workDoneProgress": True}}},
+    }
+    proc = _started(model_dir, init)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
-        proc.stdin.write(_frame(init) + _notify("initialized", {}))
-        proc.stdin.flush()
         started, seen = time.monotonic(), b""
         while b"bashcoder/status" not in seen:  # window/workDoneProgress/create is never answered
             chunk = proc.stdout.read1(65536)
@@ -77,15 +84,8 @@ def test_a_client_gone_during_a_completion_leaves_a_clean_exit(model_dir: Path) 
         "position": {"line": 2, "character": 7},
         "context": {"triggerKind": 1},
     }
-    proc = subprocess.Popen(
-        lsp_command("--model", str(model_dir)),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = _started(model_dir, init)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    proc.stdin.write(_frame(init) + _notify("initialized", {}))
-    proc.stdin.flush()
     seen = b""
     while b"bashcoder/status" not in seen:  # the model is loaded
         chunk = proc.stdout.read1(65536)
@@ -194,16 +194,9 @@ def test_the_server_exits_when_the_clients_process_is_gone(model_dir: Path) -> N
     # LSP: a server whose parent (initialize's processId) died must exit, even with its pipe still open.
     parent = subprocess.Popen(["sleep", "60"])
     init = {**INITIALIZE, "params": {**INITIALIZE["params"], "processId": parent.pid}}
-    proc = subprocess.Popen(
-        lsp_command("--model", str(model_dir)),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = _started(model_dir, init)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
-        proc.stdin.write(_frame(init) + _notify("initialized", {}))
-        proc.stdin.flush()
         assert _read_frame(proc.stdout)["id"] == 1  # type: ignore[index]
         time.sleep(1)
         assert proc.poll() is None  # the parent is alive: the server stays
@@ -222,16 +215,9 @@ def test_a_client_process_this_server_cannot_see_is_not_taken_for_a_dead_one(mod
     gone = subprocess.Popen(["true"])
     gone.wait()
     init = {**INITIALIZE, "params": {**INITIALIZE["params"], "processId": gone.pid}}
-    proc = subprocess.Popen(
-        lsp_command("--model", str(model_dir)),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
+    proc = _started(model_dir, init)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
-        proc.stdin.write(_frame(init) + _notify("initialized", {}))
-        proc.stdin.flush()
         assert _read_frame(proc.stdout)["id"] == 1  # type: ignore[index]
         time.sleep(7)  # two of the watch's 3 s polls
         assert proc.poll() is None
