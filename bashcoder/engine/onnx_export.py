@@ -41,9 +41,9 @@ from bashcoder.engine.model import Transformer, causal_attention, rms_norm
 
 log = logging.getLogger(__name__)
 
-GRAPH_VERSION = 4
-"""Bump when the graphs' inputs, outputs or math change: older exports then go unused (4: GELU as
-ONNX Runtime's FastGelu; 3: the last block computes the final row only; 2 was an opset-20 A/B build
+GRAPH_VERSION = 5
+"""Bump when the graphs' inputs, outputs or math change: older exports then go unused (5: GELU as
+ONNX Runtime's FastGelu, which version 4 meant to be and was not; 3: the last block computes the final row only; 2 was an opset-20 A/B build
 that never landed)."""
 MANIFEST = "manifest.json"
 GRAPHS = ("prefill", "step")
@@ -314,12 +314,17 @@ def _fast_gelu() -> Iterator[None]:
     (T, ffn_hidden) activations, which ONNX Runtime does not fuse from torch's opset-17 export.
     Measured on the shipped tiny model (2-core AMD EPYC, 3 interleaved A/B runs of 15): 511-token
     prefill 119.7 -> 110.2, 112.7 -> 106.3, 114.5 -> 108.7 ms; logits within 7.6e-6."""
-    from torch.onnx import register_custom_op_symbolic, symbolic_opset9, unregister_custom_op_symbolic
+    from torch.onnx import register_custom_op_symbolic, symbolic_helper, symbolic_opset9, unregister_custom_op_symbolic
 
+    # parse_args turns the traced `approximate` argument (a graph value) into the str compared
+    # below; without it the comparison never held and every GELU went the elementwise way.
+    @symbolic_helper.parse_args("v", "s")
     def fast_gelu(g: Any, x: Any, approximate: str = "none") -> Any:
         if approximate != "tanh":  # the exact (erf) GELU is not what FastGelu computes: torch's own
             return symbolic_opset9.gelu(g, x, approximate)
-        return g.op("com.microsoft::FastGelu", x)
+        out = g.op("com.microsoft::FastGelu", x)
+        out.setType(x.type())  # its shape is its input's (else the exporter warns on stderr)
+        return out
 
     register_custom_op_symbolic("aten::gelu", fast_gelu, OPSET)
     try:

@@ -146,6 +146,18 @@ def test_the_export_is_built_once_per_weights(micro_model: Transformer, onnx_cac
     assert ensure_exported(other) != first  # other weights, other graphs
 
 
+def test_the_graphs_compute_the_gelu_as_one_fused_node(micro_model: Transformer) -> None:
+    # Version 4 meant to export FastGelu and did not (the exporter's argument was never parsed):
+    # each block then ran eight elementwise ops over its (T, ffn_hidden) activations.
+    import onnx
+
+    directory = ensure_exported(micro_model)
+    for graph in ("prefill", "step"):
+        ops = [node.op_type for node in onnx.load(str(graph_file(directory, graph))).graph.node]
+        assert ops.count("FastGelu") == micro_model.cfg.n_layer, graph
+        assert "Tanh" not in ops, graph
+
+
 def test_a_stale_export_is_rebuilt(micro_model: Transformer) -> None:
     directory = ensure_exported(micro_model)
     manifest = json.loads((directory / MANIFEST).read_text())
