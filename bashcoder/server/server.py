@@ -8,7 +8,9 @@ params that do not parse get an InvalidParams error; bad settings get a
 message and the defaults.
 
 Custom protocol: the notification `bashcoder/status` {device, latencyMs,
-model} after the model loads and after each completion, the request
+model} after the model loads, and after each completion to clients that
+declare `capabilities.experimental.bashcoderStatus` (ours do; a generic
+client would log an unknown notification per keystroke), the request
 `bashcoder/stats` (the model worker's job counts, for diagnostics), and the command
 `bashcoder.generate` [uri, line] that writes a script body below a
 `# comment` line through `workspace/applyEdit`.
@@ -57,6 +59,8 @@ NAME = "bashcoder-lsp"
 STATUS = "bashcoder/status"
 GENERATE = "bashcoder.generate"
 STATS = "bashcoder/stats"
+STATUS_CAPABILITY = "bashcoderStatus"
+"""Key of `capabilities.experimental` by which a client asks for a status after every completion."""
 TRIGGER_CHARACTERS = [" ", "$", "-", "/", "|", "=", "(", "{", '"']
 
 
@@ -117,6 +121,16 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         except AttributeError:  # no textDocument, completion or completionItem capability
             return False
         return lsp.MarkupKind.Markdown in formats
+
+    @property
+    def wants_every_status(self) -> bool:
+        """Whether the client asked for a status after each completion (its latency), by
+        `capabilities.experimental.bashcoderStatus: true`; every client gets the model's loads."""
+        try:
+            experimental = self.client_capabilities.experimental
+        except AttributeError:
+            return False
+        return isinstance(experimental, dict) and experimental.get(STATUS_CAPABILITY) is True
 
     def spawn(self, coro: Any) -> None:
         """Run a coroutine in the background, keeping a reference until it ends."""
@@ -190,7 +204,8 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
                 log.warning("no completion: %s", exc)
                 return []
         self.last_latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        self.notify_status()
+        if self.wants_every_status:
+            self.notify_status()
         return suggestions
 
     def shutdown_worker(self) -> None:

@@ -79,6 +79,13 @@ with `bashcoder-configure'."
   "Send `bashcoder-settings' as initializationOptions."
   (bashcoder--json-object bashcoder-settings))
 
+(cl-defmethod eglot-client-capabilities :around ((_server bashcoder-server))
+  "Eglot's capabilities, asking for a `bashcoder/status' after every completion.
+Without it the server sends one only when the model loads, so the
+latency in `bashcoder-status' would never show."
+  (let ((caps (cl-call-next-method)))
+    (plist-put caps :experimental '(:bashcoderStatus t))))
+
 (cl-defmethod eglot-handle-notification
   ((_server bashcoder-server) (_method (eql bashcoder/status)) &rest params)
   "Keep the server's status: the device, the last latency and the model."

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,9 @@ DRIVER = r"""
                                                 items)))))
         (completion-at-point)
         (setq out (plist-put out :after (bc-test-line)))
+        ;; the client asked for a status per completion: the latency shows
+        (bc-test-wait (lambda () (plist-get bashcoder-last-status :latencyMs)) 30 "a status with a latency")
+        (setq out (plist-put out :status_after (bashcoder-status)))
         ;; settings changed in the running server: disabled, it offers nothing
         (bashcoder-configure '(:enabled :json-false))
         (accept-process-output nil 0.5)
@@ -110,6 +114,7 @@ def test_completion_at_point_completes_the_whole_dash_option(
     assert '(sh-mode :language-id "sh")' in seen["registered"] and "bash-ts-mode" in seen["registered"]
     assert seen["status"].startswith("bashcoder cpu"), seen["status"]
     assert "bashcoder-completion-at-point" in seen["capf"]
+    assert re.fullmatch(r"bashcoder cpu \d+ms", seen["status_after"]), seen["status_after"]
     assert seen["before"] == "tar -c"
 
     offered = seen["offered"]

@@ -210,7 +210,8 @@ def test_a_sh_buffer_gets_the_server_with_settings_ghost_text_and_generate(tmp_p
 
     init = by_method["initialize"][0]["params"]
     assert init["initializationOptions"] == {"temperature": 0.5, "mode": "line"}
-    assert init["capabilities"]["textDocument"]["completion"]
+    assert init["capabilities"]["textDocument"]["completion"]  # Neovim's own, kept
+    assert init["capabilities"]["experimental"] == {"bashcoderStatus": True}  # a status per completion
     configs = [m["params"]["settings"] for m in by_method.get("workspace/didChangeConfiguration", [])]
     assert {"bashcoder": {"temperature": 0.5, "mode": "line"}} in configs
     assert configs[-1] == {"bashcoder": {"temperature": 0.5, "mode": "line", "candidates": 5}}, "configure()"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -282,6 +283,9 @@ def test_ghost_text_appears_after_typing_and_tab_accepts_it(page: Any, workspace
     assert ghost_text.strip(), "the ghost text is empty"
     shown = _editor_lines(page)[-1]
     assert shown == TYPED + ghost_text, (shown, ghost_text)
+    # The extension asks for a status per completion (experimental.bashcoderStatus): its latency shows.
+    timed = page.locator(".statusbar-item", has_text=re.compile(r"bashcoder: cpu · \d+ ms"))
+    timed.first.wait_for(state="visible", timeout=30_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "vscode-ghost-text.png"))
 

@@ -21,6 +21,7 @@ TEST_SETTINGS = {
 CAPABILITIES = lsp.ClientCapabilities(
     window=lsp.WindowClientCapabilities(work_done_progress=True),
     workspace=lsp.WorkspaceClientCapabilities(configuration=True, apply_edit=True),
+    experimental={"bashcoderStatus": True},  # as our editor clients ask: a status per completion
 )
 
 

@@ -242,8 +242,10 @@ def test_generate_writes_a_script_below_the_comment(server: ServerProcess, uri: 
         assert len(server.applied_edits) == before
 
 
-def test_generate_sends_no_edit_to_a_client_that_cannot_apply_one(model_dir: Path) -> None:
-    # LSP: workspace/applyEdit only goes to a client that declares workspace.applyEdit.
+def test_a_client_declaring_nothing_gets_no_edit_and_one_status(model_dir: Path, scripts: list[str]) -> None:
+    # LSP: workspace/applyEdit only goes to a client that declares workspace.applyEdit. And a
+    # status per completion only to one that asks (experimental.bashcoderStatus): generic clients
+    # (Helix, Kate, Zed) logged an unknown notification at every keystroke.
     uri = "file:///tmp/bashcoder-tests/no-apply-edit.sh"
     server = ServerProcess(lsp_command("--model", str(model_dir)))
     try:
@@ -256,6 +258,10 @@ def test_generate_sends_no_edit_to_a_client_that_cannot_apply_one(model_dir: Pat
         result = server.execute("bashcoder.generate", [uri, 1])
         assert result["applied"] is False and server.applied_edits == []
         assert result["position"] == {"line": 2, "character": 0}
+        other = "file:///tmp/bashcoder-tests/no-status.sh"
+        server.open(other, scripts[0])
+        answered(scripts[0], lambda line, char: server.inline(other, line, char))
+        assert len(server.statuses) == 1 and server.statuses[0]["latencyMs"] is None  # the load's
     finally:
         assert server.stop() == 0, server.stderr[-3000:]
 

@@ -2,7 +2,15 @@
 // Completions (ghost text and menu) come from vscode-languageclient's built-in features
 // as soon as the server advertises them; this file only wires the client up.
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, Executable, LanguageClient, State } from 'vscode-languageclient/node';
+import {
+  ClientCapabilities,
+  ExecuteCommandRequest,
+  Executable,
+  FeatureState,
+  LanguageClient,
+  State,
+  StaticFeature,
+} from 'vscode-languageclient/node';
 
 /** The settings section; its keys mirror SETTING_KEYS in bashcoder/server/settings.py. */
 export const SECTION = 'bashcoder';
@@ -14,6 +22,19 @@ interface Status {
   latencyMs: number | null;
   model: string;
 }
+
+/** Asks the server for a `bashcoder/status` after every completion (the latency in the status bar);
+ * clients that do not ask get one when the model loads only. */
+const statusPerCompletion: StaticFeature = {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.experimental = { ...(capabilities.experimental ?? {}), bashcoderStatus: true };
+  },
+  initialize(): void {},
+  getState(): FeatureState {
+    return { kind: 'static' };
+  },
+  clear(): void {},
+};
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
@@ -47,6 +68,7 @@ async function startClient(): Promise<void> {
     // The client registers the server's commands itself; from the palette they come without arguments.
     middleware: { executeCommand: (cmd, args, run) => run(cmd, cmd === GENERATE ? generateArgs(args) : args) },
   });
+  next.registerFeature(statusPerCompletion);
   client = next;
   next.onNotification('bashcoder/status', (s: Status) => {
     const latency = typeof s.latencyMs === 'number' ? ` · ${Math.round(s.latencyMs)} ms` : '';

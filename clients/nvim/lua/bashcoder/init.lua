@@ -198,6 +198,9 @@ function M.setup(opts)
     filetypes = M.options.filetypes,
     root_markers = { '.git' },
     init_options = section(M.options.settings),
+    -- Merged into Neovim's own capabilities: asks the server for a status after every completion
+    -- (the latency status() shows); clients that do not ask get one at each model load only.
+    capabilities = { experimental = { bashcoderStatus = true } },
     settings = { [NAME] = section(M.options.settings) },
     -- One server, so one model in memory, for every project in this Neovim.
     reuse_client = function(client, config)
