@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcParseError
+from pygls.exceptions import (
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcMethodNotFound,
+    JsonRpcParseError,
+)
 from pygls.lsp.server import LanguageServer
 
 from bashcoder import __version__
@@ -144,6 +149,10 @@ class BashcoderServer(ModelLifecycle, LanguageServer):
         A body that is not JSON is answered with a Parse error (-32700, id null), as JSON-RPC 2.0
         asks: the client learns its message was lost instead of waiting for an answer.
         """
+        if isinstance(error, JsonRpcMethodNotFound):
+            # A request this server does not implement (hover, say): answered -32601, and pygls has
+            # already logged it; a client asking is no server error.
+            return
         log.error("%s: %s", getattr(source, "__name__", source), error)
         if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
             parse_error = JsonRpcParseError(f"the message body is not JSON: {error}")

@@ -11,7 +11,7 @@ import pytest
 from lsp_harness import ServerProcess
 from lsp_testing import CAPABILITIES, TEST_SETTINGS, lsp_command
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 
 SCRIPT = '#!/bin/bash\nfor f in *.log; do\n  gzip "$f"\ndone\n'
 
@@ -121,6 +121,26 @@ def test_malformed_json_rpc_is_survived(server: ServerProcess, uri: str) -> None
     with pytest.raises(JsonRpcInvalidParams):
         answer.result(30)
     still_answers(server)
+
+
+def test_a_request_the_server_does_not_implement_is_answered_and_logged_once(server: ServerProcess) -> None:
+    # Clients ask for hover, definitions, formatting: -32601 for each, one log line, not an ERROR too.
+    answer: Future[object] = Future()
+    server.call(lambda: server.client.protocol._request_futures.__setitem__("raw-hover", answer))
+    logged = len(server.stderr_lines)
+    hover = {"textDocument": {"uri": "file:///x.sh"}, "position": {"line": 0, "character": 0}}
+    server.write_raw(
+        _framed(
+            json.dumps(
+                {"jsonrpc": "2.0", "id": "raw-hover", "method": "textDocument/hover", "params": hover}
+            ).encode()
+        )
+    )
+    with pytest.raises(JsonRpcMethodNotFound):
+        answer.result(30)
+    still_answers(server)
+    lines = [ln for ln in server.stderr_lines[logged:] if "textDocument/hover" in ln]
+    assert len(lines) == 1 and "ERROR" not in lines[0], lines
 
 
 def test_a_bad_model_and_bad_initialization_options_leave_a_server_that_answers(
