@@ -43,6 +43,10 @@ class Tool:
     """The index among non-option words of the password: `wpa_passphrase SSID PW` is 1."""
     user_slash: bool = False
     """The first non-option word is `user/PW[@db]`: Oracle's `sqlplus scott/PW@orcl`."""
+    last: bool = False
+    """The last non-option word is the password: `openssl passwd -6 -salt S PW`."""
+    value_options: tuple[str, ...] = ()
+    """Options whose next word is some other value, never the password: `-salt S`."""
     named_values: bool = False
     """A word naming a secret is followed by its value: `wp config set DB_PASSWORD PW`,
     `npm config set //registry.npmjs.org/:_authToken TOKEN`, `git config user.password PW`."""
@@ -109,8 +113,27 @@ TOOLS: dict[str, Tool] = {
     **_tools("az/login", Tool(options=("-p", "--password"))),
     "az": Tool(),  # only its login (above); --account-key and --sas-token are _FLAG_SPACE's
     "ngrok": Tool(keywords=("authtoken", "add-authtoken", "--authtoken")),
+    **_tools("oc/login cf/login cf/auth helm/registry rabbitmqadmin", Tool(options=("-p", "--password"))),
+    **_tools("oc helm cf", Tool()),  # only their logins (above)
+    "twine": Tool(options=("-p", "--password")),
+    **_tools("plink pscp psftp", Tool(options=("-pw",))),
+    "elasticsearch-users": Tool(options=("-p", "--password")),
+    "slappasswd": Tool(options=("-s",)),
+    "codecov": Tool(options=("-t", "--token")),
+    **_tools("http https", Tool(user_options=("-a", "--auth"), separator=":")),  # HTTPie
+    "openssl/passwd": Tool(last=True, value_options=("-salt", "-in")),
+    "grafana-cli/admin": Tool(positional=2),  # admin reset-admin-password PW
+    "grafana-cli": Tool(),
+    "mc/alias": Tool(positional=5),  # alias set NAME URL USER PW
+    "mc": Tool(),
+    "snyk/auth": Tool(positional=1),
+    "snyk": Tool(),
+    "gh/secret": Tool(options=("-b", "--body")),  # gh secret set NAME --body PW
+    "gh": Tool(),
+    "az/keyvault": Tool(options=("--value",)),  # az keyvault secret set --value PW
     # Config setters: `<tool> config set NAME VALUE`, the value of a secret-named setting.
-    **_tools("wp npm yarn pnpm git composer conda heroku dokku aws", Tool(named_values=True)),
+    **_tools("wp npm yarn pnpm git composer conda heroku dokku", Tool(named_values=True)),
+    "aws": Tool(named_values=True, options=("--secret-string",)),  # secretsmanager create-secret
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
 _SETTING = re.compile(r"[\w.:/@\-]+")
@@ -125,6 +148,9 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "stdbuf": frozenset({"-i", "-o", "-e"}),
     **dict.fromkeys(("exec", "command", "nohup", "time", "chronic"), frozenset({"-a"})),
 }
+
+# Reserved words that may stand before a command: `until mysqladmin -pPW ping`, `do ipmitool -P PW`.
+_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
 
 # One shell token: a command separator, a redirection operator or a word. `#` separates too,
 # so commands inside comments are read; a lone quote is skipped rather than eat the line.
@@ -179,7 +205,7 @@ def _tool_of(words: list[_Word]) -> tuple[Tool, list[_Word]] | None:
     while i < len(words):
         bare = words[i].bare
         name = bare.rsplit("/", 1)[-1]
-        if _ASSIGNMENT.match(bare):
+        if _ASSIGNMENT.match(bare) or bare in _RESERVED:
             i += 1
         elif name in _WRAPPERS:
             i += 1
@@ -230,9 +256,9 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
                 yield _after(word, at + len(prefix))
         if tool.batch_flag and re.fullmatch(rf"-[A-Za-z]*{tool.batch_flag}[A-Za-z]*", bare):
             batch = True
-        if not bare.startswith("-"):
+        if not bare.startswith("-") and not (i and args[i - 1].bare in tool.value_options):
             positional.append(word)
-    if batch and positional:
+    if (batch or tool.last) and positional:
         yield positional[-1].start, positional[-1].end
     if 0 <= tool.positional < len(positional):
         yield positional[tool.positional].start, positional[tool.positional].end

@@ -27,6 +27,7 @@ _NOT_SECRET = frozenset(
     | {"password", "passwd", "pass", "passphrase", "secret", "token", "changeme", "empty", "unset", "default"}
     | {"change-me", "change_me"}
     | {"pwd", "prompt", "ask", "stdin", "env", "file", "random", "auto", "required", "optional"}
+    | {"value", "placeholder", "redacted", "hidden", "masked", "xxx"}
 )
 # Upper-case words are metavars (`--password PASSWORD`, patator's `password=FILE0`) or enum
 # values (`WRAPPING_PASS=LOGIN`, `token="__BASHUNIT_IGNORE__"`).
@@ -57,6 +58,11 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
         return False
     if len(inner) < max(1, min_len) or inner[0] in "$`-\\/<%@[{(~^" or inner.startswith(PLACEHOLDER_PREFIX):
         return False
+    if inner.startswith(("./", "../")):  # a relative path: --from-file=password=./secrets/db.txt
+        return False
+    # A usage line's optional part: `[--api-key KEY]` gives the metavar `KEY]`.
+    if inner.endswith("]") and "[" not in inner:
+        inner = inner[:-1]
     # Quotes inside a value are shell quoting around an expansion: `KEY='"$KEY"'` in a sed script.
     if any(c.isspace() or ord(c) > 127 or c in "'\"" for c in inner) or not any(c.isalnum() for c in inner):
         return False

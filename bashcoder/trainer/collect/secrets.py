@@ -1,9 +1,12 @@
 """Credential and address scrubbing: a pure function from text to text with placeholders, plus counts per kind.
 
 `scrub` runs, in order: private-key blocks and token formats; passwords in
-URLs, headers, flags, literals piped to a command's password stdin, SQL
-strings, sed replacements, assignments, parameter-expansion defaults, arrays,
-helm's --set, .pgpass and config lines, base64 `user:password` where
+URLs and connection strings, headers (any Authorization scheme, vendors'
+token headers), flags (any option named for a secret), literals piped or
+here-strung to a command's password stdin, SQL strings, debconf answers,
+sed replacements, assignments, Java properties and -D flags, Dockerfile
+ENV, XML and PHP settings, parameter-expansion defaults, arrays, helm's
+--set, .pgpass, YAML and config lines, base64 `user:password` where
 credentials go, and e-mail addresses except generic ones such as
 root@localhost, as BigCode's PII pipeline does (all in this module);
 passwords given to common tools, also on continuation lines (secret_commands);
@@ -126,6 +129,30 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
         ("mailgun-key", ("key-",), r"\bkey-[0-9a-f]{32}\b"),
         ("telegram-bot-token", (":AA",), r"(?<!\d)\d{8,10}:AA[A-Za-z0-9_\-]{30,40}" + _END),
         ("terraform-token", ("atlasv1",), r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-=]{60,70}" + _END),
+        (
+            "tailscale-key",
+            ("tskey-",),
+            r"\btskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9_\-]{10,}" + _END,
+        ),
+        ("linear-key", ("lin_api_",), r"\blin_api_[A-Za-z0-9]{40}" + _END),
+        (
+            "grafana-token",
+            ("glsa_", "glc_"),
+            r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})" + _END,
+        ),
+        ("doppler-token", ("dp.",), r"\bdp\.(?:st|ct|sa|scim|audit|pt)\.[A-Za-z0-9_\-.]{40,}" + _END),
+        ("netlify-token", ("nfp_",), r"\bnfp_[A-Za-z0-9]{36,}" + _END),
+        ("figma-token", ("figd_",), r"\bfigd_[A-Za-z0-9_\-]{30,}" + _END),
+        (
+            "teams-webhook",
+            ("webhook.office.com",),
+            r"https://[\w.\-]*webhook\.office\.com/webhookb2/[A-Za-z0-9@/\-]{30,}",
+        ),
+        (
+            "ifttt-webhook",
+            ("ifttt.com",),
+            r"https://maker\.ifttt\.com/trigger/[^/\s'\"]+/with/key/[A-Za-z0-9_\-]{16,}",
+        ),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -146,17 +173,33 @@ _LITERAL = r"[^\s'\"`$\\;|&<>(){}]+"
 # The user may be empty: `redis://:PW@host` is how Redis URLs carry a password alone.
 _URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]{1,15}://)([^\s:/@'\"`]*):([^\s@/'\"`]+)@")
 _AUTH_HEADER = re.compile(
-    r"((?:Authorization|Proxy-Authorization)\s*:\s*(?:Bearer|Basic|Token|token|Digest|Bot|ApiKey|Apikey)\s+)"
+    # Any scheme: Bearer, Basic, token, Okta's SSWS, Splunk's `Splunk`, Zoho's `Zoho-oauthtoken`.
+    r"((?:Authorization|Proxy-Authorization)\s*:\s*[A-Za-z][\w-]{1,30}\s+)"
     r"(" + _LITERAL + r")"
     r"|((?:X-)?(?:API-?Key|Auth-?Token|Access-?Token|Private-?Token|Api-?Token|Vault-?Token)\s*:\s*)"
     r"(" + _LITERAL + r")",
     re.I,
 )
+# Vendors' own headers: Circle-Token, X-Auth-Key, X-Figma-Token, Postmark-Server-Token (a random-looking
+# value only: `X-Cache-Key: page` is no secret).
+_VENDOR_HEADER = re.compile(
+    r"((?<![\w-])(?:[A-Za-z0-9]+-)+(?:Token|Key|Secret|Password|Passwd|Auth)\s*:\s*)(" + _LITERAL + r")", re.I
+)
 _CURL_USER = re.compile(
     r"(\s(?:-u|--user|--proxy-user|-U)\s*['\"]?)([^\s:'\"$]+|\$\{?\w+\}?):('[^'\n]+'|\"[^\"\n]+\"|[^\s'\"]+)"
 )
-_SECRET_WORDS = r"(?:password|passwd|pass|passphrase|secret|token|authtoken|bearer|api-?key|access-?key|secret-?key|auth-?key)"
-_FLAG_EQ = re.compile(r"(--(?:[a-z0-9]+-)*" + _SECRET_WORDS + r"=)(['\"]?)(" + _LITERAL + r")")
+_SECRET_WORDS = (
+    r"(?:password|passwd|pass|passphrase|secret|token|authtoken|authkey|bearer|requirepass|masterauth"
+    r"|api[-_]?key|access[-_]?key|secret[-_]?key|auth[-_]?key)"
+)
+# --db-password=PW, --secret_key=PW, consul's -token=PW.
+_FLAG_EQ = re.compile(r"((?<![\w-])--?(?:[a-z0-9]+[-_])*" + _SECRET_WORDS + r"=)(['\"]?)(" + _LITERAL + r")")
+# Any other option named for a secret, its value the next word: --master-user-password PW,
+# --github-token PW, nomad's -token PW, nuget's -Password PW. Only a random-looking value:
+# `--ask-vault-pass site.yml` and `--no-password mydb` are switches before a plain word.
+_FLAG_SPACE_ANY = re.compile(
+    r"((?<![\w-])--?(?:[A-Za-z0-9]+[-_])*" + _SECRET_WORDS + r"[ \t]+)(['\"]?)(" + _LITERAL + r")", re.I
+)
 _FLAG_SPACE = re.compile(
     r"(--(?:password|passwd|pass|passphrase|secret|token|api-?key|client-secret|access-token|auth-token"
     r"|http-password|ftp-password|proxy-password|db-password|admin-password|root-password|bot-token"
@@ -172,7 +215,9 @@ _MYSQL_P = re.compile(
     re.M,
 )
 _SSHPASS = re.compile(r"(\bsshpass\s+-p\s*)('[^'\n]+'|\"[^\"$`\n]+\"|[^\s'\"$`-][^\s'\"`;|&]*)")
-_CHPASSWD = re.compile(r"(\becho\s+['\"]?[\w.\-]+:)([^\s'\"$`:]+)(['\"]?\s*\|\s*(?:sudo\s+)?chpasswd\b)")
+_CHPASSWD = re.compile(
+    r"(\becho(?:[ \t]+-[neE]+)*\s+['\"]?[\w.\-]+:)([^\s'\"$`:]+)(['\"]?\s*\|\s*(?:sudo\s+)?chpasswd\b)"
+)
 _NETRC = re.compile(r"(\bmachine\s+\S+\s+login\s+\S+\s+password\s+)([^\s$'\"`]+)")
 
 # Assignments: NAME=value where NAME holds a secret (secret_values.is_secret_name) and value is literal.
@@ -184,9 +229,34 @@ _ASSIGN = re.compile(
     r"(=|[ \t]+=[ \t]+)"
     r"('[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|[^\s'\"`;|&<>()\[\]{},]*)"
 )
+# Java properties and -D/-P flags: spring.datasource.password=PW, -Dsonar.token=PW,
+# -Djavax.net.ssl.keyStorePassword=PW; the last dotted part names the value.
+_DOTTED_KEY = re.compile(
+    r"(?<![\w$.{-])((?:-[DP])?(?:[A-Za-z][\w-]*\.)+([A-Za-z][\w-]*)[ \t]*=[ \t]*)"
+    r"('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"`;|&<>()\[\]{},]+)"
+)
+# YAML (compose `environment:` maps, values written with echo or tee): MYSQL_ROOT_PASSWORD: PW,
+# api_key: PW. Only a random-looking value: `Password: updated` is a message.
+_COLON_KEY = re.compile(
+    r"(?:^|(?<=[\s\"'{,]))([A-Za-z_][\w.-]*[ \t]*:[ \t]+)(['\"]?)([A-Za-z0-9_\-+/=]{8,200})\2(?=[ \t]*(?:$|[\"',}]|[ \t]\#))",
+    re.M,
+)
+# A Dockerfile's space form: ENV POSTGRES_PASSWORD PW.
+_DOCKER_ENV = re.compile(r"^([ \t]*ENV[ \t]+(\w+)[ \t]+)(\S+)[ \t]*$", re.M)
+# Redis: requirepass PW in redis.conf, --requirepass PW, CONFIG SET requirepass PW; masterauth alike.
+_REDIS_PASS = re.compile(
+    r"(\b(?:--)?(?:requirepass|masterauth)[ \t]+)('[^'\n]+'|\"[^\"\n]+\"|" + _LITERAL + r")", re.I
+)
+# .npmrc's _auth=BASE64(user:password).
+_NPM_AUTH = re.compile(r"((?<![\w-])_?auth[ \t]*=[ \t]*['\"]?)([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])")
+# Here-strings into commands that read a password: sudo -S cmd <<< PW, chpasswd <<< user:PW.
+_SUDO_HERESTRING = re.compile(
+    r"(\bsudo[ \t]+(?:-\w+[ \t]+)*-\w*S\b[^\n<]*<<<[ \t]*)('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`]+)"
+)
+_CHPASSWD_HERESTRING = re.compile(r"(\bchpasswd\b[^\n<]*<<<[ \t]*['\"]?[\w.\-]+:)([^\s'\"$`:]+)")
 # JSON/YAML/INI inside heredocs: "password": "x", password: x, password = x
 _KEY_VALUE_QUOTED = re.compile(
-    r"([\"']?)\b((?:client[_-]?)?(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
+    r"([\"']?)\b((?:client[_-]?)?(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
     r"|secret[_-]?key|auth[_-]?token|private[_-]?key(?:[_-]?id)?)\1\s*:\s*)([\"'])([^\s\"'$`{}]+)\3",
     re.I,
 )
@@ -217,15 +287,33 @@ _SECRET_FILE_WRITE = re.compile(
     r"('[^'\n]{8,200}'|\"[^\"$`\\\n]{8,200}\"|[A-Za-z0-9_\-+/=]{8,200})"
     r"([ \t]*>>?[ \t]*['\"]?)([^\s'\";|&<>]{1,300})"
 )
-_SECRET_FILE = re.compile(r"(?:\.(?:key|pem)|(?:secret|token|passw|credential)[^/]*)['\"]?$", re.I)
+_SECRET_FILE = re.compile(
+    r"(?:\.(?:key|pem)|(?:secret|token|passw|[._]pass\b|[._]pass[._]|credential)[^/]*)['\"]?$", re.I
+)
 # SQL in a string: CREATE USER ... IDENTIFIED BY 'PW', WITH [ENCRYPTED] PASSWORD 'PW', LOGIN PASSWORD
 # 'PW', SET PASSWORD [FOR u] = 'PW' or PASSWORD('PW').
 _SQL_PASSWORD = re.compile(
     r"((?:\bIDENTIFIED(?:\s+WITH\s+\w+)?\s+BY|\b(?:WITH|LOGIN|ENCRYPTED)\s+PASSWORD"
+    r"|\b(?:ALTER|CREATE)\s+(?:USER|ROLE)\s+[\w\"'.@%\-]+\s+(?:WITH\s+)?PASSWORD"
     r"|\bSET\s+PASSWORD(?:\s+FOR\s+\S+)?\s*=(?:\s*PASSWORD\s*\()?|\bPASSWORD\s*\()\s*)"
     r"('[^'\n]+'|\"[^\"\\\n]+\")",
     re.I,
 )
+# Oracle's unquoted form: CREATE USER app IDENTIFIED BY PW (a random-looking word only: `BY VALUES`).
+_SQL_UNQUOTED = re.compile(r"(\bIDENTIFIED\s+BY\s+)([A-Za-z0-9_#$]{8,128})\b", re.I)
+# XML settings: <password>PW</password>, NuGet's <add key="ClearTextPassword" value="PW" />.
+_XML_ELEMENT = re.compile(r"(<([\w:.\-]{1,64})>)([^<>\s]{1,256})(</\2>)")
+_XML_KEY_VALUE = re.compile(r"(\bkey=\"([\w:.\-]{1,64})\"\s+value=\")([^\"<>\s]{1,256})\"")
+# PHP's define('DB_PASSWORD', 'PW') in a wp-config.php written by the script.
+_PHP_DEFINE = re.compile(r"(\bdefine\(\s*['\"](\w+)['\"]\s*,\s*)('[^'\n]*'|\"[^\"\n]*\")")
+# debconf preseeding: `mysql-server mysql-server/root_password password PW`.
+_DEBCONF = re.compile(r"(\b[\w.+\-]+/[\w/\-]*pass\w*[ \t]+(?:password|string)[ \t]+)([^\s'\"`|;&]+)", re.I)
+# ODBC/ADO.NET connection strings: ...;Uid=app;Pwd=PW; and Password=PW;.
+_CONNECTION_PASSWORD = re.compile(
+    r"(;[ \t]*(?:Pwd|Password)[ \t]*=[ \t]*)([^;'\"\s()\[\]]+)(?=;|['\"]|\s|$)", re.I
+)
+# An Azure SAS URL's signature: ?sv=...&sig=SIG.
+_SAS_SIGNATURE = re.compile(r"([?&]sig=)([A-Za-z0-9%+/]{30,}(?:=|%3D){0,2})")
 # A default in a parameter expansion: ${DB_PASSWORD:-PW}, ${TOKEN:=PW}.
 _EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
 # An array whose name holds secrets: CREDS=("admin" "PW"), declare -A secrets=([db]=PW).
@@ -236,7 +324,15 @@ _STDIN_PASSWORD = re.compile(
     r"(\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:['\"]%s(?:\\n)?['\"][ \t]+)?)"
     r"('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`|;&][^\s'\"`|;&]*)"
     r"([ \t]*\|[ \t]*(?:[^|\n;&]*?(?:--password-stdin|--passphrase-fd|--key-file[ =]-)"
-    r"|(?:sudo[ \t]+)?passwd\b|sudo[ \t]+(?:-\w*S|--stdin)\b))"
+    r"|(?:sudo[ \t]+)?(?:vnc|smb)?passwd\b|sudo[ \t]+(?:-\w*S|--stdin)\b))"
+)
+# A random-looking literal piped into a command that stores a secret read on stdin: az devops login,
+# gcloud secrets create --data-file=-, docker secret create NAME -, keystore add --stdin.
+_STDIN_SECRET = re.compile(
+    r"(\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:['\"]%s(?:\\n)?['\"][ \t]+)?)"
+    r"('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`|;&][^\s'\"`|;&]*)"
+    r"([ \t]*\|[ \t]*[^|\n;&]*?(?:devops[ \t]+login|--data-file[ =]-(?!\S)|secret[ \t]+create[ \t]+\S+[ \t]+-(?!\S)"
+    r"|keystore[ \t]+add\b[^|\n;&]*(?:--stdin|[ \t]-x\b)|openssl[ \t]+passwd\b[^|\n;&]*-stdin|--stdin-password))"
 )
 # sed's s/PATTERN/REPLACEMENT/ that puts a password in: s/__DB_PASSWORD__/PW/, s/^pass=.*/pass=PW/.
 # Bounded parts: unbounded lazy ones made a 20 KB line cost seconds (quadratic backtracking).
@@ -329,6 +425,83 @@ def _assign(m: re.Match[str]) -> str | None:
     return f"{m.group(1) or ''}{m.group(2)}{m.group(3)}{replace_value(m.group(4), 'secret')}"
 
 
+def _random_value(group: int, kind: str) -> Callable[[re.Match[str]], str | None]:
+    """`_keep_value` for a value that must also look random (letters and digits, 8+)."""
+    keep = _keep_value(group, kind)
+
+    def repl(m: re.Match[str]) -> str | None:
+        value = m.group(group)
+        return keep(m) if value is not None and looks_random(value) else None
+
+    return repl
+
+
+def _flag_space_any(m: re.Match[str]) -> str | None:
+    if re.match(
+        r"--?(?:no|ask|prompt|stdin|from|with|use|show|print|reset|change|gen|generate|random)[-_]",
+        m.group(1),
+        re.I,
+    ):
+        return None
+    return _random_value(3, "password")(m)
+
+
+def _dotted_key(m: re.Match[str]) -> str | None:
+    value = m.group(3)
+    if not holds_secret(m.group(2), value) or "*" in value:  # `password=******`: a mask, `[^ ]*` a regex
+        return None
+    rest_of_line = m.string[m.end() :].split("\n", 1)[0]
+    # A call (`config.password=getpass()`), or code: `user.password = user.password_confirmation = x`.
+    if rest_of_line[:1] in ("(", "[") or _ATTRIBUTE.fullmatch(value):
+        return None
+    if re.search(r"[ \t]=|=[ \t]", m.group(1)) and rest_of_line.strip():  # `a.password = b if c else d`
+        return None
+    return m.group(1) + replace_value(m.group(3), "secret")
+
+
+_ATTRIBUTE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
+def _colon_key(m: re.Match[str]) -> str | None:
+    name = m.group(1).split(":", 1)[0].strip().rsplit(".", 1)[-1]
+    value = m.group(2) + m.group(3) + m.group(2)
+    if not (holds_secret(name, value) and looks_random(value)):
+        return None
+    return m.group(1) + replace_value(value, "secret")
+
+
+def _docker_env(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2), m.group(3)):
+        return None
+    return m.group(1) + replace_value(m.group(3), "secret")
+
+
+def _npm_auth(m: re.Match[str]) -> str | None:
+    return (
+        m.group(1) + placeholder("basic-credentials")
+        if _basic_credentials(re.match(r"(.+)", m.group(2)))
+        else None
+    )
+
+
+def _xml_element(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2).rsplit(":", 1)[-1], m.group(3)):
+        return None
+    return m.group(1) + placeholder("secret") + m.group(4)
+
+
+def _xml_key_value(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2), m.group(3)):
+        return None
+    return m.group(1) + placeholder("secret") + '"'
+
+
+def _php_define(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2), m.group(3)):
+        return None
+    return m.group(1) + replace_value(m.group(3), "secret")
+
+
 def _secret_file_write(m: re.Match[str]) -> str | None:
     value = m.group(2)
     if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value) and looks_random(value)):
@@ -416,14 +589,15 @@ def _auth_header(m: re.Match[str]) -> str | None:
 
 
 def _curl_lines(text: str, counts: Counter[str]) -> str:
-    """`curl -u user:pass` (only on lines that run curl: `docker --user 1000:1000` is no password)."""
+    """`curl -u user:pass` (only in commands that run curl: `docker --user 1000:1000` is no password),
+    on a command's whole logical line: `-u` is often on a line a backslash continues onto."""
 
     def line(m: re.Match[str]) -> str:
         if "curl" not in m.group(0):
             return m.group(0)
         return sub(_CURL_USER, m.group(0), counts, "curl-user", _keep_value(3, "password"))
 
-    return re.sub(r"[^\n]+", line, text)
+    return re.sub(r"(?:[^\n\\]|\\[\s\S])+", line, text)  # a backslash takes the next character, newline too
 
 
 _SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth")
@@ -434,13 +608,36 @@ _CONTEXT_RULES: tuple[
 ] = (
     ("url-password", ("://",), _URL_CREDENTIALS, _keep_value(3, "password")),
     ("auth-header", ("authorization", "api-key", "apikey", "-token"), _AUTH_HEADER, _auth_header),
+    (
+        "auth-header",
+        ("-token", "-key", "-secret", "-pass", "-auth"),
+        _VENDOR_HEADER,
+        _random_value(2, "token"),
+    ),
     ("cli-password", _SECRET_HINTS, _FLAG_EQ, _keep_value(3, "password")),
     ("cli-password", _SECRET_HINTS, _FLAG_SPACE, _keep_value(3, "password")),
+    ("cli-password", _SECRET_HINTS, _FLAG_SPACE_ANY, _flag_space_any),
+    ("cli-password", ("requirepass", "masterauth"), _REDIS_PASS, _random_value(2, "password")),
+    ("cli-password", ("sudo",), _SUDO_HERESTRING, _keep_value(2, "password")),
+    ("cli-password", ("chpasswd",), _CHPASSWD_HERESTRING, _keep_value(2, "password")),
+    (
+        "cli-password",
+        ("login", "data-file", "secret", "keystore", "stdin"),
+        _STDIN_SECRET,
+        _random_value(2, "password"),
+    ),
     ("cli-password", ("mysql", "mariadb"), _MYSQL_P, _keep_value(2, "password")),
     ("cli-password", ("sshpass",), _SSHPASS, _keep_value(2, "password")),
     ("cli-password", ("chpasswd",), _CHPASSWD, _keep_value(2, "password")),
     ("cli-password", ("stdin", "passwd", "sudo"), _STDIN_PASSWORD, _keep_value(2, "password")),
     ("sql-password", ("identified", "password"), _SQL_PASSWORD, _keep_value(2, "password")),
+    ("sql-password", ("identified",), _SQL_UNQUOTED, _random_value(2, "password")),
+    ("secret-assignment", ("</",), _XML_ELEMENT, _xml_element),
+    ("secret-assignment", ("value=",), _XML_KEY_VALUE, _xml_key_value),
+    ("secret-assignment", ("define",), _PHP_DEFINE, _php_define),
+    ("cli-password", ("pass",), _DEBCONF, _keep_value(2, "password")),
+    ("url-password", ("pwd", "password"), _CONNECTION_PASSWORD, _keep_value(2, "password")),
+    ("url-password", ("sig=",), _SAS_SIGNATURE, _keep_value(2, "token")),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
     ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
     ("secret-assignment", ("--set",), _HELM_SET, _helm_set),
@@ -448,10 +645,14 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", _SECRET_HINTS, _EXPANSION_DEFAULT, _expansion_default),
     ("secret-assignment", _SECRET_HINTS, _SECRET_ARRAY, _secret_array),
     ("secret-assignment", _SECRET_HINTS, _ASSIGN, _assign),
+    ("secret-assignment", _SECRET_HINTS, _DOTTED_KEY, _dotted_key),
+    ("secret-assignment", ("env",), _DOCKER_ENV, _docker_env),
+    ("basic-credentials", ("auth",), _NPM_AUTH, _npm_auth),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_QUOTED, _keep_value(4, "secret")),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_LINE, _keep_value(2, "secret")),
     ("secret-assignment", ("pass",), _COMMENT_PASSWORD, _keep_value(2, "secret", min_len=6)),
     ("secret-assignment", ("pass",), _PROSE_PASSWORD, _prose_password),
+    ("secret-assignment", _SECRET_HINTS, _COLON_KEY, _colon_key),
     ("secret-assignment", _SECRET_HINTS, _SECRET_FILE_WRITE, _secret_file_write),
     ("netrc-password", ("password",), _NETRC_LINE, _netrc_line),
     ("basic-credentials", ("auth", "basic"), _BASE64_WORD, _basic_credentials),

@@ -1,0 +1,127 @@
+"""Shapes of credentials an unseen evaluation plants that the scrubber missed, and the code it must keep.
+
+Found by red-teaming the scrubber with snippets written for the purpose (none
+from bench/secret_recall.py), each rule written for the family, not the
+snippet: a shell keyword before the command, options named for a secret,
+Java properties, YAML maps, vendors' headers, here-strings, XML, PHP,
+debconf, connection strings, SAS signatures, more tools and token formats.
+The kept lines include the real-corpus false positives each rule first made
+(bench/scrub_corpus.py). Every secret is made up.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bashcoder.trainer.collect.secrets import scrub
+
+PW = "Kq7vT2mX9pLw"  # a made-up random-looking password
+HEX = "9f2c" + "4e8a1b7d3c6f0e5a2b9d8c7f1e3a4b6d"
+
+
+def scrubbed(text: str) -> str:
+    out = scrub(text).text
+    assert scrub(out).text == out, "a second scrub changed the text"
+    return out
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        # a reserved word before the command
+        f"until mysqladmin -h db -uroot -p{PW} ping --silent; do sleep 2; done",
+        f'for h in a b; do ipmitool -I lanplus -H "$h" -U ADMIN -P {PW} chassis power status; done',
+        f"if ! redis-cli -a {PW} ping; then exit 1; fi",
+        # options named for a secret, any name, = or space, one dash or two
+        f"aws rds create-db-instance --db-instance-identifier x --master-user-password {PW}",
+        f"deploy --github-token {PW}A1b2C3d4 --repo acme/site",
+        f"./configure-agent --secret_key={PW}",
+        f"consul acl token list -token={PW}",
+        f"nuget push pkg.nupkg -Source feed -ApiKey {PW}",
+        # Java properties and flags
+        f"cat > application.properties <<EOF\nspring.datasource.password={PW}\nEOF",
+        f"mvn sonar:sonar -Dsonar.token={HEX}",
+        f'JAVA_OPTS="-Djavax.net.ssl.keyStorePassword={PW} -Xmx1g"',
+        f"./gradlew assembleRelease -Pandroid.injected.signing.store.password={PW}",
+        # YAML written by the script
+        f"cat > docker-compose.yml <<EOF\nservices:\n  db:\n    environment:\n      MYSQL_ROOT_PASSWORD: {PW}\nEOF",
+        f'echo "api_key: {HEX}" | sudo tee /etc/datadog-agent/datadog.yaml',
+        # headers: any Authorization scheme, vendors' own token headers
+        f'curl -H "Authorization: SSWS {PW}X8y7Z6w5V4u3" https://acme.okta.com/api/v1/users',
+        f'curl -H "Circle-Token: {HEX}" https://circleci.com/api/v2/me',
+        f'curl -H "X-Auth-Key: {HEX}" https://api.cloudflare.com/client/v4/zones',
+        # curl -u on a line a backslash continues onto
+        f'curl -X POST https://api.example.net/v1/send \\\n  -d "to=x" \\\n  -u "$ACCOUNT_SID:{HEX}"',
+        # here-strings and stdin into password readers
+        f'sudo -S apt-get update <<< "{PW}"',
+        f'chpasswd <<< "deploy:{PW}"',
+        f'echo -e "deploy:{PW}" | chpasswd',
+        f"echo {PW} | vncpasswd -f > ~/.vnc/passwd",
+        f"echo {HEX} | az devops login --organization https://dev.azure.com/acme",
+        f"printf '%s' {PW} | docker secret create db_password -",
+        # tools and their password options or positions
+        f"oc login https://api.cluster:6443 -u admin -p {PW}",
+        f"helm registry login registry.example.net -u bot -p {PW}",
+        f"twine upload -u __token__ -p {PW} dist/*",
+        f"plink -ssh admin@host -pw {PW} uptime",
+        f"openssl passwd -6 -salt abcdefgh {PW}",
+        f"mc alias set minio http://minio:9000 admin {PW}",
+        f"grafana-cli admin reset-admin-password {PW}",
+        f"gh secret set DEPLOY_KEY --body {PW}",
+        f"http -a admin:{PW} POST https://api.example.net/items",
+        # redis
+        f'echo "requirepass {PW}" >> /etc/redis/redis.conf',
+        f"redis-server --requirepass {PW}",
+        # mongo, XML, PHP, SQL, debconf, connection strings
+        f'mongosh admin --eval \'db.createUser({{user: "app", pwd: "{PW}", roles: []}})\'',
+        f"cat > settings.xml <<EOF\n<server><id>x</id><password>{PW}</password></server>\nEOF",
+        f'<add key="ClearTextPassword" value="{PW}" />',
+        f"define('DB_PASSWORD', '{PW}');",
+        f"psql -c \"ALTER USER postgres PASSWORD '{PW}'\"",
+        f'sqlplus / as sysdba <<< "CREATE USER app IDENTIFIED BY {PW};"',
+        f'echo "mysql-server mysql-server/root_password password {PW}" | debconf-set-selections',
+        f'CONN="Driver={{ODBC Driver 18}};Server=db;Uid=app;Pwd={PW};"',
+        f'az storage blob upload --sas-token "?sv=2022-11-02&ss=b&sig={HEX}{HEX}%3D"',
+        # Dockerfile-like ENV, npm's _auth, secret files
+        f"ENV POSTGRES_PASSWORD {PW}",
+        "cat > ~/.npmrc <<EOF\n_auth=" + "Y2ktYm90OlN0cm9uZ1Bhc3M5OTI=" + "\nEOF",
+        f"echo {PW} > ~/.vault_pass.txt",
+        # token formats
+        "tailscale up --authkey tskey-auth-" + "kQ7vT2mX9p" + "CNTRL-Lw3Yz8Rb5Nd1",
+        "export LINEAR_API_KEY=lin_api_" + "a" * 10 + "Q7vT2mX9pLw3Yz8Rb5Nd1Hc6Ks4Jt",
+        "curl https://outlook.webhook.office.com/webhookb2/" + HEX + "@" + HEX + "/IncomingWebhook/" + HEX,
+    ],
+)
+def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
+    out = scrubbed(f"#!/bin/bash\n{snippet}\n")
+    for secret in (PW, HEX):
+        assert secret not in out, out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'echo "Usage: $0 --token <TOKEN> [--api-key KEY]"',
+        "kubectl create secret generic app --from-file=password=./secrets/db_password.txt",
+        "ansible-playbook --ask-vault-pass site.yml",
+        "createdb --no-password mydb",
+        "  user.password = user.password_confirmation = ARGV[0]",
+        "            password=os.environ['OS_PASSWORD'],",
+        "        pwd = os.getcwd()",
+        'Display --text "- Redis (requirepass configured)" --result "${STATUS_FOUND}"',
+        'sed -i "s/# requirepass foobared/requirepass $REDIS_PASS/" /etc/redis/redis.conf',
+        "gh secret set name -b value -R owner/repository",
+        "openssl passwd -apr1 -salt salt_string",
+        "PWFILTER='s/rd.iscsi.password=[^ ]*/rd.iscsi.password=******/g'",
+        'echo "Password: updated"',
+        'echo "Token: expired, run login again"',
+        "curl -H 'X-Cache-Key: page' https://example.net/",
+        "echo hello | git hash-object --stdin",
+        'CONN="Server=db;Uid=app;Pwd=$DB_PASSWORD;"',
+        "psql -c \"ALTER USER postgres PASSWORD '$PGPASSWORD'\"",
+        'until mysqladmin -uroot -p"$MYSQL_ROOT_PASSWORD" ping; do sleep 1; done',
+    ],
+)
+def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
+    text = f"#!/bin/bash\n{line}\n"
+    assert scrubbed(text) == text
