@@ -14,8 +14,8 @@ Measured with bench/generate.py on a quiet 2-core AMD EPYC (AVX2, no AVX-512,
 no AMX), 2 threads, A/B interleaved: tiny batch-1 decode 2.0x eager torch (int8
 2.8x), 512-token prefill 142 ms against torch's 162 (int8 145 ms); since the
 last block computes the final row only, 124-132 ms against torch's 133-136 on
-the same VM (int8 107-114); with the GELU as FastGelu (graphs version 4), quiet cores: 111 ms
-(int8 104, torch 111) and decode 2.07x the plain eager decoder.
+the same VM (int8 107-114); graphs version 4, quiet cores: 111 ms (int8 104, torch 111) and
+decode 2.07x the plain eager decoder; version 5 (the GELU really fused) 4-8 ms less prefill A/B.
 Exporting is `onnx_export`'s job; choosing this path is `device`'s.
 """
 
