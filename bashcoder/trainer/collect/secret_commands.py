@@ -47,6 +47,10 @@ class Tool:
     """The last non-option word is the password: `openssl passwd -6 -salt S PW`."""
     value_options: tuple[str, ...] = ()
     """Options whose next word is some other value, never the password: `-salt S`."""
+    ini_setter: bool = False
+    """`--set FILE SECTION NAME VALUE`: the value of a secret-named setting (crudini, openstack-config)."""
+    http_basic: bool = False
+    """`config http-basic.HOST USER PW`: the word after the user (poetry, composer)."""
     named_values: bool = False
     """A word naming a secret is followed by its value: `wp config set DB_PASSWORD PW`,
     `npm config set //registry.npmjs.org/:_authToken TOKEN`, `git config user.password PW`."""
@@ -101,6 +105,17 @@ TOOLS: dict[str, Tool] = {
         "smbclient rpcclient smbcacls smbget smbtree smbcquotas net winexe wmic smbmap",
         Tool(user_options=("-U", "--user", "--username"), separator="%"),
     ),
+    # `smbclient //server/share PW -U user`: the password may follow the service.
+    "smbclient": Tool(
+        user_options=("-U", "--user", "--username"),
+        separator="%",
+        positional=1,
+        value_options=tuple(
+            "-U --user --username -c --command -W --workgroup -I --ip-address -p --port -n --netbiosname "
+            "-O --socket-options -s --configfile -l --log-basename -d --debuglevel -t --timeout -m --max-protocol "
+            "-A --authentication-file -D --directory -T --tar -L --list -M --message -b --send-buffer".split()
+        ),
+    ),
     "lftp": Tool(user_options=("-u", "--user"), separator=","),
     "htpasswd": Tool(batch_flag="b"),
     "nmcli": Tool(keywords=("password", "wifi-sec.psk", "802-1x.password", "wifi-sec.wep-key0")),
@@ -131,8 +146,20 @@ TOOLS: dict[str, Tool] = {
     "gh/secret": Tool(options=("-b", "--body")),  # gh secret set NAME --body PW
     "gh": Tool(),
     "az/keyvault": Tool(options=("--value",)),  # az keyvault secret set --value PW
+    "mkpasswd": Tool(positional=0, value_options=("-m", "--method", "-S", "--salt", "-R", "--rounds", "-P")),
+    "x11vnc": Tool(options=("-storepasswd", "-passwd", "-viewpasswd")),
+    "neo4j-admin/dbms": Tool(positional=2),  # neo4j-admin dbms set-initial-password PW
+    "neo4j-admin/set-initial-password": Tool(positional=1),
+    "neo4j-admin": Tool(),
+    "ansible-vault/encrypt_string": Tool(positional=1, value_options=("-n", "--name", "--vault-id")),
+    "ansible-vault": Tool(),
+    "vault/login": Tool(positional=1, value_options=("-method", "-path", "-address", "-namespace")),
+    "vault": Tool(),
+    **_tools("crudini openstack-config", Tool(ini_setter=True)),
+    "poetry": Tool(http_basic=True),
     # Config setters: `<tool> config set NAME VALUE`, the value of a secret-named setting.
-    **_tools("wp npm yarn pnpm git composer conda heroku dokku", Tool(named_values=True)),
+    **_tools("wp npm yarn pnpm git conda heroku dokku", Tool(named_values=True)),
+    "composer": Tool(named_values=True, http_basic=True),
     "aws": Tool(named_values=True, options=("--secret-string",)),  # secretsmanager create-secret
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
@@ -260,15 +287,22 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
             positional.append(word)
     if (batch or tool.last) and positional:
         yield positional[-1].start, positional[-1].end
-    if 0 <= tool.positional < len(positional):
+    # `vault login -method=userpass username=u`: a `name=value` word is a setting, not the password.
+    if 0 <= tool.positional < len(positional) and not _ASSIGNMENT.match(positional[tool.positional].bare):
         yield positional[tool.positional].start, positional[tool.positional].end
     if tool.named_values:
         for verb, name, value in zip(positional, positional[1:], positional[2:], strict=False):
             # `config NAME VALUE` or `set NAME VALUE` (not `git checkout token fix`); the setting's
             # own name is the last part of a dotted, colon or slash path.
-            setting = _SETTING.fullmatch(name.text)  # a plain name, not `"$GITHUB_TOKEN"`
-            if verb.bare in _SETTERS and setting and is_secret_name(re.split(r"[.:/]", name.text)[-1]):
+            setting = _SETTING.fullmatch(name.bare)  # a plain name, not `"$GITHUB_TOKEN"`
+            if verb.bare in _SETTERS and setting and is_secret_name(re.split(r"[.:/]", name.bare)[-1]):
                 yield value.start, value.end
+    if tool.http_basic and len(positional) >= 4 and positional[1].bare.startswith("http-basic."):
+        yield positional[3].start, positional[3].end
+    if tool.ini_setter:
+        for i, word in enumerate(args[:-4]):
+            if word.bare == "--set" and is_secret_name(args[i + 3].bare):
+                yield args[i + 4].start, args[i + 4].end
     if tool.user_slash and positional:
         first = positional[0]
         user, slash, rest = first.bare.partition("/")
@@ -325,12 +359,21 @@ def _hinted_lines(text: str) -> list[tuple[int, int]]:
     return merged
 
 
+# A command substitution inside double quotes is one word to the splitter: `-p "$(openssl passwd PW)"`.
+_QUOTED_SUBSTITUTION = re.compile(r"\$\(([^()\n]*)\)")
+
+
 def _scrub_line(line: str, counts: Counter[str]) -> str:
     found: set[tuple[int, int]] = set()
     for words in _commands(line):
         hit = _tool_of(words)
         if hit is not None:
             found.update(_spans(*hit))
+    for m in _QUOTED_SUBSTITUTION.finditer(line):
+        for words in _commands(m.group(1)):
+            hit = _tool_of(words)
+            if hit is not None:
+                found.update((start + m.start(1), end + m.start(1)) for start, end in _spans(*hit))
     return _replace(line, sorted(found), counts)
 
 

@@ -69,6 +69,17 @@ def scrubbed(text: str) -> str:
         f"grafana-cli admin reset-admin-password {PW}",
         f"gh secret set DEPLOY_KEY --body {PW}",
         f"http -a admin:{PW} POST https://api.example.net/items",
+        f"useradd -m -p \"$(openssl passwd -1 '{PW}')\" jenkins",
+        f'usermod --password "$(mkpasswd -m sha-512 {PW})" pi',
+        f"x11vnc -storepasswd {PW} /etc/x11vnc.pass",
+        f"neo4j-admin dbms set-initial-password {PW}",
+        f"ansible-vault encrypt_string '{PW}' --name 'db_password' >> vault.yml",
+        f"vault login {PW}",
+        f"crudini --set /etc/keystone/keystone.conf DEFAULT admin_token {HEX}",
+        f"poetry config http-basic.acme deployer {PW}",
+        f"composer config -g http-basic.repo.magento.com {HEX[:32]} {PW}",
+        f"npm config set '//npm.pkg.github.com/:_authToken' '{PW}'",
+        f"smbclient //fs01/deploy {PW} -U svc_deploy -c 'put release.zip'",
         # redis
         f'echo "requirepass {PW}" >> /etc/redis/redis.conf',
         f"redis-server --requirepass {PW}",
@@ -120,6 +131,10 @@ def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
         'CONN="Server=db;Uid=app;Pwd=$DB_PASSWORD;"',
         "psql -c \"ALTER USER postgres PASSWORD '$PGPASSWORD'\"",
         'until mysqladmin -uroot -p"$MYSQL_ROOT_PASSWORD" ping; do sleep 1; done',
+        "vault login -method=token token=-",
+        "smbclient //fs01/share -U user -c 'ls'",
+        "crudini --set /etc/nova/nova.conf DEFAULT debug true",
+        "poetry config virtualenvs.in-project true",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
