@@ -54,7 +54,8 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
     """
     quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
     inner = value[1:-1] if quoted else value
-    if (not quoted or value[0] == '"') and ("$" in inner or "`" in inner):
+    # An escaped `\$` in double quotes is a literal dollar (`"Dw6\$Mk1"`), not an expansion.
+    if (not quoted or value[0] == '"') and (re.search(r"(?<!\\)\$", inner) or "`" in inner):
         return False
     if len(inner) < max(1, min_len) or inner[0] in "$`-\\/<%@[{(~^" or inner.startswith(PLACEHOLDER_PREFIX):
         return False
@@ -109,7 +110,7 @@ def sub(
 # A name ending in a secret word holds one: DB_PASSWORD, PGPASSWORD, apiKey, MYSQL_PWD.
 _SECRET_SUFFIX = re.compile(
     r"(?:TOKEN|PASSWORDS?|PASSWD|PASSPHRASE|SECRETS?|SECRET_?KEY|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH_?KEY"
-    r"|CREDENTIALS?|(?:^|_)CREDS|(?:^|_)PASS|(?:^|_)PWD?)$",
+    r"|CREDENTIALS?|(?:^|_)CREDS|(?:^|_)PASS|(?:^|_)PWD?|(?:^|_)PSK)$",
     re.I,
 )
 # A secret word followed by one qualifier holds one too (SMTP_PASSWORD_PROD, GITHUB_TOKEN_B64),
@@ -183,6 +184,7 @@ _KEY_CHARS = re.compile(r"[A-Za-z0-9_\-+/=]{8,}")
 def looks_random(value: str) -> bool:
     """8+ key characters (letters, digits, `_-+/=`) mixing letters and digits, quotes aside."""
     inner = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
+    inner = inner.removeprefix("base64:")  # Laravel's APP_KEY=base64:...
     return (
         _KEY_CHARS.fullmatch(inner) is not None
         and any(c.isdigit() for c in inner)

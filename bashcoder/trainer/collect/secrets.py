@@ -148,6 +148,7 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
             ("webhook.office.com",),
             r"https://[\w.\-]*webhook\.office\.com/webhookb2/[A-Za-z0-9@/\-]{30,}",
         ),
+        ("mattermost-webhook", ("/hooks/",), r"https?://[\w.\-]+(?::\d+)?/hooks/[a-z0-9]{26}\b"),
         (
             "ifttt-webhook",
             ("ifttt.com",),
@@ -174,7 +175,7 @@ _LITERAL = r"[^\s'\"`$\\;|&<>(){}]+"
 _URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]{1,15}://)([^\s:/@'\"`]*):([^\s@/'\"`]+)@")
 _AUTH_HEADER = re.compile(
     # Any scheme: Bearer, Basic, token, Okta's SSWS, Splunk's `Splunk`, Zoho's `Zoho-oauthtoken`.
-    r"((?:Authorization|Proxy-Authorization)\s*:\s*[A-Za-z][\w-]{1,30}\s+)"
+    r"((?:Authorization|Proxy-Authorization)\s*:\s*['\"]?(?:[A-Za-z][\w-]{1,30}\s+|key=))"
     r"(" + _LITERAL + r")"
     r"|((?:X-)?(?:API-?Key|Auth-?Token|Access-?Token|Private-?Token|Api-?Token|Vault-?Token)\s*:\s*)"
     r"(" + _LITERAL + r")",
@@ -185,6 +186,14 @@ _AUTH_HEADER = re.compile(
 _VENDOR_HEADER = re.compile(
     r"((?<![\w-])(?:[A-Za-z0-9]+-)+(?:Token|Key|Secret|Password|Passwd|Auth)\s*:\s*)(" + _LITERAL + r")", re.I
 )
+# A session cookie sent with a request: Cookie: sessionid=X (a random-looking value).
+_COOKIE = re.compile(
+    r"(\bCookie\s*:\s*(?:[^;'\"\n]*;\s*)*?[\w.\-]*(?:sess|sid|token|auth)[\w.\-]*=)([^;'\"\s]+)", re.I
+)
+# A token used as a URL's user, no password: https://TOKEN@github.com/owner/repo.git.
+_URL_TOKEN_USER = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]{1,15}://)([A-Za-z0-9_\-]{20,})(?=@)")
+# jenkins-cli's -auth user:PW.
+_JENKINS_AUTH = re.compile(r"((?<![\w-])-auth[ \t]+['\"]?[\w.@\-]+:)([^\s'\"$`@]+)")
 _CURL_USER = re.compile(
     r"(\s(?:-u|--user|--proxy-user|-U)\s*['\"]?)([^\s:'\"$]+|\$\{?\w+\}?):('[^'\n]+'|\"[^\"\n]+\"|[^\s'\"]+)"
 )
@@ -238,7 +247,7 @@ _DOTTED_KEY = re.compile(
 # YAML (compose `environment:` maps, values written with echo or tee): MYSQL_ROOT_PASSWORD: PW,
 # api_key: PW. Only a random-looking value: `Password: updated` is a message.
 _COLON_KEY = re.compile(
-    r"(?:^|(?<=[\s\"'{,]))([A-Za-z_][\w.-]*[ \t]*:[ \t]+)(['\"]?)([A-Za-z0-9_\-+/=]{8,200})\2(?=[ \t]*(?:$|[\"',}]|[ \t]\#))",
+    r"(?:^|(?<=[\s\"'{,:]))([A-Za-z_][\w.-]*[ \t]*:[ \t]+)(['\"]?)([A-Za-z0-9_\-+/=]{8,200})\2(?=[ \t]*(?:$|[\"',}]|[ \t]\#))",
     re.M,
 )
 # A Dockerfile's space form: ENV POSTGRES_PASSWORD PW.
@@ -307,13 +316,36 @@ _XML_KEY_VALUE = re.compile(r"(\bkey=\"([\w:.\-]{1,64})\"\s+value=\")([^\"<>\s]{
 # PHP's define('DB_PASSWORD', 'PW') in a wp-config.php written by the script.
 _PHP_DEFINE = re.compile(r"(\bdefine\(\s*['\"](\w+)['\"]\s*,\s*)('[^'\n]*'|\"[^\"\n]*\")")
 # debconf preseeding: `mysql-server mysql-server/root_password password PW`.
-_DEBCONF = re.compile(r"(\b[\w.+\-]+/[\w/\-]*pass\w*[ \t]+(?:password|string)[ \t]+)([^\s'\"`|;&]+)", re.I)
+_DEBCONF = re.compile(
+    r"(\b[\w.+\-]+/[\w/\-]*pass[\w\-]*[ \t]+(?:password|string)[ \t]+)([^\s'\"`|;&]+)", re.I
+)
 # ODBC/ADO.NET connection strings: ...;Uid=app;Pwd=PW; and Password=PW;.
 _CONNECTION_PASSWORD = re.compile(
     r"(;[ \t]*(?:Pwd|Password)[ \t]*=[ \t]*)([^;'\"\s()\[\]]+)(?=;|['\"]|\s|$)", re.I
 )
 # An Azure SAS URL's signature: ?sv=...&sig=SIG.
 _SAS_SIGNATURE = re.compile(r"([?&]sig=)([A-Za-z0-9%+/]{30,}(?:=|%3D){0,2})")
+# A user:password piped into base64 (to build a Basic header or a registry auth).
+_BASE64_INPUT = re.compile(
+    r"(\b(?:echo|printf)(?:[ \t]+-[neE]+)*(?:[ \t]+['\"]%s['\"])?[ \t]+['\"]?[\w.@+\-]+:)([^\s'\"$`:]+)(['\"]?[ \t]*\|[ \t]*base64\b)"
+)
+# The same literal echoed twice into a command: a password and its confirmation, (echo PW; echo PW) | smbpasswd -s.
+_ECHO_TWICE = re.compile(
+    r"(\(\s*(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+)(['\"]?)([^\s'\"$`;()]{6,})\2([ \t]*;[ \t]*(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+)\2\3\2(?=[ \t]*;?[ \t]*\)[ \t]*\|)"
+)
+# An IPsec pre-shared key (`: PSK "X"`) and a wpa_supplicant's psk="X".
+_PSK = re.compile(r"(\b(?:PSK[ \t]+|psk[ \t]*=[ \t]*))(\"[^\"\n$`]+\"|'[^'\n]+')")
+# Ansible's password={{ 'PW' | password_hash(...) }}.
+_JINJA_LITERAL = re.compile(r"(\b\w*pass\w*=\{\{\s*['\"])([^'\"\s]+)(['\"]\s*\|)")
+# MongoDB's db.changeUserPassword('user', 'PW').
+_MONGO_CHANGE = re.compile(r"(\bchangeUserPassword\(\s*['\"][^'\"]+['\"]\s*,\s*)('[^'\n]+'|\"[^\"\n]+\")")
+# An associative array's element on its own line: `  [password]=PW` inside declare -A x=( ... ).
+_ARRAY_LINE = re.compile(r"^([ \t]*\[['\"]?(\w+)['\"]?\]=)('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"()]+)[ \t]*$", re.M)
+# A default offered by read: read -p "Password [PW]: " VAR, read -i PW ... VAR.
+_READ_DEFAULT = re.compile(
+    r"^(\s*read\b[^\n;|&]*?(?:-i[ \t]+(['\"]?)(?P<i>[^\s'\"$`]+)\2|-p[ \t]+\"[^\"\n]*(?:pass|secret|token|key)[^\"\n]*\[(?P<p>[^\]\s$`]+)\][^\"\n]*\")[^\n;|&]*?[ \t](\w+))[ \t]*$",
+    re.I | re.M,
+)
 # A default in a parameter expansion: ${DB_PASSWORD:-PW}, ${TOKEN:=PW}.
 _EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
 # An array whose name holds secrets: CREDS=("admin" "PW"), declare -A secrets=([db]=PW).
@@ -342,6 +374,8 @@ _SED_SETTING = re.compile(r"[:=]")  # `s/^password=.*/password=/` clears a setti
 # (not `s/passwd/group/`, which edits text that mentions one).
 _SED_PLACEHOLDER = re.compile(
     r"[_@%{<#\[\\$]{1,4}\w{0,40}?(?i:pass|secret|token|api_?key|auth_?key)\w{0,40}[_@%}>#\]\\]{1,4}"
+    # wp-config-sample.php's `password_here`, a README's `your_api_key`
+    r"|(?i:\w{0,40}(?:password|passwd|secret|token|api_?key)\w{0,20}_here|(?:your|my)_?\w{0,30}(?:password|passwd|secret|token|api_?key)\w{0,20})"
 )
 _SED_NAME_VALUE = re.compile(r"^(.*?\b(\w+)[ \t]*[:=][ \t]*['\"]?)([^'\"\s]+?)(['\"]?)$")
 # helm's --set a.b.password=PW,c=d: the last part of each dotted key names the value.
@@ -502,9 +536,45 @@ def _php_define(m: re.Match[str]) -> str | None:
     return m.group(1) + replace_value(m.group(3), "secret")
 
 
+def _debconf(m: re.Match[str]) -> str | None:
+    if re.search(r"pass|hash|crypt", m.group(2), re.I):  # `password passwordhash`: a template's blank
+        return None
+    return _keep_value(2, "password")(m)
+
+
+def _echo_twice(m: re.Match[str]) -> str | None:
+    value = m.group(3)
+    if not (is_literal_value(value) and looks_random(value)):
+        return None
+    q = m.group(2)
+    return m.group(1) + q + placeholder("password") + q + m.group(4) + q + placeholder("password") + q
+
+
+def _array_line(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2), m.group(3)):
+        return None
+    return m.group(1) + replace_value(m.group(3), "secret")
+
+
+def _read_default(m: re.Match[str]) -> str | None:
+    group = "i" if m.group("i") else "p"
+    value = m.group(group)
+    if not (is_secret_name(m.group(5)) and is_literal_value(value) and looks_random(value)):
+        return None
+    start, end = m.start(group) - m.start(), m.end(group) - m.start()
+    return m.group(0)[:start] + placeholder("secret") + m.group(0)[end:]
+
+
 def _secret_file_write(m: re.Match[str]) -> str | None:
     value = m.group(2)
-    if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value) and looks_random(value)):
+    if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value)):
+        return None
+    # rsyncd.secrets and chap-secrets hold `user:PW`: the part after the colon is the secret.
+    user, colon, secret = value.strip("'\"").rpartition(":")
+    if colon and user and looks_random(secret):
+        q = value[0] if value[0] in "'\"" else ""
+        return m.group(1) + f"{q}{user}:{placeholder('secret')}{q}" + m.group(3) + m.group(4)
+    if not looks_random(value):
         return None
     return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
 
@@ -608,6 +678,16 @@ _CONTEXT_RULES: tuple[
 ] = (
     ("url-password", ("://",), _URL_CREDENTIALS, _keep_value(3, "password")),
     ("auth-header", ("authorization", "api-key", "apikey", "-token"), _AUTH_HEADER, _auth_header),
+    ("auth-header", ("cookie",), _COOKIE, _random_value(2, "token")),
+    ("url-password", ("://",), _URL_TOKEN_USER, _random_value(2, "token")),
+    ("cli-password", ("-auth",), _JENKINS_AUTH, _keep_value(2, "password")),
+    ("basic-credentials", ("base64",), _BASE64_INPUT, _keep_value(2, "password")),
+    ("cli-password", ("echo", "printf"), _ECHO_TWICE, _echo_twice),
+    ("secret-assignment", ("psk",), _PSK, _keep_value(2, "secret")),
+    ("secret-assignment", ("{{",), _JINJA_LITERAL, _keep_value(2, "password")),
+    ("secret-assignment", ("changeuserpassword",), _MONGO_CHANGE, _keep_value(2, "password")),
+    ("secret-assignment", ("]=",), _ARRAY_LINE, _array_line),
+    ("secret-assignment", ("read",), _READ_DEFAULT, _read_default),
     (
         "auth-header",
         ("-token", "-key", "-secret", "-pass", "-auth"),
@@ -635,13 +715,13 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", ("</",), _XML_ELEMENT, _xml_element),
     ("secret-assignment", ("value=",), _XML_KEY_VALUE, _xml_key_value),
     ("secret-assignment", ("define",), _PHP_DEFINE, _php_define),
-    ("cli-password", ("pass",), _DEBCONF, _keep_value(2, "password")),
+    ("cli-password", ("pass",), _DEBCONF, _debconf),
     ("url-password", ("pwd", "password"), _CONNECTION_PASSWORD, _keep_value(2, "password")),
     ("url-password", ("sig=",), _SAS_SIGNATURE, _keep_value(2, "token")),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
     ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
     ("secret-assignment", ("--set",), _HELM_SET, _helm_set),
-    ("pgpass-password", ("pgpass",), _PGPASS, _keep_value(2, "password")),
+    ("pgpass-password", ("pgpass", ":5432:"), _PGPASS, _keep_value(2, "password")),
     ("secret-assignment", _SECRET_HINTS, _EXPANSION_DEFAULT, _expansion_default),
     ("secret-assignment", _SECRET_HINTS, _SECRET_ARRAY, _secret_array),
     ("secret-assignment", _SECRET_HINTS, _ASSIGN, _assign),
