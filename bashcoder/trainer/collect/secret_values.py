@@ -200,12 +200,27 @@ def holds_secret(name: str, value: str) -> bool:
     (`default_save_key="C-s"`, `METADATA_KEY='flink-start'`), measured on the corpus.
     """
     if not is_secret_name(name):
-        return False
+        # `NEO4J_AUTH=neo4j/PW`, `GH_AUTH=TOKEN`, `WEBHOOK_HMAC=KEY`: these name a credential only
+        # when the value looks like one (`AUTH=basic`, `HMAC=sha256` are settings).
+        parts = _parts(name)
+        return len(parts) > 1 and parts[-1] in ("AUTH", "HMAC") and _token_like(value)
     if _is_passphrase(name, value):
         return True
     if not is_literal_value(value):
         return False
     return looks_random(value) if _only_key(_parts(name)) else True
+
+
+def _token_like(value: str) -> bool:
+    """A literal of 16+ characters with 2+ digits that is not snake_case words (`caching_sha2_password`)."""
+    inner = value.strip("'\"")
+    return (
+        is_literal_value(value)
+        and looks_random(value)
+        and len(inner) >= 16
+        and sum(c.isdigit() for c in inner) >= 2
+        and not re.search(r"[a-z]{3,}_[a-z]", inner)
+    )
 
 
 # A password's own name: DB_PASSWORD, passphrase, MYSQL_ROOT_PASS (not PASSWORD_PROMPT, which describes).

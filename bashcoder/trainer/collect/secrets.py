@@ -234,7 +234,7 @@ _ASSIGN = re.compile(
     r"(?<![\w$.{-])((?:export|local|readonly|declare(?:\s+-\w+)*|typeset(?:\s+-\w+)*)\s+)?"
     # The name must contain a secret word (checked exactly by is_secret_name); matching it here
     # keeps the Python callback off the thousands of ordinary assignments.
-    r"((?=[A-Za-z_])\w*?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?)\w*)"
+    r"((?=[A-Za-z_])\w*?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?|psk|auth|hmac)\w*)"
     r"(=|[ \t]+=[ \t]+)"
     r"('[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|[^\s'\"`;|&<>()\[\]{},]*)"
 )
@@ -345,6 +345,18 @@ _ARRAY_LINE = re.compile(r"^([ \t]*\[['\"]?(\w+)['\"]?\]=)('[^'\n]*'|\"[^\"\n]*\
 _READ_DEFAULT = re.compile(
     r"^(\s*read\b[^\n;|&]*?(?:-i[ \t]+(['\"]?)(?P<i>[^\s'\"$`]+)\2|-p[ \t]+\"[^\"\n]*(?:pass|secret|token|key)[^\"\n]*\[(?P<p>[^\]\s$`]+)\][^\"\n]*\")[^\n;|&]*?[ \t](\w+))[ \t]*$",
     re.I | re.M,
+)
+# Base64 of a credential-bearing document: a docker config (`{"auths": ...`), a PEM private key
+# (kubeconfig's client-key-data), a service-account JSON. Decoded to check: only those are replaced.
+_BASE64_DOCUMENT = re.compile(
+    r"(?<![A-Za-z0-9+/=_\-.])((?:eyJ|ewo|ew0|LS0tLS1)[A-Za-z0-9+/]{36,}={0,2})(?![A-Za-z0-9+/=_\-.])"
+)
+_CREDENTIAL_CONTENT = re.compile(
+    r"PRIVATE KEY|\"auths?\"\s*:|\"private_key\"|\"password\"\s*:|\"client_secret\""
+)
+# expect's answer to a password prompt: expect "*assword*" ... send "PW\r".
+_EXPECT_SEND = re.compile(
+    r"((?:assword|assphrase)[^\n]{0,80}(?:\n[^\n]{0,200}){0,2}?\bsend(?:[ \t]+--)?[ \t]+\\?\")([^\"\\$\[\n]+)(\\r|\\n)"
 )
 # A default in a parameter expansion: ${DB_PASSWORD:-PW}, ${TOKEN:=PW}.
 _EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
@@ -536,6 +548,22 @@ def _php_define(m: re.Match[str]) -> str | None:
     return m.group(1) + replace_value(m.group(3), "secret")
 
 
+def _base64_document(m: re.Match[str]) -> str | None:
+    word = m.group(1)
+    try:
+        decoded = base64.b64decode(word + "=" * (-len(word) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+    return placeholder("base64-credentials") if _CREDENTIAL_CONTENT.search(decoded) else None
+
+
+def _expect_send(m: re.Match[str]) -> str | None:
+    value = m.group(2)
+    if not is_literal_value(value):
+        return None
+    return m.group(1) + placeholder("password") + m.group(3)
+
+
 def _debconf(m: re.Match[str]) -> str | None:
     if re.search(r"pass|hash|crypt", m.group(2), re.I):  # `password passwordhash`: a template's blank
         return None
@@ -670,7 +698,7 @@ def _curl_lines(text: str, counts: Counter[str]) -> str:
     return re.sub(r"(?:[^\n\\]|\\[\s\S])+", line, text)  # a backslash takes the next character, newline too
 
 
-_SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth")
+_SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth", "hmac", "psk")
 _SED_OPENER = re.compile(r"\bs[/|#,@]\^?$")
 # (kind, line hints (ASCII lower-case), pattern, replacement) in the order they run.
 _CONTEXT_RULES: tuple[
@@ -736,6 +764,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", _SECRET_HINTS, _SECRET_FILE_WRITE, _secret_file_write),
     ("netrc-password", ("password",), _NETRC_LINE, _netrc_line),
     ("basic-credentials", ("auth", "basic"), _BASE64_WORD, _basic_credentials),
+    ("base64-credentials", ("eyj", "ewo", "ew0", "ls0tls1"), _BASE64_DOCUMENT, _base64_document),
     ("email", ("@",), _EMAIL, _email),
 )
 # Every context rule needs one of these on its line (all of its patterns are single-line):
@@ -803,6 +832,8 @@ def scrub(text: str) -> Scrubbed:
     if "curl" in text:
         text = _curl_lines(text, counts)
     text = _scrub_lines(text, counts)
+    if "send" in text and "ass" in text:  # spans lines, so not a line rule
+        text = sub(_EXPECT_SEND, text, counts, "cli-password", _expect_send)
     text = scrub_commands(text, counts)
     text = scrub_detected(text, _ascii_lower(text), counts)
     return Scrubbed(text, counts)

@@ -102,6 +102,10 @@ def scrubbed(text: str) -> str:
         f'export DB_PASSWORD="Dw6\\${PW}"',
         f"APP_KEY=base64:{PW}{PW}abc=",
         "curl -d '{}' https://chat.example.net/hooks/" + "u1imyqjt2ufklyu3067m50a9ag",
+        # names that hold a credential only with a token-like value; base64 documents; expect
+        f"docker run -e NEO4J_AUTH=neo4j/{PW}x7Y neo4j:5",
+        f"export GH_AUTH={HEX}",
+        f'expect <<EOF\nspawn passwd deploy\nexpect "New password:"\nsend "{PW}\\r"\nEOF',
         # redis
         f'echo "requirepass {PW}" >> /etc/redis/redis.conf',
         f"redis-server --requirepass {PW}",
@@ -131,6 +135,15 @@ def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
         assert secret not in out, out
 
 
+def test_base64_of_a_credential_document_is_scrubbed() -> None:
+    # base64 of {"auths": {"registry.example.net": {"auth": ...}}}: a .dockerconfigjson
+    config = "eyJhdXRocyI6IHsicmVnaXN0cnkuZXhhbXBsZS5uZXQiOiB7ImF1dGgiOiAiWW05ME9sQlhNVEl6TkRVMk56ZzUifX19"
+    out = scrubbed(
+        f"#!/bin/bash\nkubectl create secret generic regcred --from-literal=.dockerconfigjson={config}\n"
+    )
+    assert config[:16] not in out and "REDACTED_BASE64_CREDENTIALS" in out, out
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -154,6 +167,10 @@ def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
         "psql -c \"ALTER USER postgres PASSWORD '$PGPASSWORD'\"",
         'until mysqladmin -uroot -p"$MYSQL_ROOT_PASSWORD" ping; do sleep 1; done',
         "vault login -method=token token=-",
+        'RELEASE_AUTH="caching_sha2_password"',
+        "export API_AUTH=basic",
+        "MANIFEST_B64=" + "eyJuYW1lIjogImZyb250ZW5kIiwgInJlcGxpY2FzIjogMywgImltYWdlIjogIm5naW54OjEuMjcifQ==",
+        'expect "Are you sure you want to continue connecting"\nsend "yes\\r"',
         "root:*:0:0:root:/root:/bin/bash",
         "www-data:*:33:33:www-data:/var/www:/usr/sbin/nologin",
         "#d-i passwd/root-password-crypted password passwordhash",
