@@ -349,7 +349,7 @@ _READ_DEFAULT = re.compile(
 # Base64 of a credential-bearing document: a docker config (`{"auths": ...`), a PEM private key
 # (kubeconfig's client-key-data), a service-account JSON. Decoded to check: only those are replaced.
 _BASE64_DOCUMENT = re.compile(
-    r"(?<![A-Za-z0-9+/=_\-.])((?:eyJ|ewo|ew0|LS0tLS1)[A-Za-z0-9+/]{36,}={0,2})(?![A-Za-z0-9+/=_\-.])"
+    r"(?<![A-Za-z0-9+/_\-.])((?:eyJ|ewo|ew0|LS0tLS1)[A-Za-z0-9+/]{36,}={0,2})(?![A-Za-z0-9+/=_\-.])"
 )
 _CREDENTIAL_CONTENT = re.compile(
     r"PRIVATE KEY|\"auths?\"\s*:|\"private_key\"|\"password\"\s*:|\"client_secret\""
