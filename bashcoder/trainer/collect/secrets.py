@@ -362,6 +362,11 @@ _EXPECT_SEND = re.compile(
 _EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
 # An array whose name holds secrets: CREDS=("admin" "PW"), declare -A secrets=([db]=PW).
 _SECRET_ARRAY = re.compile(r"(?<![\w$.{-])(\w+)=\(([^()\n]*)\)")
+# The same over several lines: PASSWORDS=(\n  'PW'\n  "$FALLBACK"\n) (not a line rule).
+_SECRET_ARRAY_LINES = re.compile(r"(?<![\w$.{-])(\w+)=\(([ \t]*\n[^()]{0,4000}?)\)")
+# An assignment continued onto the next line: `export AWS_SECRET_ACCESS_KEY=\` then the value
+# (bash removes the backslash-newline, so the value is the next line's first word).
+_ASSIGN_CONTINUED = re.compile(r"(?<![\w$.{-])((\w+)=\\\n)('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"`;|&<>()]+)")
 _ARRAY_ELEMENT = re.compile(r"(\[[^\]\s]*\]=)?('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+)")
 # A literal piped into a command that reads a password on stdin.
 _STDIN_PASSWORD = re.compile(
@@ -562,6 +567,12 @@ def _expect_send(m: re.Match[str]) -> str | None:
     if not is_literal_value(value):
         return None
     return m.group(1) + placeholder("password") + m.group(3)
+
+
+def _assign_continued(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2), m.group(3)):
+        return None
+    return m.group(1) + replace_value(m.group(3), "secret")
 
 
 def _debconf(m: re.Match[str]) -> str | None:
@@ -832,6 +843,10 @@ def scrub(text: str) -> Scrubbed:
     if "curl" in text:
         text = _curl_lines(text, counts)
     text = _scrub_lines(text, counts)
+    if "=\\\n" in text:
+        text = sub(_ASSIGN_CONTINUED, text, counts, "secret-assignment", _assign_continued)
+    if "=(\n" in text or "=( \n" in text:
+        text = sub(_SECRET_ARRAY_LINES, text, counts, "secret-assignment", _secret_array)
     if "send" in text and "ass" in text:  # spans lines, so not a line rule
         text = sub(_EXPECT_SEND, text, counts, "cli-password", _expect_send)
     text = scrub_commands(text, counts)

@@ -106,6 +106,9 @@ def scrubbed(text: str) -> str:
         f"docker run -e NEO4J_AUTH=neo4j/{PW}x7Y neo4j:5",
         f"export GH_AUTH={HEX}",
         f'expect <<EOF\nspawn passwd deploy\nexpect "New password:"\nsend "{PW}\\r"\nEOF',
+        # across lines: an array's elements, an assignment's value after a backslash-newline
+        f"PASSWORDS=(\n  '{PW}'\n  \"$FALLBACK\"\n)",
+        f"export AWS_SECRET_ACCESS_KEY=\\\n{PW}/x+Yz",
         # redis
         f'echo "requirepass {PW}" >> /etc/redis/redis.conf',
         f"redis-server --requirepass {PW}",
@@ -175,6 +178,8 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "www-data:*:33:33:www-data:/var/www:/usr/sbin/nologin",
         "#d-i passwd/root-password-crypted password passwordhash",
         "(echo; echo) | fdisk /dev/sdb",
+        "PACKAGES=(\n  curl\n  jq\n)",
+        "export PATH=\\\n/usr/local/bin:$PATH",
         'read -r -p "Continue [y/N]: " answer',
         "declare -A colors=(\n  [error]=red\n)",
         "smbclient //fs01/share -U user -c 'ls'",
