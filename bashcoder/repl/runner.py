@@ -45,6 +45,21 @@ __bashcoder_is_exit() {
   case $1 in 0|[Ee][Xx][Ii][Tt]|[Ss][Ii][Gg][Ee][Xx][Ii][Tt]) return 0 ;; esac
   return 1
 }
+__bashcoder_return_trap=
+__bashcoder_debug_trap=
+__bashcoder_print() {  # an action as bash's `trap -p` prints it: in single quotes, ' as '\''
+  printf "trap -- '%s' %s\n" "${1//"'"/"'\\''"}" "$2"
+}
+__bashcoder_kind() {
+  case $1 in [Rr][Ee][Tt][Uu][Rr][Nn]) echo return ;; [Dd][Ee][Bb][Uu][Gg]) echo debug ;; esac
+}
+__bashcoder_listed() {
+  __bashcoder_k=$1; shift
+  [ $# -le 1 ] && return 0
+  shift
+  for __bashcoder_s in "$@"; do [ "$(__bashcoder_kind "$__bashcoder_s")" = "$__bashcoder_k" ] && return 0; done
+  return 1
+}
 __bashcoder_trap() {
   __bashcoder_sub=
   if [ "${BASHPID:-$$}" != "$__bashcoder_pid" ] || [ "${BASH_SUBSHELL:-0}" != 0 ]; then __bashcoder_sub=1; fi
@@ -57,6 +72,7 @@ __bashcoder_trap() {
     while IFS= read -r __bashcoder_line; do
       case $__bashcoder_line in
         *__bashcoder_exit_trap*) __bashcoder_own=1 ;;
+        *__bashcoder_*) ;;
         ?*) printf '%s\n' "$__bashcoder_line" ;;
       esac
     done <<__BASHCODER_EOF
@@ -64,17 +80,36 @@ $__bashcoder_out
 __BASHCODER_EOF
     [ -z "$__bashcoder_sub" ] || [ "$__bashcoder_own" = 1 ] || __bashcoder_listed=0
     if [ -n "$__bashcoder_exit_trap" ] && [ "$__bashcoder_listed" = 1 ] && [ "${1-}" != -P ]; then
-      printf 'trap -- %q EXIT\n' "$__bashcoder_exit_trap"
+      __bashcoder_print "$__bashcoder_exit_trap" EXIT
+    fi
+    if [ -n "$__bashcoder_debug_trap" ] && __bashcoder_listed debug "$@" && [ "${1-}" != -P ]; then
+      __bashcoder_print "$__bashcoder_debug_trap" DEBUG
+    fi
+    if [ -n "$__bashcoder_return_trap" ] && __bashcoder_listed return "$@" && [ "${1-}" != -P ]; then
+      __bashcoder_print "$__bashcoder_return_trap" RETURN
     fi
     return 0
   fi
-  if [ -n "$__bashcoder_sub" ]; then builtin trap "$@"; return; fi
   case $1 in -l) builtin trap "$@"; return ;; --) shift ;; esac
   if [ $# -eq 1 ]; then set -- - "$1"; fi
   __bashcoder_action=$1
   shift
   for __bashcoder_sig in "$@"; do
-    if __bashcoder_is_exit "$__bashcoder_sig"; then
+    __bashcoder_k=$(__bashcoder_kind "$__bashcoder_sig")
+    if [ -n "$__bashcoder_k" ]; then
+      # Set in this function, a RETURN or DEBUG action would also run as it and `trap` return
+      # (and DEBUG before each of their commands and of the REPL's EXIT trap): run through a
+      # guard that skips the REPL's own code, the action kept aside for listing.
+      if [ "$__bashcoder_action" = - ] || [ -z "$__bashcoder_action" ]; then
+        eval "__bashcoder_${__bashcoder_k}_trap="
+        builtin trap -- "$__bashcoder_action" "$__bashcoder_sig"
+      else
+        eval "__bashcoder_${__bashcoder_k}_trap=\$__bashcoder_action"
+        builtin trap -- "case \${FUNCNAME:-}:\$BASH_COMMAND in trap:*|__bashcoder*|*:*__bashcoder*) ;; *) eval \"\$__bashcoder_${__bashcoder_k}_trap\" ;; esac" "$__bashcoder_sig"
+      fi
+    elif [ -n "$__bashcoder_sub" ]; then
+      builtin trap -- "$__bashcoder_action" "$__bashcoder_sig" || return
+    elif __bashcoder_is_exit "$__bashcoder_sig"; then
       if [ "$__bashcoder_action" = - ]; then __bashcoder_exit_trap=; else __bashcoder_exit_trap=$__bashcoder_action; fi
     elif ! builtin trap -- "$__bashcoder_action" "$__bashcoder_sig" 2>/dev/null; then
       printf 'bash: trap: %s: invalid signal specification\n' "$__bashcoder_sig" >&2
@@ -88,7 +123,9 @@ __BASHCODER_EOF
 # action with the command's status in $?, then the report again (the action may cd or export).
 # Untraced (set -x would show the REPL's lines) and without set -e (its `(exit N)` would end it).
 _STARTUP_TRAP = (
-    "{ __bashcoder_rc=$?; set +ex; } 2>/dev/null; "
+    # A command's DEBUG trap must not run before each of these lines (the assignment prefix puts
+    # the REPL's name in $BASH_COMMAND, which the guard of a DEBUG trap set by `trap` skips).
+    "{ __bashcoder_rc=$?; __bashcoder_z= builtin trap - DEBUG; set +ex; } 2>/dev/null; "
     + _WRITE_STATE % "__bashcoder_state"
     + '; if [ -n "$__bashcoder_exit_trap" ]; then (exit $__bashcoder_rc); eval "$__bashcoder_exit_trap"; '
     + _WRITE_STATE % "__bashcoder_state"
@@ -107,6 +144,9 @@ _STARTUP = (
     "else\n"
     "  unset BASH_ENV BASHCODER_USER_BASH_ENV\n"
     "fi\n"
+    # Last, so that a DEBUG trap firing before the EXIT trap's first group, where bash still shows
+    # the startup's last command in $BASH_COMMAND, sees the REPL's name there and is skipped.
+    "__bashcoder_ready=1\n"
 )
 # In POSIX mode (POSIXLY_CORRECT, or posix in an exported SHELLOPTS) bash reads no BASH_ENV: the
 # trap then goes on the command's own line, as it did before the startup file.

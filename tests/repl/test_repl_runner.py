@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from bashcoder.repl.runner import Shell
 
@@ -145,6 +148,28 @@ def test_trap_still_behaves_as_the_builtin(tmp_path: Path) -> None:
     # set -x shows the user's commands, not the REPL's wrapper
     code, text = run(shell, "set -x; trap 'echo t' EXIT; echo hi", tmp_path)
     assert text == "+ trap 'echo t' EXIT\n+ echo hi\nhi\nt\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # RETURN and DEBUG traps set through the wrapper ran as it returned and before each of
+        # its commands and of the REPL's EXIT trap: extra lines the user never asked for.
+        "f(){ trap 'echo r' RETURN; echo in-f; }; f; echo after",
+        "trap 'echo r' RETURN; g(){ :; }; g; echo after",
+        "set -T; trap 'echo r' RETURN; g(){ :; }; g; echo after",
+        "trap 'echo dbg' DEBUG; echo a; x=1; echo b",
+        "trap 'echo dbg' DEBUG; trap - DEBUG; echo a",
+        # listed as bash lists them, quotes included
+        "trap 'echo r' RETURN; trap -p RETURN; trap 'echo d' DEBUG; trap",
+        "trap 'echo \"it'\\''s\"' EXIT; trap -p EXIT; trap",
+        "trap 'echo t' TERM; trap -p TERM; trap - TERM; trap",
+    ],
+)
+def test_traps_run_and_list_exactly_as_in_plain_bash(tmp_path: Path, command: str) -> None:
+    shell = Shell(cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    plain = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=tmp_path)
+    assert run(shell, command, tmp_path) == (plain.returncode, plain.stdout + plain.stderr)
 
 
 def test_an_exit_trap_set_in_the_users_bash_env_is_kept(tmp_path: Path) -> None:
