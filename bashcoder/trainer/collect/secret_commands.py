@@ -45,6 +45,8 @@ class Tool:
     """The first non-option word is `user/PW[@db]`: Oracle's `sqlplus scott/PW@orcl`."""
     last: bool = False
     """The last non-option word is the password: `openssl passwd -6 -salt S PW`."""
+    after_word: str = ""
+    """The password is the word after this one: `grafana-cli admin reset-admin-password PW`."""
     value_options: tuple[str, ...] = ()
     """Options whose next word is some other value, never the password: `-salt S`."""
     ini_setter: bool = False
@@ -102,7 +104,7 @@ TOOLS: dict[str, Tool] = {
     **_tools("docker podman buildah skopeo nerdctl oras", Tool()),  # only their `login` (below)
     **_tools("docker/login podman/login buildah/login skopeo/login nerdctl/login oras/login", _LOGIN),
     **_tools(
-        "smbclient rpcclient smbcacls smbget smbtree smbcquotas net winexe wmic smbmap",
+        "rpcclient smbcacls smbget smbtree smbcquotas net winexe wmic smbmap",
         Tool(user_options=("-U", "--user", "--username"), separator="%"),
     ),
     # `smbclient //server/share PW -U user`: the password may follow the service.
@@ -113,7 +115,8 @@ TOOLS: dict[str, Tool] = {
         value_options=tuple(
             "-U --user --username -c --command -W --workgroup -I --ip-address -p --port -n --netbiosname "
             "-O --socket-options -s --configfile -l --log-basename -d --debuglevel -t --timeout -m --max-protocol "
-            "-A --authentication-file -D --directory -T --tar -L --list -M --message -b --send-buffer".split()
+            "-A --authentication-file -D --directory -T --tar -L --list -M --message -b --send-buffer -R "
+            "--name-resolve -i --scope --pw-nt-hash".split()
         ),
     ),
     "lftp": Tool(user_options=("-u", "--user"), separator=","),
@@ -128,7 +131,8 @@ TOOLS: dict[str, Tool] = {
     **_tools("az/login", Tool(options=("-p", "--password"))),
     "az": Tool(),  # only its login (above); --account-key and --sas-token are _FLAG_SPACE's
     "ngrok": Tool(keywords=("authtoken", "add-authtoken", "--authtoken")),
-    **_tools("oc/login cf/login cf/auth helm/registry rabbitmqadmin", Tool(options=("-p", "--password"))),
+    **_tools("oc/login cf/login helm/registry rabbitmqadmin", Tool(options=("-p", "--password"))),
+    "cf/auth": Tool(positional=2),  # cf auth USER PW
     **_tools("oc helm cf", Tool()),  # only their logins (above)
     "twine": Tool(options=("-p", "--password")),
     **_tools("plink pscp psftp", Tool(options=("-pw",))),
@@ -137,9 +141,11 @@ TOOLS: dict[str, Tool] = {
     "codecov": Tool(options=("-t", "--token")),
     **_tools("http https", Tool(user_options=("-a", "--auth"), separator=":")),  # HTTPie
     "openssl/passwd": Tool(last=True, value_options=("-salt", "-in")),
-    "grafana-cli/admin": Tool(positional=2),  # admin reset-admin-password PW
+    "grafana-cli/admin": Tool(after_word="reset-admin-password"),
     "grafana-cli": Tool(),
-    "mc/alias": Tool(positional=5),  # alias set NAME URL USER PW
+    "mc/alias": Tool(
+        after_word="set", positional=-1, value_options=("--api", "--path")
+    ),  # alias set N URL USER PW
     "mc": Tool(),
     "snyk/auth": Tool(positional=1),
     "snyk": Tool(),
@@ -148,12 +154,39 @@ TOOLS: dict[str, Tool] = {
     "az/keyvault": Tool(options=("--value",)),  # az keyvault secret set --value PW
     "mkpasswd": Tool(positional=0, value_options=("-m", "--method", "-S", "--salt", "-R", "--rounds", "-P")),
     "x11vnc": Tool(options=("-storepasswd", "-passwd", "-viewpasswd")),
-    "neo4j-admin/dbms": Tool(positional=2),  # neo4j-admin dbms set-initial-password PW
+    "neo4j-admin/dbms": Tool(after_word="set-initial-password"),
     "neo4j-admin/set-initial-password": Tool(positional=1),
     "neo4j-admin": Tool(),
-    "ansible-vault/encrypt_string": Tool(positional=1, value_options=("-n", "--name", "--vault-id")),
+    "ansible-vault/encrypt_string": Tool(
+        positional=1,
+        value_options=(
+            "-n",
+            "--name",
+            "--vault-id",
+            "--vault-password-file",
+            "--encrypt-vault-id",
+            "--stdin-name",
+            "--output",
+        ),
+    ),
     "ansible-vault": Tool(),
-    "vault/login": Tool(positional=1, value_options=("-method", "-path", "-address", "-namespace")),
+    "vault/login": Tool(
+        positional=1,
+        value_options=(
+            "-method",
+            "-path",
+            "-address",
+            "-namespace",
+            "-format",
+            "-ca-cert",
+            "-ca-path",
+            "-client-cert",
+            "-client-key",
+            "-tls-server-name",
+            "-mfa",
+            "-header",
+        ),
+    ),
     "vault": Tool(),
     **_tools("crudini openstack-config", Tool(ini_setter=True)),
     "poetry": Tool(http_basic=True),
@@ -285,8 +318,16 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
             batch = True
         if not bare.startswith("-") and not (i and args[i - 1].bare in tool.value_options):
             positional.append(word)
-    if (batch or tool.last) and positional:
+    if batch and positional or tool.last and len(positional) > 1:
         yield positional[-1].start, positional[-1].end
+    if tool.after_word:
+        words = [w.bare for w in positional]
+        if tool.after_word in words:
+            at = words.index(tool.after_word)
+            # `mc alias set NAME URL USER PW`: four words after `set`, the last the password
+            at += 4 if tool.after_word == "set" else 1
+            if at < len(positional):
+                yield positional[at].start, positional[at].end
     # `vault login -method=userpass username=u`: a `name=value` word is a setting, not the password.
     if 0 <= tool.positional < len(positional) and not _ASSIGNMENT.match(positional[tool.positional].bare):
         yield positional[tool.positional].start, positional[tool.positional].end
@@ -300,9 +341,14 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
     if tool.http_basic and len(positional) >= 4 and positional[1].bare.startswith("http-basic."):
         yield positional[3].start, positional[3].end
     if tool.ini_setter:
-        for i, word in enumerate(args[:-4]):
-            if word.bare == "--set" and is_secret_name(args[i + 3].bare):
-                yield args[i + 4].start, args[i + 4].end
+        for i, word in enumerate(args):
+            if word.bare == "--set":  # --set [--existing ...] FILE SECTION NAME VALUE
+                rest: list[_Word] = []
+                for w in args[i + 1 : i + 12]:  # a few words on: many `--set`s stay linear
+                    if not w.bare.startswith("-"):
+                        rest.append(w)
+                if len(rest) >= 4 and is_secret_name(rest[2].bare):
+                    yield rest[3].start, rest[3].end
     if tool.user_slash and positional:
         first = positional[0]
         user, slash, rest = first.bare.partition("/")

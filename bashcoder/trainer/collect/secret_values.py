@@ -124,13 +124,15 @@ _DESCRIBES = frozenset(
     "OPTION OPTIONS FLAG FLAGS ARG ARGS MODE METHOD POLICY STORE MANAGER PROVIDER BACKEND VERSION ALGORITHM "
     "ALGO HASHING CHARS CHARSET TAG PLUGIN HANDLER FUNC FUNCTION HOOK SERVICE USER USERNAME LOGIN ENTRY "
     "STATUS STATE RESULT OUTPUT LOG LIST ARRAY MAP MAPS TABLE COLUMN INDEX ENABLED DISABLED REQUEST "
-    "STRENGTH LOCK DB FOLDER VOLUME MOUNT EXTENSION EXT HASH HASHED".split()
+    "STRENGTH LOCK DB FOLDER VOLUME MOUNT EXTENSION EXT HASH HASHED ATTRIBUTE ATTR ENCODER ENCODING VALIDATOR "
+    "HASHER CHECK CHECKER".split()
 )
 # `*_KEY` holds a secret unless its name says it is public or a lookup key (GPG_KEY, SORT_KEY).
 _NOT_SECRET_KEY = _DESCRIBES | frozenset(
     "PUBLIC PUB GPG PGP GNUPG SIGNING SIGN SSH HOST SORT PRIMARY FOREIGN PARTITION RANGE ROW CACHE LOOKUP "
     "REPO REPOSITORY APT YUM RPM RELEASE ARCHIVE TRUSTED HOT SHORTCUT BIND MOD LEADER TMUX KBD KEYBOARD CONFIG CONF "
-    "SETTING SETTINGS JSON YAML DICT GROUP SECTION REG REGISTRY S3 OBJECT BUCKET SEARCH".split()
+    "SETTING SETTINGS JSON YAML DICT GROUP SECTION REG REGISTRY S3 OBJECT BUCKET SEARCH IDEMPOTENCY WEBSOCKET "
+    "SEC REQUEST".split()
 )
 _SECRET_KEY_PAIRS = frozenset(
     {("SECRET", "KEY"), ("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}
@@ -208,7 +210,14 @@ def holds_secret(name: str, value: str) -> bool:
         return True
     if not is_literal_value(value):
         return False
-    return looks_random(value) if _only_key(_parts(name)) else True
+    if _only_key(_parts(name)):
+        # 40 or 16 upper-case hex digits under *_KEY is a GPG fingerprint or key id, which is public
+        # (Dockerfiles' `ENV TINI_KEY 595E...`, `GOSU_KEY`).
+        return looks_random(value) and not _FINGERPRINT.fullmatch(value.strip("'\""))
+    return True
+
+
+_FINGERPRINT = re.compile(r"[0-9A-F]{40}|[0-9A-F]{16}|(?:[0-9A-F]{4} ?){10}")
 
 
 def _token_like(value: str) -> bool:

@@ -170,7 +170,7 @@ _PEM_OPEN = re.compile(
 _PUTTY = re.compile(r"Private-Lines: \d+\r?\n(?:[A-Za-z0-9+/=]{8,}\r?\n?)+(?:Private-MAC: [0-9a-f]+)?")
 
 # --- secrets inside a context: only one group is the secret -----------------
-_LITERAL = r"[^\s'\"`$\\;|&<>(){}]+"
+_LITERAL = r"[^\s'\"`$\\;|&<>(){}\]]+"  # `]` ends it: `[--password PW]` in a usage line
 # The user may be empty: `redis://:PW@host` is how Redis URLs carry a password alone.
 _URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]{1,15}://)([^\s:/@'\"`]*):([^\s@/'\"`]+)@")
 _AUTH_HEADER = re.compile(
@@ -182,16 +182,22 @@ _AUTH_HEADER = re.compile(
     re.I,
 )
 # Vendors' own headers: Circle-Token, X-Auth-Key, X-Figma-Token, Postmark-Server-Token (a random-looking
-# value only: `X-Cache-Key: page` is no secret).
+# value only). A `-Key` only after a word that makes it a credential: Sec-WebSocket-Key,
+# Idempotency-Key and X-Cache-Key are not secrets.
 _VENDOR_HEADER = re.compile(
-    r"((?<![\w-])(?:[A-Za-z0-9]+-)+(?:Token|Key|Secret|Password|Passwd|Auth)\s*:\s*)(" + _LITERAL + r")", re.I
+    r"((?<![\w-])(?:(?:[A-Za-z0-9]+-)+(?:Token|Secret|Password|Passwd|Auth)|(?:[A-Za-z0-9]+-)*(?:Api|Auth|Access|Secret|Private)-?Key)"
+    r"\s*:\s*)(" + _LITERAL + r")",
+    re.I,
 )
 # A session cookie sent with a request: Cookie: sessionid=X (a random-looking value).
 _COOKIE = re.compile(
-    r"(\bCookie\s*:\s*(?:[^;'\"\n]*;\s*)*?[\w.\-]*(?:sess|sid|token|auth)[\w.\-]*=)([^;'\"\s]+)", re.I
+    r"(\bCookie\s*:\s*(?:[^;'\"\n]{0,500};)*?\s*[\w.\-]{0,64}?(?:sess|sid|token|auth)[\w.\-]{0,64}=)([^;'\"\s]+)",
+    re.I,
 )
 # A token used as a URL's user, no password: https://TOKEN@github.com/owner/repo.git.
 _URL_TOKEN_USER = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]{1,15}://)([A-Za-z0-9_\-]{20,})(?=@)")
+# ... not a user name of hyphenated words (Azure DevOps: https://contoso-engineering-2024@dev.azure.com).
+_HYPHENATED_NAME = re.compile(r"[A-Za-z]{3,}-[A-Za-z]")
 # jenkins-cli's -auth user:PW.
 _JENKINS_AUTH = re.compile(r"((?<![\w-])-auth[ \t]+['\"]?[\w.@\-]+:)([^\s'\"$`@]+)")
 _CURL_USER = re.compile(
@@ -234,7 +240,8 @@ _ASSIGN = re.compile(
     r"(?<![\w$.{-])((?:export|local|readonly|declare(?:\s+-\w+)*|typeset(?:\s+-\w+)*)\s+)?"
     # The name must contain a secret word (checked exactly by is_secret_name); matching it here
     # keeps the Python callback off the thousands of ordinary assignments.
-    r"((?=[A-Za-z_])\w*?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?|psk|auth|hmac)\w*)"
+    # Bounded: `\w*?...\w*` tried every split of a 20 KB word (seconds a line); names are short.
+    r"((?=[A-Za-z_])\w{0,64}?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?|psk|auth|hmac)\w{0,64})"
     r"(=|[ \t]+=[ \t]+)"
     r"('[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|[^\s'\"`;|&<>()\[\]{},]*)"
 )
@@ -260,9 +267,9 @@ _REDIS_PASS = re.compile(
 _NPM_AUTH = re.compile(r"((?<![\w-])_?auth[ \t]*=[ \t]*['\"]?)([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])")
 # Here-strings into commands that read a password: sudo -S cmd <<< PW, chpasswd <<< user:PW.
 _SUDO_HERESTRING = re.compile(
-    r"(\bsudo[ \t]+(?:-\w+[ \t]+)*-\w*S\b[^\n<]*<<<[ \t]*)('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`]+)"
+    r"(\bsudo[ \t]+(?:-\w+[ \t]+)*-\w*S\b[^\n<]{0,300}<<<[ \t]*)('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`]+)"
 )
-_CHPASSWD_HERESTRING = re.compile(r"(\bchpasswd\b[^\n<]*<<<[ \t]*['\"]?[\w.\-]+:)([^\s'\"$`:]+)")
+_CHPASSWD_HERESTRING = re.compile(r"(\bchpasswd\b[^\n<]{0,300}<<<[ \t]*['\"]?[\w.\-]+:)([^\s'\"$`:]+)")
 # JSON/YAML/INI inside heredocs: "password": "x", password: x, password = x
 _KEY_VALUE_QUOTED = re.compile(
     r"([\"']?)\b((?:client[_-]?)?(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
@@ -297,7 +304,7 @@ _SECRET_FILE_WRITE = re.compile(
     r"([ \t]*>>?[ \t]*['\"]?)([^\s'\";|&<>]{1,300})"
 )
 _SECRET_FILE = re.compile(
-    r"(?:\.(?:key|pem)|(?:secret|token|passw|[._]pass\b|[._]pass[._]|credential)[^/]*)['\"]?$", re.I
+    r"(?:\.(?:key|pem)|(?:secret|token|passw|credential)[^/]*|[._]pass(?:\.txt)?)['\"]?$", re.I
 )
 # SQL in a string: CREATE USER ... IDENTIFIED BY 'PW', WITH [ENCRYPTED] PASSWORD 'PW', LOGIN PASSWORD
 # 'PW', SET PASSWORD [FOR u] = 'PW' or PASSWORD('PW').
@@ -317,7 +324,12 @@ _XML_KEY_VALUE = re.compile(r"(\bkey=\"([\w:.\-]{1,64})\"\s+value=\")([^\"<>\s]{
 _PHP_DEFINE = re.compile(r"(\bdefine\(\s*['\"](\w+)['\"]\s*,\s*)('[^'\n]*'|\"[^\"\n]*\")")
 # debconf preseeding: `mysql-server mysql-server/root_password password PW`.
 _DEBCONF = re.compile(
-    r"(\b[\w.+\-]+/[\w/\-]*pass[\w\-]*[ \t]+(?:password|string)[ \t]+)([^\s'\"`|;&]+)", re.I
+    r"((?<![\w.+\-])[\w.+\-]{1,100}/([\w/\-]{0,100}pass[\w\-]{0,40})[ \t]+(?:password|string)[ \t]+)([^\s'\"`|;&]+)",
+    re.I,
+)
+# The template names a password (root_password, app-password-confirm), not how one is kept (passwd-hash-algo).
+_DEBCONF_PASSWORD = re.compile(
+    r"(?:^|[/_\-])(?:password|passwd|pass|passphrase)(?:[_\-](?:again|confirm|repeat|verify|\d))*$", re.I
 )
 # ODBC/ADO.NET connection strings: ...;Uid=app;Pwd=PW; and Password=PW;.
 _CONNECTION_PASSWORD = re.compile(
@@ -336,14 +348,14 @@ _ECHO_TWICE = re.compile(
 # An IPsec pre-shared key (`: PSK "X"`) and a wpa_supplicant's psk="X".
 _PSK = re.compile(r"(\b(?:PSK[ \t]+|psk[ \t]*=[ \t]*))(\"[^\"\n$`]+\"|'[^'\n]+')")
 # Ansible's password={{ 'PW' | password_hash(...) }}.
-_JINJA_LITERAL = re.compile(r"(\b\w*pass\w*=\{\{\s*['\"])([^'\"\s]+)(['\"]\s*\|)")
+_JINJA_LITERAL = re.compile(r"(\b(\w{0,40}pass\w{0,40})=\{\{\s*['\"])([^'\"\s]+)(['\"]\s*\|)")
 # MongoDB's db.changeUserPassword('user', 'PW').
 _MONGO_CHANGE = re.compile(r"(\bchangeUserPassword\(\s*['\"][^'\"]+['\"]\s*,\s*)('[^'\n]+'|\"[^\"\n]+\")")
 # An associative array's element on its own line: `  [password]=PW` inside declare -A x=( ... ).
 _ARRAY_LINE = re.compile(r"^([ \t]*\[['\"]?(\w+)['\"]?\]=)('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"()]+)[ \t]*$", re.M)
 # A default offered by read: read -p "Password [PW]: " VAR, read -i PW ... VAR.
 _READ_DEFAULT = re.compile(
-    r"^(\s*read\b[^\n;|&]*?(?:-i[ \t]+(['\"]?)(?P<i>[^\s'\"$`]+)\2|-p[ \t]+\"[^\"\n]*(?:pass|secret|token|key)[^\"\n]*\[(?P<p>[^\]\s$`]+)\][^\"\n]*\")[^\n;|&]*?[ \t](\w+))[ \t]*$",
+    r"^(\s*read\b[^\n;|&]{0,300}?(?:-i[ \t]+(['\"]?)(?P<i>[^\s'\"$`]+)\2|-p[ \t]+\"[^\"\n]{0,200}?(?:pass|secret|token|key)[^\"\n]{0,200}?\[(?P<p>[^\]\s$`]+)\][^\"\n]*\")[^\n;|&]*?[ \t](\w+))[ \t]*$",
     re.I | re.M,
 )
 # Base64 of a credential-bearing document: a docker config (`{"auths": ...`), a PEM private key
@@ -352,17 +364,21 @@ _BASE64_DOCUMENT = re.compile(
     r"(?<![A-Za-z0-9+/_\-.])((?:eyJ|ewo|ew0|LS0tLS1)[A-Za-z0-9+/]{36,}={0,2})(?![A-Za-z0-9+/=_\-.])"
 )
 _CREDENTIAL_CONTENT = re.compile(
-    r"PRIVATE KEY|\"auths?\"\s*:|\"private_key\"|\"password\"\s*:|\"client_secret\""
+    r"PRIVATE KEY|\"auths\"\s*:\s*\{|\"auth\"\s*:\s*\"[A-Za-z0-9+/=]{8,}|\"private_key\"|\"password\"\s*:\s*\"[^\"]|\"client_secret\""
 )
 # expect's answer to a password prompt: expect "*assword*" ... send "PW\r".
 _EXPECT_SEND = re.compile(
-    r"((?:assword|assphrase)[^\n]{0,80}(?:\n[^\n]{0,200}){0,2}?\bsend(?:[ \t]+--)?[ \t]+\\?\")([^\"\\$\[\n]+)(\\r|\\n)"
+    # Never past another `send`: a prompt answered with "$PASS" must not make the next command the password.
+    r"((?:assword|assphrase)(?:(?!\b(?:send|expect)\b)[^\n]){0,80}(?:\n(?:(?!\b(?:send|expect)\b)[^\n]){0,200}){0,2}?"
+    r"\bsend(?:[ \t]+--)?[ \t]+\\?\")"
+    r"([^\"\\$\[\n]+)(\\r|\\n)"
 )
 # A default in a parameter expansion: ${DB_PASSWORD:-PW}, ${TOKEN:=PW}.
 _EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
 # An array whose name holds secrets: CREDS=("admin" "PW"), declare -A secrets=([db]=PW).
 _SECRET_ARRAY = re.compile(r"(?<![\w$.{-])(\w+)=\(([^()\n]*)\)")
 # The same over several lines: PASSWORDS=(\n  'PW'\n  "$FALLBACK"\n) (not a line rule).
+_ARRAY_OPENS_LINE = re.compile(r"=\([ \t]*\n")
 _SECRET_ARRAY_LINES = re.compile(r"(?<![\w$.{-])(\w+)=\(([ \t]*\n[^()]{0,4000}?)\)")
 # An assignment continued onto the next line: `export AWS_SECRET_ACCESS_KEY=\` then the value
 # (bash removes the backslash-newline, so the value is the next line's first word).
@@ -476,23 +492,62 @@ def _assign(m: re.Match[str]) -> str | None:
     return f"{m.group(1) or ''}{m.group(2)}{m.group(3)}{replace_value(m.group(4), 'secret')}"
 
 
-def _random_value(group: int, kind: str) -> Callable[[re.Match[str]], str | None]:
-    """`_keep_value` for a value that must also look random (letters and digits, 8+)."""
+def _random_value(group: int, kind: str, strong: bool = False) -> Callable[[re.Match[str]], str | None]:
+    """`_keep_value` for a value that must also look random (letters and digits, 8+), or with
+    `strong` look like a generated key rather than a word and a number (`_strong`)."""
     keep = _keep_value(group, kind)
 
     def repl(m: re.Match[str]) -> str | None:
         value = m.group(group)
-        return keep(m) if value is not None and looks_random(value) else None
+        if value is None or not looks_random(value) or (strong and not _strong(value)):
+            return None
+        return keep(m)
 
     return repl
 
 
-def _flag_space_any(m: re.Match[str]) -> str | None:
-    if re.match(
-        r"--?(?:no|ask|prompt|stdin|from|with|use|show|print|reset|change|gen|generate|random)[-_]",
-        m.group(1),
-        re.I,
+_SNAKE_WORDS = re.compile(r"[a-z]{3,}_[a-z]{3,}(?![a-z])")  # password_hash2024, not rubygems_e764b69c
+
+
+def _strong(value: str) -> bool:
+    """Upper and lower case and digits, or 16+ characters with 3+ digits that are not snake_case
+    words: a generated key (`Kq7vT2mX9pLw`, 40 hex digits), not a word and a number (`expires2024`,
+    `localhost2`, `password_hash2024`), which messages and settings are."""
+    inner = value.strip("'\"")
+    if (
+        any(c.isupper() for c in inner)
+        and any(c.islower() for c in inner)
+        and any(c.isdigit() for c in inner)
     ):
+        return True
+    return len(inner) >= 16 and sum(c.isdigit() for c in inner) >= 3 and not _SNAKE_WORDS.search(inner)
+
+
+# Options named for a secret that take none: switches (`--ask-vault-pass`, `--no-password`) and
+# pagination or idempotency tokens (`--starting-token`, `--next-token`, `--client-token UUID`).
+_NOT_SECRET_OPTION = re.compile(
+    r"--?(?:(?:no|ask|prompt|stdin|from|with|use|show|print|reset|change|gen|generate|random)[-_]"
+    r"|(?:starting|next|page|client|skip|continuation|pagination|idempotency|sync|resume|cancel)[-_]token\b)",
+    re.I,
+)
+
+
+def _jinja_literal(m: re.Match[str]) -> str | None:
+    return _keep_value(3, "password")(m) if is_secret_name(m.group(2)) else None  # not passthrough=
+
+
+def _url_token_user(m: re.Match[str]) -> str | None:
+    if _HYPHENATED_NAME.search(m.group(2)) or sum(c.isdigit() for c in m.group(2)) < 3:
+        return None
+    return _random_value(2, "token")(m)
+
+
+def _flag_eq(m: re.Match[str]) -> str | None:
+    return None if _NOT_SECRET_OPTION.match(m.group(1)) else _keep_value(3, "password")(m)
+
+
+def _flag_space_any(m: re.Match[str]) -> str | None:
+    if _NOT_SECRET_OPTION.match(m.group(1)):
         return None
     return _random_value(3, "password")(m)
 
@@ -505,8 +560,9 @@ def _dotted_key(m: re.Match[str]) -> str | None:
     # A call (`config.password=getpass()`), or code: `user.password = user.password_confirmation = x`.
     if rest_of_line[:1] in ("(", "[") or _ATTRIBUTE.fullmatch(value):
         return None
-    if re.search(r"[ \t]=|=[ \t]", m.group(1)) and rest_of_line.strip():  # `a.password = b if c else d`
-        return None
+    if re.search(r"[ \t]=|=[ \t]", m.group(1)):  # code: `a.password = b if c else d`, `openai.api_key = key`
+        if rest_of_line.strip() or not (value[:1] in "'\"" or looks_random(value)):
+            return None
     return m.group(1) + replace_value(m.group(3), "secret")
 
 
@@ -516,7 +572,10 @@ _ATTRIBUTE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 def _colon_key(m: re.Match[str]) -> str | None:
     name = m.group(1).split(":", 1)[0].strip().rsplit(".", 1)[-1]
     value = m.group(2) + m.group(3) + m.group(2)
-    if not (holds_secret(name, value) and looks_random(value)):
+    if re.fullmatch(r"(?:[A-Z][A-Za-z0-9]*-)+[A-Z][A-Za-z0-9]*", name):  # Sec-WebSocket-Key: a header
+        return None
+    # A message (`echo "Password: changed2"`) has a word and a number; a key is more of a mix.
+    if not (holds_secret(name, value) and looks_random(value) and _strong(value)):
         return None
     return m.group(1) + replace_value(value, "secret")
 
@@ -576,14 +635,16 @@ def _assign_continued(m: re.Match[str]) -> str | None:
 
 
 def _debconf(m: re.Match[str]) -> str | None:
-    if re.search(r"pass|hash|crypt", m.group(2), re.I):  # `password passwordhash`: a template's blank
+    if not _DEBCONF_PASSWORD.search(m.group(2)):
         return None
-    return _keep_value(2, "password")(m)
+    if re.search(r"pass|hash|crypt", m.group(3), re.I):  # `password passwordhash`: a template's blank
+        return None
+    return _keep_value(3, "password")(m)
 
 
 def _echo_twice(m: re.Match[str]) -> str | None:
     value = m.group(3)
-    if not (is_literal_value(value) and looks_random(value)):
+    if not (is_literal_value(value) and looks_random(value) and _strong(value)):
         return None
     q = m.group(2)
     return m.group(1) + q + placeholder("password") + q + m.group(4) + q + placeholder("password") + q
@@ -606,7 +667,7 @@ def _read_default(m: re.Match[str]) -> str | None:
 
 def _secret_file_write(m: re.Match[str]) -> str | None:
     value = m.group(2)
-    if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value)):
+    if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value)) or re.match(r"['\"]?\w+=", value):
         return None
     # rsyncd.secrets and chap-secrets hold `user:PW`: the part after the colon is the secret.
     user, colon, secret = value.strip("'\"").rpartition(":")
@@ -694,6 +755,8 @@ def _basic_credentials(m: re.Match[str]) -> str | None:
 
 def _auth_header(m: re.Match[str]) -> str | None:
     group = 2 if m.group(1) is not None else 4
+    if re.match(r"\w+=", m.group(group)):  # AWS4-HMAC-SHA256 Credential=..., Signature=...
+        return None
     return _keep_value(group, "token", min_len=8)(m)
 
 
@@ -717,13 +780,13 @@ _CONTEXT_RULES: tuple[
 ] = (
     ("url-password", ("://",), _URL_CREDENTIALS, _keep_value(3, "password")),
     ("auth-header", ("authorization", "api-key", "apikey", "-token"), _AUTH_HEADER, _auth_header),
-    ("auth-header", ("cookie",), _COOKIE, _random_value(2, "token")),
-    ("url-password", ("://",), _URL_TOKEN_USER, _random_value(2, "token")),
+    ("auth-header", ("cookie",), _COOKIE, _random_value(2, "token", strong=True)),
+    ("url-password", ("://",), _URL_TOKEN_USER, _url_token_user),
     ("cli-password", ("-auth",), _JENKINS_AUTH, _keep_value(2, "password")),
-    ("basic-credentials", ("base64",), _BASE64_INPUT, _keep_value(2, "password")),
+    ("basic-credentials", ("base64",), _BASE64_INPUT, _random_value(2, "password", strong=True)),
     ("cli-password", ("(echo", "( echo", "(printf"), _ECHO_TWICE, _echo_twice),
     ("secret-assignment", ("psk",), _PSK, _keep_value(2, "secret")),
-    ("secret-assignment", ("{{",), _JINJA_LITERAL, _keep_value(2, "password")),
+    ("secret-assignment", ("{{",), _JINJA_LITERAL, _jinja_literal),
     ("secret-assignment", ("changeuserpassword",), _MONGO_CHANGE, _keep_value(2, "password")),
     ("secret-assignment", ("]=",), _ARRAY_LINE, _array_line),
     ("secret-assignment", ("read -",), _READ_DEFAULT, _read_default),
@@ -733,7 +796,7 @@ _CONTEXT_RULES: tuple[
         _VENDOR_HEADER,
         _random_value(2, "token"),
     ),
-    ("cli-password", _SECRET_HINTS, _FLAG_EQ, _keep_value(3, "password")),
+    ("cli-password", _SECRET_HINTS, _FLAG_EQ, _flag_eq),
     ("cli-password", _SECRET_HINTS, _FLAG_SPACE, _keep_value(3, "password")),
     ("cli-password", _SECRET_HINTS, _FLAG_SPACE_ANY, _flag_space_any),
     ("cli-password", ("requirepass", "masterauth"), _REDIS_PASS, _random_value(2, "password")),
@@ -750,7 +813,7 @@ _CONTEXT_RULES: tuple[
     ("cli-password", ("chpasswd",), _CHPASSWD, _keep_value(2, "password")),
     ("cli-password", ("stdin", "passwd", "sudo"), _STDIN_PASSWORD, _keep_value(2, "password")),
     ("sql-password", ("identified", "password"), _SQL_PASSWORD, _keep_value(2, "password")),
-    ("sql-password", ("identified",), _SQL_UNQUOTED, _random_value(2, "password")),
+    ("sql-password", ("identified",), _SQL_UNQUOTED, _random_value(2, "password", strong=True)),
     ("secret-assignment", ("</",), _XML_ELEMENT, _xml_element),
     ("secret-assignment", ("value=",), _XML_KEY_VALUE, _xml_key_value),
     ("secret-assignment", ("define",), _PHP_DEFINE, _php_define),
@@ -845,7 +908,7 @@ def scrub(text: str) -> Scrubbed:
     text = _scrub_lines(text, counts)
     if "=\\\n" in text:
         text = sub(_ASSIGN_CONTINUED, text, counts, "secret-assignment", _assign_continued)
-    if "=(\n" in text or "=( \n" in text:
+    if "=(" in text and _ARRAY_OPENS_LINE.search(text):
         text = sub(_SECRET_ARRAY_LINES, text, counts, "secret-assignment", _secret_array)
     if "send" in text and "ass" in text:  # spans lines, so not a line rule
         text = sub(_EXPECT_SEND, text, counts, "cli-password", _expect_send)
