@@ -46,7 +46,8 @@ class Tool:
     last: bool = False
     """The last non-option word is the password: `openssl passwd -6 -salt S PW`."""
     after_word: str = ""
-    """The password is the word after this one: `grafana-cli admin reset-admin-password PW`."""
+    """The password is the `after_offset`-th word after this one: `grafana-cli admin reset-admin-password PW`."""
+    after_offset: int = 1
     value_options: tuple[str, ...] = ()
     """Options whose next word is some other value, never the password: `-salt S`."""
     ini_setter: bool = False
@@ -144,8 +145,8 @@ TOOLS: dict[str, Tool] = {
     "grafana-cli/admin": Tool(after_word="reset-admin-password"),
     "grafana-cli": Tool(),
     "mc/alias": Tool(
-        after_word="set", positional=-1, value_options=("--api", "--path")
-    ),  # alias set N URL USER PW
+        after_word="set", after_offset=4, value_options=("--api", "--path")
+    ),  # set N URL USER PW
     "mc": Tool(),
     "snyk/auth": Tool(positional=1),
     "snyk": Tool(),
@@ -323,9 +324,7 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
     if tool.after_word:
         words = [w.bare for w in positional]
         if tool.after_word in words:
-            at = words.index(tool.after_word)
-            # `mc alias set NAME URL USER PW`: four words after `set`, the last the password
-            at += 4 if tool.after_word == "set" else 1
+            at = words.index(tool.after_word) + tool.after_offset
             if at < len(positional):
                 yield positional[at].start, positional[at].end
     # `vault login -method=userpass username=u`: a `name=value` word is a setting, not the password.
@@ -410,17 +409,19 @@ _QUOTED_SUBSTITUTION = re.compile(r"\$\(([^()\n]*)\)")
 
 
 def _scrub_line(line: str, counts: Counter[str]) -> str:
-    found: set[tuple[int, int]] = set()
-    for words in _commands(line):
+    found = set(_password_spans(line))
+    for m in _QUOTED_SUBSTITUTION.finditer(line):
+        found.update(_password_spans(m.group(1), m.start(1)))
+    return _replace(line, sorted(found), counts)
+
+
+def _password_spans(text: str, offset: int = 0) -> Iterator[tuple[int, int]]:
+    """Spans of `text` (shifted by `offset`) where its commands take a password, literal or not."""
+    for words in _commands(text):
         hit = _tool_of(words)
         if hit is not None:
-            found.update(_spans(*hit))
-    for m in _QUOTED_SUBSTITUTION.finditer(line):
-        for words in _commands(m.group(1)):
-            hit = _tool_of(words)
-            if hit is not None:
-                found.update((start + m.start(1), end + m.start(1)) for start, end in _spans(*hit))
-    return _replace(line, sorted(found), counts)
+            for start, end in _spans(*hit):
+                yield start + offset, end + offset
 
 
 def _replace(line: str, spans: Iterable[tuple[int, int]], counts: Counter[str]) -> str:

@@ -580,18 +580,15 @@ def _colon_key(m: re.Match[str]) -> str | None:
     return m.group(1) + replace_value(value, "secret")
 
 
-def _docker_env(m: re.Match[str]) -> str | None:
+def _named_value(m: re.Match[str]) -> str | None:
+    """Groups (prefix with the name, name, value): the value replaced when the name holds a secret."""
     if not holds_secret(m.group(2), m.group(3)):
         return None
     return m.group(1) + replace_value(m.group(3), "secret")
 
 
 def _npm_auth(m: re.Match[str]) -> str | None:
-    return (
-        m.group(1) + placeholder("basic-credentials")
-        if _basic_credentials(re.match(r"(.+)", m.group(2)))
-        else None
-    )
+    return m.group(1) + placeholder("basic-credentials") if _is_basic_credentials(m.group(2)) else None
 
 
 def _xml_element(m: re.Match[str]) -> str | None:
@@ -604,12 +601,6 @@ def _xml_key_value(m: re.Match[str]) -> str | None:
     if not holds_secret(m.group(2), m.group(3)):
         return None
     return m.group(1) + placeholder("secret") + '"'
-
-
-def _php_define(m: re.Match[str]) -> str | None:
-    if not holds_secret(m.group(2), m.group(3)):
-        return None
-    return m.group(1) + replace_value(m.group(3), "secret")
 
 
 def _base64_document(m: re.Match[str]) -> str | None:
@@ -628,12 +619,6 @@ def _expect_send(m: re.Match[str]) -> str | None:
     return m.group(1) + placeholder("password") + m.group(3)
 
 
-def _assign_continued(m: re.Match[str]) -> str | None:
-    if not holds_secret(m.group(2), m.group(3)):
-        return None
-    return m.group(1) + replace_value(m.group(3), "secret")
-
-
 def _debconf(m: re.Match[str]) -> str | None:
     if not _DEBCONF_PASSWORD.search(m.group(2)):
         return None
@@ -648,12 +633,6 @@ def _echo_twice(m: re.Match[str]) -> str | None:
         return None
     q = m.group(2)
     return m.group(1) + q + placeholder("password") + q + m.group(4) + q + placeholder("password") + q
-
-
-def _array_line(m: re.Match[str]) -> str | None:
-    if not holds_secret(m.group(2), m.group(3)):
-        return None
-    return m.group(1) + replace_value(m.group(3), "secret")
 
 
 def _read_default(m: re.Match[str]) -> str | None:
@@ -741,16 +720,18 @@ def _helm_set(m: re.Match[str]) -> str | None:
 
 
 def _basic_credentials(m: re.Match[str]) -> str | None:
-    word = m.group(1)
+    return placeholder("basic-credentials") if _is_basic_credentials(m.group(1)) else None
+
+
+def _is_basic_credentials(word: str) -> bool:
+    """Whether `word` is base64 of `user:password`."""
     if len(word) % 4:
-        return None
+        return False
     try:
         decoded = base64.b64decode(word, validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError):
-        return None
-    if not _USER_PASSWORD.fullmatch(decoded) or "//" in decoded:
-        return None
-    return placeholder("basic-credentials")
+        return False
+    return _USER_PASSWORD.fullmatch(decoded) is not None and "//" not in decoded
 
 
 def _auth_header(m: re.Match[str]) -> str | None:
@@ -788,7 +769,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", ("psk",), _PSK, _keep_value(2, "secret")),
     ("secret-assignment", ("{{",), _JINJA_LITERAL, _jinja_literal),
     ("secret-assignment", ("changeuserpassword",), _MONGO_CHANGE, _keep_value(2, "password")),
-    ("secret-assignment", ("]=",), _ARRAY_LINE, _array_line),
+    ("secret-assignment", ("]=",), _ARRAY_LINE, _named_value),
     ("secret-assignment", ("read -",), _READ_DEFAULT, _read_default),
     (
         "auth-header",
@@ -816,7 +797,7 @@ _CONTEXT_RULES: tuple[
     ("sql-password", ("identified",), _SQL_UNQUOTED, _random_value(2, "password", strong=True)),
     ("secret-assignment", ("</",), _XML_ELEMENT, _xml_element),
     ("secret-assignment", ("value=",), _XML_KEY_VALUE, _xml_key_value),
-    ("secret-assignment", ("define",), _PHP_DEFINE, _php_define),
+    ("secret-assignment", ("define",), _PHP_DEFINE, _named_value),
     ("cli-password", ("pass",), _DEBCONF, _debconf),
     ("url-password", ("pwd", "password"), _CONNECTION_PASSWORD, _keep_value(2, "password")),
     ("url-password", ("sig=",), _SAS_SIGNATURE, _keep_value(2, "token")),
@@ -828,7 +809,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", _SECRET_HINTS, _SECRET_ARRAY, _secret_array),
     ("secret-assignment", _SECRET_HINTS, _ASSIGN, _assign),
     ("secret-assignment", _SECRET_HINTS, _DOTTED_KEY, _dotted_key),
-    ("secret-assignment", ("env ",), _DOCKER_ENV, _docker_env),
+    ("secret-assignment", ("env ",), _DOCKER_ENV, _named_value),
     ("basic-credentials", ("auth",), _NPM_AUTH, _npm_auth),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_QUOTED, _keep_value(4, "secret")),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_LINE, _keep_value(2, "secret")),
@@ -907,7 +888,7 @@ def scrub(text: str) -> Scrubbed:
         text = _curl_lines(text, counts)
     text = _scrub_lines(text, counts)
     if "=\\\n" in text:
-        text = sub(_ASSIGN_CONTINUED, text, counts, "secret-assignment", _assign_continued)
+        text = sub(_ASSIGN_CONTINUED, text, counts, "secret-assignment", _named_value)
     if "=(" in text and _ARRAY_OPENS_LINE.search(text):
         text = sub(_SECRET_ARRAY_LINES, text, counts, "secret-assignment", _secret_array)
     if "send" in text and "ass" in text:  # spans lines, so not a line rule
