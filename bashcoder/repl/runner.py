@@ -53,7 +53,7 @@ __bashcoder_print() {  # an action as bash's `trap -p` prints it: in single quot
 __bashcoder_kind() {
   case $1 in [Rr][Ee][Tt][Uu][Rr][Nn]) echo return ;; [Dd][Ee][Bb][Uu][Gg]) echo debug ;; esac
 }
-__bashcoder_listed() {
+__bashcoder_lists() {  # whether `trap -p ARGS` lists the return or debug trap
   __bashcoder_k=$1; shift
   [ $# -le 1 ] && return 0
   shift
@@ -82,10 +82,10 @@ __BASHCODER_EOF
     if [ -n "$__bashcoder_exit_trap" ] && [ "$__bashcoder_listed" = 1 ] && [ "${1-}" != -P ]; then
       __bashcoder_print "$__bashcoder_exit_trap" EXIT
     fi
-    if [ -n "$__bashcoder_debug_trap" ] && __bashcoder_listed debug "$@" && [ "${1-}" != -P ]; then
+    if [ -n "$__bashcoder_debug_trap" ] && __bashcoder_lists debug "$@" && [ "${1-}" != -P ]; then
       __bashcoder_print "$__bashcoder_debug_trap" DEBUG
     fi
-    if [ -n "$__bashcoder_return_trap" ] && __bashcoder_listed return "$@" && [ "${1-}" != -P ]; then
+    if [ -n "$__bashcoder_return_trap" ] && __bashcoder_lists return "$@" && [ "${1-}" != -P ]; then
       __bashcoder_print "$__bashcoder_return_trap" RETURN
     fi
     return 0
