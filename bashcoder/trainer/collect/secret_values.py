@@ -39,7 +39,7 @@ _WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
 # ... when one of the words says what goes there (`correct_horse_battery` is a password).
 _PLACEHOLDER_WORDS = frozenset(
     "key password passwd pass passphrase secret token value name id user username file path dir url "
-    "host account setting new old your my example placeholder access".split()
+    "host account setting new old your my example placeholder access fake dummy mock sample".split()
 )
 _FILE_NAME = re.compile(
     r"[\w.\-]+\.(?:pem|crt|cer|key|gpg|asc|p12|pfx|jks|txt|json|ya?ml|ini|conf|cfg|env|pub)", re.I

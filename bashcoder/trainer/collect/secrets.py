@@ -276,6 +276,14 @@ _KEY_VALUE_QUOTED = re.compile(
     r"|secret[_-]?key|auth[_-]?token|private[_-]?key(?:[_-]?id)?)\1\s*:\s*)([\"'])([^\s\"'$`{}]+)\3",
     re.I,
 )
+# The same in JSON written inside a double-quoted shell string: -d "{\"password\":\"PW\"}".
+_KEY_VALUE_ESCAPED = re.compile(
+    r"(\\\"(?:client[_-]?)?(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
+    r"|secret[_-]?key|auth[_-]?token|private[_-]?key)\\\"\s*:\s*\\\")([^\s\"'$`{}\\]+)(?=\\\")",
+    re.I,
+)
+# keepalived's `auth_pass PW` (space-separated; a random-looking value only).
+_AUTH_PASS_LINE = re.compile(r"^([ \t]*auth_pass[ \t]+)([^\s#'\"$`{][^\s#'\"$`]*)[ \t]*$", re.M)
 _KEY_VALUE_LINE = re.compile(
     r"^(\s*(?:(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-]?key|auth[_-]?token)\s*[:=]\s*"
     r"))([^\s#'\"$`{][^\s#'\"$`]*)[ \t]*$",
@@ -377,6 +385,18 @@ _EXPECT_SEND = re.compile(
 _EXPANSION_DEFAULT = re.compile(r"\$\{(\w+)(:?[-=])('[^'\n}]*'|\"[^\"\n}$`]*\"|[^\s'\"`$}]+)\}")
 # An array whose name holds secrets: CREDS=("admin" "PW"), declare -A secrets=([db]=PW).
 _SECRET_ARRAY = re.compile(r"(?<![\w$.{-])(\w+)=\(([^()\n]*)\)")
+# An option named for a secret whose value is on the line a backslash continues onto:
+# `--master-user-password \` then `  PW` (a random-looking value only, like the space form).
+_FLAG_CONTINUED = re.compile(
+    r"((?<![\w-])--?(?:[A-Za-z0-9]+[-_])*(?:password|passwd|passphrase|secret|token|api[-_]?key|secret[-_]?key)"
+    r"[ \t]*\\\n[ \t]*)(['\"]?)([^\s'\"`$\\;|&<>(){}\]]+)",
+    re.I,
+)
+# A here-document into chpasswd: `chpasswd <<EOF` then `user:PW` lines.
+_CHPASSWD_HEREDOC = re.compile(
+    r"\bchpasswd\b[^\n<]{0,200}<<-?[ \t]*['\"]?(\w+)['\"]?[^\n]*\n(.{0,4000}?)\n[ \t]*\1[ \t]*$", re.S | re.M
+)
+_USER_COLON = re.compile(r"^([ \t]*[\w.\-]+:)([^\s:'\"$`]+)[ \t]*$", re.M)
 # The same over several lines: PASSWORDS=(\n  'PW'\n  "$FALLBACK"\n) (not a line rule).
 _ARRAY_OPENS_LINE = re.compile(r"=\([ \t]*\n")
 _SECRET_ARRAY_LINES = re.compile(r"(?<![\w$.{-])(\w+)=\(([ \t]*\n[^()]{0,4000}?)\)")
@@ -578,6 +598,15 @@ def _colon_key(m: re.Match[str]) -> str | None:
     if not (holds_secret(name, value) and looks_random(value) and _strong(value)):
         return None
     return m.group(1) + replace_value(value, "secret")
+
+
+def _chpasswd_heredoc(m: re.Match[str]) -> str | None:
+    body = _USER_COLON.sub(
+        lambda e: e.group(1) + placeholder("password") if is_literal_value(e.group(2)) else e.group(0),
+        m.group(2),
+    )
+    start, end = m.start(2) - m.start(), m.end(2) - m.start()
+    return m.group(0)[:start] + body + m.group(0)[end:]
 
 
 def _named_value(m: re.Match[str]) -> str | None:
@@ -813,6 +842,8 @@ _CONTEXT_RULES: tuple[
     ("basic-credentials", ("auth",), _NPM_AUTH, _npm_auth),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_QUOTED, _keep_value(4, "secret")),
     ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_LINE, _keep_value(2, "secret")),
+    ("secret-assignment", _SECRET_HINTS, _KEY_VALUE_ESCAPED, _keep_value(2, "secret")),
+    ("secret-assignment", ("auth_pass",), _AUTH_PASS_LINE, _random_value(2, "password")),
     ("secret-assignment", ("pass",), _COMMENT_PASSWORD, _keep_value(2, "secret", min_len=6)),
     ("secret-assignment", ("pass",), _PROSE_PASSWORD, _prose_password),
     ("secret-assignment", _SECRET_HINTS, _COLON_KEY, _colon_key),
@@ -889,6 +920,10 @@ def scrub(text: str) -> Scrubbed:
     text = _scrub_lines(text, counts)
     if "=\\\n" in text:
         text = sub(_ASSIGN_CONTINUED, text, counts, "secret-assignment", _named_value)
+    if "\\\n" in text:
+        text = sub(_FLAG_CONTINUED, text, counts, "cli-password", _flag_space_any)
+    if "chpasswd" in text:
+        text = sub(_CHPASSWD_HEREDOC, text, counts, "cli-password", _chpasswd_heredoc)
     if "=(" in text and _ARRAY_OPENS_LINE.search(text):
         text = sub(_SECRET_ARRAY_LINES, text, counts, "secret-assignment", _secret_array)
     if "send" in text and "ass" in text:  # spans lines, so not a line rule

@@ -110,6 +110,10 @@ def scrubbed(text: str) -> str:
         f"PASSWORDS=(\n  '{PW}'\n  \"$FALLBACK\"\n)",
         f"export AWS_SECRET_ACCESS_KEY=\\\n{PW}/x+Yz",
         f'echo "usage: $0 [--password {PW}]"',
+        f'curl -s -d "{{\\"username\\":\\"admin\\",\\"password\\":\\"{PW}\\"}}" https://api.example.net/login',
+        f"aws rds create-db-instance --db-instance-identifier db \\\n  --master-user-password \\\n  {PW}",
+        f"chpasswd <<EOF\nroot:{PW}\ndeploy:{PW}x\nEOF",
+        f"cat > keepalived.conf <<EOF\n    authentication {{\n        auth_pass {PW}\n    }}\nEOF",
         # redis
         f'echo "requirepass {PW}" >> /etc/redis/redis.conf',
         f"redis-server --requirepass {PW}",
@@ -176,6 +180,9 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "MANIFEST_B64=" + "eyJuYW1lIjogImZyb250ZW5kIiwgInJlcGxpY2FzIjogMywgImltYWdlIjogIm5naW54OjEuMjcifQ==",
         'expect "Are you sure you want to continue connecting"\nsend "yes\\r"',
         "root:*:0:0:root:/root:/bin/bash",
+        'curl -s -d "{\\"username\\":\\"admin\\",\\"password\\":\\"$PW\\"}" https://api.example.net/login',
+        'deploy --token \\\n  "$TOKEN" --repo acme/site',
+        "chpasswd <<EOF\nroot:$ROOT_PASSWORD\nEOF",
         # the review's false positives of the new rules
         'curl -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" https://example.net/',
         'curl -H "Idempotency-Key: order20240101" https://api.example.net/v1/charges',
