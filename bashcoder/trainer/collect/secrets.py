@@ -397,6 +397,14 @@ _CHPASSWD_HEREDOC = re.compile(
     r"\bchpasswd\b[^\n<]{0,200}<<-?[ \t]*['\"]?(\w+)['\"]?[^\n]*\n(.{0,4000}?)\n[ \t]*\1[ \t]*$", re.S | re.M
 )
 _USER_COLON = re.compile(r"^([ \t]*[\w.\-]+:)([^\s:'\"$`]+)[ \t]*$", re.M)
+# printf filling a template: printf 'aws_secret_access_key=%s\n' PW > ~/.aws/credentials. Each `%s`
+# takes the next argument; one after a secret's name (`NAME=%s`, `NAME: %s`) is the secret.
+_PRINTF_TEMPLATE = re.compile(
+    r"\bprintf[ \t]+(?:--[ \t]+)?('[^'\n]{1,500}'|\"[^\"\n]{1,500}\")((?:[ \t]+(?:'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"|;&<>()]+)){1,20})"
+)
+_PRINTF_SLOT = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdbqiouxXfFeEgGc%]")
+_PRINTF_NAMED_SLOT = re.compile(r"(\w+)[ \t]*[=:][ \t]*['\"]?$")
+_PRINTF_ARG = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"|;&<>()]+")
 # The same over several lines: PASSWORDS=(\n  'PW'\n  "$FALLBACK"\n) (not a line rule).
 _ARRAY_OPENS_LINE = re.compile(r"=\([ \t]*\n")
 _SECRET_ARRAY_LINES = re.compile(r"(?<![\w$.{-])(\w+)=\(([ \t]*\n[^()]{0,4000}?)\)")
@@ -600,6 +608,27 @@ def _colon_key(m: re.Match[str]) -> str | None:
     return m.group(1) + replace_value(value, "secret")
 
 
+def _printf_template(m: re.Match[str]) -> str | None:
+    fmt = m.group(1)[1:-1]
+    names: list[str | None] = []  # the secret-ish name before each argument-taking slot
+    for slot in _PRINTF_SLOT.finditer(fmt):
+        if slot.group(0) == "%%":
+            continue
+        named = _PRINTF_NAMED_SLOT.search(fmt[max(0, slot.start() - 80) : slot.start()])
+        names.append(named.group(1) if named else None)
+    if not any(names):
+        return None
+    args = list(_PRINTF_ARG.finditer(m.group(2)))
+    out, last = [], 0
+    for name, arg in zip(names, args, strict=False):  # a format reused for more arguments: the first round
+        if name and holds_secret(name, arg.group(0)):
+            out += [m.group(2)[last : arg.start()], replace_value(arg.group(0), "secret")]
+            last = arg.end()
+    if not out:
+        return None
+    return m.group(0)[: m.start(2) - m.start()] + "".join(out) + m.group(2)[last:]
+
+
 def _chpasswd_heredoc(m: re.Match[str]) -> str | None:
     body = _USER_COLON.sub(
         lambda e: e.group(1) + placeholder("password") if is_literal_value(e.group(2)) else e.group(0),
@@ -800,6 +829,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", ("changeuserpassword",), _MONGO_CHANGE, _keep_value(2, "password")),
     ("secret-assignment", ("]=",), _ARRAY_LINE, _named_value),
     ("secret-assignment", ("read -",), _READ_DEFAULT, _read_default),
+    ("secret-assignment", ("printf",), _PRINTF_TEMPLATE, _printf_template),
     (
         "auth-header",
         ("-token", "-key", "-secret", "-pass", "-auth"),

@@ -114,6 +114,7 @@ def scrubbed(text: str) -> str:
         f"aws rds create-db-instance --db-instance-identifier db \\\n  --master-user-password \\\n  {PW}",
         f"chpasswd <<EOF\nroot:{PW}\ndeploy:{PW}x\nEOF",
         f"cat > keepalived.conf <<EOF\n    authentication {{\n        auth_pass {PW}\n    }}\nEOF",
+        f"printf '[default]\\naws_access_key_id=%s\\naws_secret_access_key=%s\\n' AKID {PW}/x+Yz > ~/.aws/credentials",
         # redis
         f'echo "requirepass {PW}" >> /etc/redis/redis.conf',
         f"redis-server --requirepass {PW}",
@@ -180,6 +181,9 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "MANIFEST_B64=" + "eyJuYW1lIjogImZyb250ZW5kIiwgInJlcGxpY2FzIjogMywgImltYWdlIjogIm5naW54OjEuMjcifQ==",
         'expect "Are you sure you want to continue connecting"\nsend "yes\\r"',
         "root:*:0:0:root:/root:/bin/bash",
+        "printf 'password=%s\\n' \"$DB_PASSWORD\" > db.conf",
+        "printf '%s=%s\\n' name value",
+        "printf 'Token: %s, user: %s\\n' none admin",
         'curl -s -d "{\\"username\\":\\"admin\\",\\"password\\":\\"$PW\\"}" https://api.example.net/login',
         'deploy --token \\\n  "$TOKEN" --repo acme/site',
         "chpasswd <<EOF\nroot:$ROOT_PASSWORD\nEOF",
