@@ -17,9 +17,10 @@ Measured choices (tiny, 2 cores; see bench/generate.py and bench/train_throughpu
   and the model exports: tiny batch-1 decode 1.65x eager torch at 1 thread and
   3.9x at 2 (busy 2-core AMD EPYC, no AMX; same tokens, logits within 1.3e-5).
   Torch runs training, CUDA, MPS, and is the fallback that always works.
-  `BASHCODER_RUNTIME` overrides (torch, onnx, onnx-int8). int8 (2.7x / 5.6x) is
-  opt-in only: 99.2% next-token agreement with fp32 on the shipped model, not
-  100% (see `onnx_export.quantize_int8`). On AMX CPUs the bf16 prefill stays
+  `BASHCODER_RUNTIME` overrides (torch, onnx, onnx-int8). int8 (~2x fp32's
+  decode rate) is opt-in only: 94.7% next-token agreement with fp32 on the
+  shipped model over held-out contexts, 70.7% of 12-token greedy continuations
+  identical (bench/int8_agreement.py; see `onnx_export.quantize_int8`). On AMX CPUs the bf16 prefill stays
   on torch (the runtime's graphs are fp32), and decode goes to the runtime.
 """
 

@@ -74,6 +74,9 @@ class KVCache:
 Attend = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 """An attention kernel for one layer: q, k, v of the new positions, each (B, nh, T, hs), to
 y (B, nh, T, hs). A kernel on a cache also stores k and v there and attends over the whole cache."""
+PackedAttend = Callable[[torch.Tensor], torch.Tensor]
+"""A kernel on the fused projection's output as it comes, qkv (B, T, 3C) (the heads of q, then
+of k, then of v; not rotated), to y (B, T, C): it rotates q and k and keeps the cache itself."""
 Norm = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
 """RMSNorm as (x (..., C), weight (C,), eps) -> (..., C): the fused kernel or four plain ops."""
 
@@ -137,7 +140,26 @@ class Block(nn.Module):
             x, T = x[:, -1:], 1
         else:
             y = attend(qk[:, :, 0], qk[:, :, 1], qkv[:, :, 2])  # (B, nh, T, hs)
-        x = x + F.linear(y.transpose(1, 2).reshape(B, T, C), self.attn.proj.weight)
+        return self._finish(x, y.transpose(1, 2).reshape(B, T, C), norm)
+
+    def forward_packed(
+        self, x: torch.Tensor, attend: PackedAttend, norm: Norm, last_only: bool = False
+    ) -> torch.Tensor:
+        """`forward` with a kernel that takes the fused projection as it comes and rotates q and k
+        itself (ONNX Runtime's GroupQueryAttention: see `onnx_export`); x (B, T, C) -> (B, T, C).
+
+        `last_only` drops the other rows after the attention (the kernel computes them all: it
+        stores every key and value and takes as many queries as keys), before the projection and
+        the MLP, and returns (B, 1, C).
+        """
+        y = attend(F.linear(norm(x, self.norm1.weight, self.eps), self.attn.qkv.weight))  # (B, T, C)
+        if last_only:
+            x, y = x[:, -1:], y[:, -1:]
+        return self._finish(x, y, norm)
+
+    def _finish(self, x: torch.Tensor, y: torch.Tensor, norm: Norm) -> torch.Tensor:
+        """The output projection of the attention y (B, T, C) and the MLP, each added to x (B, T, C)."""
+        x = x + F.linear(y, self.attn.proj.weight)
         h = F.linear(norm(x, self.norm2.weight, self.eps), self.fc.weight)
         return x + F.linear(F.gelu(h, approximate="tanh"), self.out.weight)
 

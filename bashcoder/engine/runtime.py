@@ -1,21 +1,22 @@
-"""The model's forward on a KV cache through ONNX Runtime (CPU), the cache read where it lies.
+"""The model's forward on a KV cache through ONNX Runtime (CPU), the cache written where it lies.
 
 `OnnxForward` is a drop-in for `model(idx, cache, last_only=True)`: the same
 arguments, logits of the same shape, and the same `KVCache` of torch tensors.
-ONNX Runtime reads the cache buffers in place through I/O binding (their
-pointers, no copy); the graph returns the new positions' keys and values,
-which are written into the cache here (18 KB a token for tiny). So the
-Generator's prefix cache, its row copies for candidates and its truncation
-work unchanged, and all generation logic stays in Python. Calls the graphs
-were not built for (no cache, all positions' logits, another dtype or
-capacity, autocast) run the torch model instead.
+Each layer's cache buffers are bound (I/O binding: their pointers, no copy)
+as both the past and the present of the graph's GroupQueryAttention, which
+writes the new positions' keys and values into them and reads only the
+filled slots. So the Generator's prefix cache, its row copies for candidates
+and its truncation work unchanged, and all generation logic stays in Python.
+Calls the graph is not built for (no cache, all positions' logits, another
+dtype or capacity, autocast, several rows of several tokens after filled
+slots) run the torch model instead.
 
-Measured with bench/generate.py on a quiet 2-core AMD EPYC (AVX2, no AVX-512,
-no AMX), 2 threads, A/B interleaved: tiny batch-1 decode 2.0x eager torch (int8
-2.8x), 512-token prefill 142 ms against torch's 162 (int8 145 ms); since the
-last block computes the final row only, 124-132 ms against torch's 133-136 on
-the same VM (int8 107-114); graphs version 4, quiet cores: 111 ms (int8 104, torch 111) and
-decode 2.07x the plain eager decoder; version 5 (the GELU really fused) 4-8 ms less prefill A/B.
+Measured with bench/generate.py (2-core AMD EPYC, AVX2, no AVX-512, no AMX,
+2 threads, A/B of the graph versions in alternating runs): version 5 (a
+prefill and a step graph of plain ops, the step attending over all 512
+slots) decoded at 1.92-2.02x the plain eager decoder (int8 2.98-3.04x) with a
+512-token prefill of 122-131 ms; version 6 (this one) 2.53-2.77x (int8
+5.0-5.6x), prefill 104-113 ms.
 Exporting is `onnx_export`'s job; choosing this path is `device`'s.
 """
 
@@ -29,14 +30,17 @@ import torch
 
 from bashcoder.engine.device import import_onnxruntime
 from bashcoder.engine.model import KVCache, Transformer
-from bashcoder.engine.onnx_export import GRAPHS, ensure_exported, graph_file, input_names
+from bashcoder.engine.onnx_export import GRAPHS, ensure_exported, graph_file
+
+GRAPH = GRAPHS[0]
 
 CHECK_ATOL = 1e-3
 """Largest |logit difference| from torch accepted by the load-time check of the fp32 graphs
 (measured: at most 1.3e-5 on the shipped tiny model over 132 real contexts, ~1e-6 on random weights)."""
-CHECK_ATOL_INT8 = 1.0
-"""The same for the int8 graphs: ~4x the largest difference measured on real contexts (0.24; the
-check's own input gives 0.13), so only a broken quantisation fails it."""
+CHECK_ATOL_INT8 = 4.0
+"""The same for the int8 graphs: ~3.5x the largest difference measured on the shipped tiny over 150
+held-out contexts (1.13, bench/int8_agreement.py; the check's own input gives 0.76), so only a
+broken quantisation fails it (signed weights saturating on AVX2 gave ~40% top-1 agreement)."""
 
 
 class OnnxForward:
@@ -58,16 +62,13 @@ class OnnxForward:
         # next (torch, the server, the terminal). Measured with bench/generate.py (quiet 2-core
         # AMD EPYC, 2 threads, tiny): 512-token prefill 208 -> 142 ms, decode 2.12x -> 2.00x torch.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.sessions = {
-            g: ort.InferenceSession(
-                str(graph_file(directory, g, int8)), opts, providers=["CPUExecutionProvider"]
-            )
-            for g in GRAPHS
-        }
-        self._bound: dict[str, tuple[tuple[int, ...], object, dict[str, torch.Tensor]]] = {}
+        self.session = ort.InferenceSession(
+            str(graph_file(directory, GRAPH, int8)), opts, providers=["CPUExecutionProvider"]
+        )
+        self._bound: tuple[tuple[int, ...], object, dict[str, torch.Tensor]] | None = None
 
     def supports(self, idx: torch.Tensor, cache: KVCache | None, last_only: bool) -> bool:
-        """Whether the graphs serve this call (else the torch model does)."""
+        """Whether the graph serves this call (else the torch model does)."""
         return (
             cache is not None
             and last_only
@@ -77,6 +78,9 @@ class OnnxForward:
             and cache.batch == idx.shape[0]
             and cache.capacity == self.cfg.context_length
             and cache.length + idx.shape[1] <= cache.capacity
+            # GroupQueryAttention takes several new positions after filled slots in one row only
+            # (the engine's prefills are row 0's; candidates step one token at a time).
+            and (idx.shape[0] == 1 or idx.shape[1] == 1 or cache.length == 0)
             and not torch.is_autocast_enabled("cpu")
         )
 
@@ -88,73 +92,48 @@ class OnnxForward:
             return self.model(idx, cache, last_only)
         assert cache is not None
         B, T = idx.shape
-        start, end = cache.length, cache.length + idx.shape[1]
-        graph = "prefill" if start == 0 else "step"
-        io, buf = self._binding(graph, cache, B, T)
+        end = cache.length + T
+        io, buf = self._binding(cache, B, T)
         buf["idx"].copy_(idx)
-        buf["cos"].copy_(self.model.rope_cos[start:end])
-        buf["sin"].copy_(self.model.rope_sin[start:end])
-        if graph == "step":  # slots [0, start) and the new positions up to each query's own
-            bias = buf["bias"]
-            bias.fill_(float("-inf"))
-            bias[:, :start] = 0
-            bias[:, cache.capacity :].masked_fill_(buf["causal"], 0.0)
+        buf["seqlens_k"].fill_(end - 1)
+        buf["total_sequence_length"].fill_(end)
         logits = torch.empty(B, self.cfg.vocab_size)
         _bind(io, "logits", logits, output=True)
-        self.sessions[graph].run_with_iobinding(io)
-        cache.k[:, :, :, start:end] = buf["new_k"]
-        cache.v[:, :, :, start:end] = buf["new_v"]
+        self.session.run_with_iobinding(io)  # writes the new keys and values into the cache
         cache.length = end
         return logits[:, None]
 
-    def _binding(self, graph: str, cache: KVCache, B: int, T: int) -> tuple[object, dict[str, torch.Tensor]]:
-        """The I/O binding for this graph, batch, token count and cache buffer, reused while they hold.
+    def _binding(self, cache: KVCache, B: int, T: int) -> tuple[object, dict[str, torch.Tensor]]:
+        """The I/O binding for this batch, token count and cache buffer, reused while they hold.
 
         A decode step rebinds nothing: it rewrites the small inputs in place.
         """
-        key = (B, T, cache.k.data_ptr(), cache.v.data_ptr()) if graph == "step" else (B, T)
-        held = self._bound.get(graph)
-        if held is not None and held[0] == key:
-            return held[1], held[2]
-        cfg = self.cfg
-        S, half = cache.capacity, cfg.head_dim // 2
+        key = (B, T, cache.k.data_ptr(), cache.v.data_ptr())
+        if self._bound is not None and self._bound[0] == key:
+            return self._bound[1], self._bound[2]
         with torch.inference_mode(False):  # plain tensors: writable in and out of inference mode
-            buf = self._buffers(B, T, S, half, graph)
-        io = self.sessions[graph].io_binding()
-        for name in input_names(self.model, graph):
-            if name.startswith("past_"):
-                kv, layer = name[5], int(name.rsplit("_", 1)[1])
-                _bind(io, name, (cache.k if kv == "k" else cache.v)[layer])
-            else:
-                _bind(io, name, buf[name])
-        for name in ("new_k", "new_v"):
-            _bind(io, name, buf[name], output=True)
+            buf = {
+                "idx": torch.empty(B, T, dtype=torch.long),
+                "seqlens_k": torch.empty(B, dtype=torch.int32),
+                "total_sequence_length": torch.empty((), dtype=torch.int32),
+            }
+        io = self.session.io_binding()
+        for name, tensor in buf.items():
+            _bind(io, name, tensor)
+        for layer in range(self.cfg.n_layer):  # past and present: one buffer, the cache's own
+            for kv, tensor in (("k", cache.k[layer]), ("v", cache.v[layer])):
+                _bind(io, f"past_{kv}_{layer}", tensor)
+                _bind(io, f"present_{kv}_{layer}", tensor, output=True)
         # Replacing the old binding drops its raw pointers into buffers that may be gone.
-        self._bound[graph] = (key, io, buf)
+        self._bound = (key, io, buf)
         return io, buf
-
-    def _buffers(self, B: int, T: int, S: int, half: int, graph: str) -> dict[str, torch.Tensor]:
-        """The small inputs and the new keys/values of one binding, rewritten in place per call."""
-        cfg = self.cfg
-        new = (cfg.n_layer, B, cfg.n_head, T, cfg.head_dim)
-        buf = {
-            "idx": torch.empty(B, T, dtype=torch.long),
-            "cos": torch.empty(T, half),
-            "sin": torch.empty(T, half),
-            "new_k": torch.empty(new),
-            "new_v": torch.empty(new),
-        }
-        if graph == "step":
-            buf["bias"] = torch.empty(T, S + T)
-            buf["causal"] = torch.ones(T, T, dtype=torch.bool).tril()
-        return buf
 
 
 def _bind(io, name: str, tensor: torch.Tensor, output: bool = False) -> None:  # noqa: ANN001
     """Bind a contiguous CPU tensor's memory to a graph input or output by pointer (no copy)."""
     if not tensor.is_contiguous():
         raise ValueError(f"{name} must be contiguous to be bound in place")
-    dtype = np.int64 if tensor.dtype == torch.long else np.float32
+    dtype = {torch.long: np.int64, torch.int32: np.int32, torch.float32: np.float32}[tensor.dtype]
     bind = io.bind_output if output else io.bind_input
     bind(name, "cpu", 0, dtype, list(tensor.shape), tensor.data_ptr())
 

@@ -138,24 +138,45 @@ def test_logits_agree_within_tolerance_on_every_kind_of_call(micro_model: Transf
 
 def test_the_export_is_built_once_per_weights(micro_model: Transformer, onnx_cache: Path) -> None:
     first = ensure_exported(micro_model)
-    stamp = graph_file(first, "step").stat().st_mtime_ns
+    stamp = graph_file(first, "forward").stat().st_mtime_ns
     assert ensure_exported(micro_model) == first  # a later start finds it
-    assert graph_file(first, "step").stat().st_mtime_ns == stamp
+    assert graph_file(first, "forward").stat().st_mtime_ns == stamp
     assert first.parent == onnx_cache / "bashcoder" / "onnx"
     other = build_model(micro_model.cfg, seed=5).eval()
     assert ensure_exported(other) != first  # other weights, other graphs
 
 
-def test_the_graphs_compute_the_gelu_as_one_fused_node(micro_model: Transformer) -> None:
+def test_the_graph_fuses_the_gelu_and_the_attention(micro_model: Transformer) -> None:
     # Version 4 meant to export FastGelu and did not (the exporter's argument was never parsed):
-    # each block then ran eight elementwise ops over its (T, ffn_hidden) activations.
+    # each block then ran eight elementwise ops over its (T, ffn_hidden) activations. Version 6
+    # runs each layer's attention as one GroupQueryAttention node on the cache: a decode step was
+    # ~30 plain ops a layer (rotary, scores over every slot, mask, softmax, two products).
     import onnx
 
     directory = ensure_exported(micro_model)
-    for graph in ("prefill", "step"):
-        ops = [node.op_type for node in onnx.load(str(graph_file(directory, graph))).graph.node]
-        assert ops.count("FastGelu") == micro_model.cfg.n_layer, graph
-        assert "Tanh" not in ops, graph
+    ops = [node.op_type for node in onnx.load(str(graph_file(directory, "forward"))).graph.node]
+    n_layer = micro_model.cfg.n_layer
+    assert ops.count("FastGelu") == n_layer and "Tanh" not in ops
+    assert ops.count("GroupQueryAttention") == n_layer
+    assert "Softmax" not in ops and "Concat" not in ops
+
+
+def test_several_rows_of_several_new_tokens_after_the_cache_run_on_torch(
+    micro_model: Transformer, pair
+) -> None:  # noqa: ANN001
+    # GroupQueryAttention refuses them (batch 1 only); the engine never asks, but a caller that
+    # does still gets torch's answer, not an error.
+    forward = pair[1]._forward
+    cfg = micro_model.cfg
+    idx = torch.randint(0, cfg.vocab_size, (2, 9), generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        ours, ref = (KVCache.allocate(cfg, 2, torch.device("cpu"), torch.float32) for _ in range(2))
+        assert forward.supports(idx[:, :6], ours, True)  # a prefill of both rows: the graph's
+        for part in (idx[:, :6], idx[:, 6:]):
+            a, b = forward(part, ours, last_only=True), micro_model(part, ref, last_only=True)
+            assert (a - b).abs().max() <= CHECK_ATOL
+        assert not forward.supports(idx[:, 6:], ours, True)
+    assert torch.allclose(ours.k[:, :, :, :9], ref.k[:, :, :, :9], atol=1e-5)
 
 
 def test_a_stale_export_is_rebuilt(micro_model: Transformer) -> None:
@@ -217,7 +238,7 @@ def test_a_relative_xdg_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch, t
 
 def test_a_truncated_cached_graph_is_exported_again(micro_model: Transformer) -> None:
     directory = ensure_exported(micro_model)
-    path = graph_file(directory, "step")
+    path = graph_file(directory, "forward")
     path.write_bytes(path.read_bytes()[:1000])
     forward = model_forward(micro_model, dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx"))
     assert isinstance(forward, OnnxForward)
@@ -264,6 +285,6 @@ def test_quantizing_prints_no_advice_for_image_models(
 
     directory = ensure_exported(micro_model)
     with caplog.at_level(logging.WARNING):
-        quantize_int8(graph_file(directory, "step"), tmp_path / "step.int8.onnx")
-    assert (tmp_path / "step.int8.onnx").is_file()
+        quantize_int8(graph_file(directory, "forward"), tmp_path / "forward.int8.onnx")
+    assert (tmp_path / "forward.int8.onnx").is_file()
     assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]

@@ -90,7 +90,7 @@ def test_an_unwritable_cache_still_serves_on_onnx_runtime(micro_model_dir: Path,
         micro_model_dir, tmp_path, {"XDG_CACHE_HOME": str(blocked), "TMPDIR": str(tmp_path / "tmp")}
     )
     assert got == "OnnxForward"
-    assert list((tmp_path / "tmp").glob("bashcoder-onnx-*/*/prefill.onnx"))
+    assert list((tmp_path / "tmp").glob("bashcoder-onnx-*/*/forward.onnx"))
 
 
 def test_the_telemetry_switch_is_not_left_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
