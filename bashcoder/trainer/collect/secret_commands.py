@@ -17,7 +17,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from bashcoder.trainer.collect.secret_values import is_literal_value, is_secret_name, replace_value
+from bashcoder.trainer.collect.secret_values import (
+    is_literal_value,
+    is_secret_name,
+    looks_random,
+    replace_value,
+)
 
 KIND = "cli-password"
 
@@ -54,6 +59,12 @@ class Tool:
     """`--set FILE SECTION NAME VALUE`: the value of a secret-named setting (crudini, openstack-config)."""
     http_basic: bool = False
     """`config http-basic.HOST USER PW`: the word after the user (poetry, composer)."""
+    requires: str = ""
+    """A word the command must hold for `options` to count: `aws ssm put-parameter --type
+    SecureString --value PW` (a String parameter's value is configuration)."""
+    named_pairs: bool = False
+    """Non-option words after the third are NAME VALUE settings; a secret-named NAME (or one
+    ending in `key` with a random-looking value) gives a password: `rclone config create R b2 key PW`."""
     named_values: bool = False
     """A word naming a secret is followed by its value: `wp config set DB_PASSWORD PW`,
     `npm config set //registry.npmjs.org/:_authToken TOKEN`, `git config user.password PW`."""
@@ -195,6 +206,9 @@ TOOLS: dict[str, Tool] = {
     **_tools("wp npm yarn pnpm git conda heroku dokku", Tool(named_values=True)),
     "composer": Tool(named_values=True, http_basic=True),
     "aws": Tool(named_values=True, options=("--secret-string",)),  # secretsmanager create-secret
+    "aws/ssm": Tool(options=("--value",), requires="SecureString"),
+    "rclone/config": Tool(named_pairs=True),  # config create NAME TYPE k v ..., config update NAME k v
+    "rclone": Tool(),
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
 _SETTING = re.compile(r"[\w.:/@\-]+")
@@ -298,9 +312,10 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
     """Spans of the line that hold the password, per the tool's rules (literal or not)."""
     positional: list[_Word] = []
     batch = False
+    required = not tool.requires or any(tool.requires in w.bare for w in args)
     for i, word in enumerate(args):
         bare, nxt = word.bare, args[i + 1] if i + 1 < len(args) else None
-        if nxt is not None and (bare in tool.options or bare in tool.keywords):
+        if nxt is not None and required and (bare in tool.options or bare in tool.keywords):
             yield nxt.start, nxt.end
         for opt in tool.attached:
             if bare.startswith(opt) and len(bare) > len(opt):
@@ -336,6 +351,11 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
             # own name is the last part of a dotted, colon or slash path.
             setting = _SETTING.fullmatch(name.bare)  # a plain name, not `"$GITHUB_TOKEN"`
             if verb.bare in _SETTERS and setting and is_secret_name(re.split(r"[.:/]", name.bare)[-1]):
+                yield value.start, value.end
+    if tool.named_pairs:
+        for name, value in zip(positional[3:], positional[4:], strict=False):
+            key = name.bare.lower()
+            if is_secret_name(key) or (key.endswith("key") and looks_random(value.bare)):
                 yield value.start, value.end
     if tool.http_basic and len(positional) >= 4 and positional[1].bare.startswith("http-basic."):
         yield positional[3].start, positional[3].end

@@ -7,7 +7,8 @@ here-strung to a command's password stdin, SQL strings, debconf answers,
 sed replacements, assignments, Java properties and -D flags, Dockerfile
 ENV, XML and PHP settings, parameter-expansion defaults, arrays, helm's
 --set, .pgpass, YAML and config lines, base64 `user:password` where
-credentials go, and e-mail addresses except generic ones such as
+credentials go, here-documents that answer password prompts or write a
+credentials file, and e-mail addresses except generic ones such as
 root@localhost, as BigCode's PII pipeline does (all in this module);
 passwords given to common tools, also on continuation lines (secret_commands);
 Yelp's detect-secrets plugins for the rest (secret_detectors). Each
@@ -154,6 +155,9 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
             ("ifttt.com",),
             r"https://maker\.ifttt\.com/trigger/[^/\s'\"]+/with/key/[A-Za-z0-9_\-]{16,}",
         ),
+        # NuGet.org API keys (gitleaks has none; the format is documented by NuGet's own scanner
+        # partner list: `oy2` and 43 lower-case letters and digits).
+        ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43}\b"),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -260,8 +264,10 @@ _COLON_KEY = re.compile(
 # A Dockerfile's space form: ENV POSTGRES_PASSWORD PW.
 _DOCKER_ENV = re.compile(r"^([ \t]*ENV[ \t]+(\w+)[ \t]+)(\S+)[ \t]*$", re.M)
 # Redis: requirepass PW in redis.conf, --requirepass PW, CONFIG SET requirepass PW; masterauth alike.
+# An unquoted value stops at `/`: in `sed 's/^# requirepass x/requirepass PW/'` the first name's
+# value would otherwise run into the second name and hide its password.
 _REDIS_PASS = re.compile(
-    r"(\b(?:--)?(?:requirepass|masterauth)[ \t]+)('[^'\n]+'|\"[^\"\n]+\"|" + _LITERAL + r")", re.I
+    r"(\b(?:--)?(?:requirepass|masterauth)[ \t]+)('[^'\n]+'|\"[^\"\n]+\"|[^\s'\"`$\\;|&<>(){}\]/]+)", re.I
 )
 # .npmrc's _auth=BASE64(user:password).
 _NPM_AUTH = re.compile(r"((?<![\w-])_?auth[ \t]*=[ \t]*['\"]?)([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])")
@@ -308,12 +314,24 @@ _HYPHENATED_WORDS = re.compile(r"[a-z0-9]+(?:-[a-z]+)+")  # base64-encoded, sha5
 # A key written to a key file: `echo KEY > config/master.key`, `printf '%s' TOKEN > ~/.vault-token`.
 _SECRET_FILE_WRITE = re.compile(
     r"(\b(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"))?)[ \t]+)"
-    r"('[^'\n]{8,200}'|\"[^\"$`\\\n]{8,200}\"|[A-Za-z0-9_\-+/=]{8,200})"
+    r"('[^'\n]{8,200}'|\"(?:[^\"$`\\\n]|\\n){8,200}\"|[A-Za-z0-9_\-+/=]{8,200})"
     r"([ \t]*>>?[ \t]*['\"]?)([^\s'\";|&<>]{1,300})"
 )
+# OpenVPN's `--auth-user-pass auth.txt` too (not `authorized_keys`, which holds public keys).
 _SECRET_FILE = re.compile(
-    r"(?:\.(?:key|pem)|(?:secret|token|passw|credential)[^/]*|[._]pass(?:\.txt)?)['\"]?$", re.I
+    r"(?:\.(?:key|pem)|(?:secret|token|passw|credential|auth(?!orized)|userlist)[^/]*|[._]pass(?:\.txt)?)['\"]?$",
+    re.I,
 )
+# A here-document: delimiter, the rest of its line, body. Matched from the `<<` on (a search from
+# every line start for the command cost ~13% of scrub's time); `_heredoc` reads the line before
+# it: a tool answering prompts, or a credentials file written (`cat > /etc/pgbouncer/userlist.txt
+# <<EOF`, `tee -a /etc/ppp/chap-secrets <<EOF`, `cat <<EOF > auth.txt`).
+# The body is taken a line at a time (`.{0,4000}?` a character at a time took 1 s on 3,000 openers
+# without an end).
+_HEREDOC = re.compile(r"<<-?[ \t]*['\"]?(\w+)['\"]?([^\n]*)\n((?:[^\n]*\n){0,300}?)[ \t]*\1[ \t]*$", re.M)
+# The fields of a credentials line: `user:PW` (rsyncd.secrets), `"user" server "PW" *` (chap-secrets),
+# and `echo -e "user\nPW"` (an auth-user-pass file: user on the first line, password on the second).
+_FILE_FIELD = re.compile(r"(?<=:)[^\s:'\"\\]+|(?<![^\s'\"])[^\s:'\"\\]+(?![^\s'\"\\])|(?<=\\n)[^\s:'\"\\]+")
 # SQL in a string: CREATE USER ... IDENTIFIED BY 'PW', WITH [ENCRYPTED] PASSWORD 'PW', LOGIN PASSWORD
 # 'PW', SET PASSWORD [FOR u] = 'PW' or PASSWORD('PW').
 _SQL_PASSWORD = re.compile(
@@ -396,6 +414,17 @@ _FLAG_CONTINUED = re.compile(
 _CHPASSWD_HEREDOC = re.compile(
     r"\bchpasswd\b[^\n<]{0,200}<<-?[ \t]*['\"]?(\w+)['\"]?[^\n]*\n(.{0,4000}?)\n[ \t]*\1[ \t]*$", re.S | re.M
 )
+# A here-document answering a tool's password prompts (`mysql_secure_installation <<EOF`, then
+# y, PW, PW, y ...) or logging into ftp (`user NAME PW`): see `_heredoc`.
+# What `_heredoc` looks for on a here-document's line, as a cheap test of the whole text first.
+_HEREDOC_HINT = re.compile(
+    r"passw|ftp|mysql_secure|pdbedit|adduser|secret|token|credential|auth|userlist|\.key|\.pem|pass", re.I
+)
+_ANSWERING_TOOL = re.compile(
+    r"\b(mysql_secure_installation|passwd|vncpasswd|smbpasswd|pdbedit|adduser|ftp|lftp|sftp)\b"
+)
+_ANSWER_LINE = re.compile(r"^([ \t]*)(\S+)([ \t]*)$", re.M)
+_FTP_USER_LINE = re.compile(r"^([ \t]*(?:user[ \t]+\S+|pass)[ \t]+)(\S+)([ \t]*)$", re.M)
 _USER_COLON = re.compile(r"^([ \t]*[\w.\-]+:)([^\s:'\"$`]+)[ \t]*$", re.M)
 # printf filling a template: printf 'aws_secret_access_key=%s\n' PW > ~/.aws/credentials. Each `%s`
 # takes the next argument; one after a secret's name (`NAME=%s`, `NAME: %s`) is the secret.
@@ -437,6 +466,15 @@ _SED_PLACEHOLDER = re.compile(
     r"[_@%{<#\[\\$]{1,4}\w{0,40}?(?i:pass|secret|token|api_?key|auth_?key)\w{0,40}[_@%}>#\]\\]{1,4}"
     # wp-config-sample.php's `password_here`, a README's `your_api_key`
     r"|(?i:\w{0,40}(?:password|passwd|secret|token|api_?key)\w{0,20}_here|(?:your|my)_?\w{0,30}(?:password|passwd|secret|token|api_?key)\w{0,20})"
+)
+# A replacement that keeps a group of the pattern (a setting's name: `\1`) and puts a literal after
+# it (sed's back-references are one digit, so `\10abc` is group 1 then `0abc`).
+_SED_KEPT_NAME = re.compile(r"((?:\\[1-9])+)([ \t=:]*['\"]?)([^\s'\"\\&]+)(['\"]?)")
+# The names in a sed pattern, regex escapes (`\s`, `\(`) and classes aside: the setting it matches.
+_SED_PATTERN_WORD = re.compile(r"(?<![\\\w])[A-Za-z_][\w.\-]*")
+# Codecov's bash uploader run from curl: bash <(curl -s https://codecov.io/bash) -t TOKEN.
+_CODECOV_BASH = re.compile(
+    r"(codecov\.io/bash\)?[^\n|;&]{0,200}?[ \t](?:-t|--token)[ \t]+['\"]?)([^\s'\"`$\\;|&<>(){}]+)"
 )
 _SED_NAME_VALUE = re.compile(r"^(.*?\b(\w+)[ \t]*[:=][ \t]*['\"]?)([^'\"\s]+?)(['\"]?)$")
 # helm's --set a.b.password=PW,c=d: the last part of each dotted key names the value.
@@ -638,6 +676,38 @@ def _chpasswd_heredoc(m: re.Match[str]) -> str | None:
     return m.group(0)[:start] + body + m.group(0)[end:]
 
 
+def _heredoc(m: re.Match[str]) -> str | None:
+    """A here-document's secrets, by what its line runs or writes (`_HEREDOC`): the answers to a
+    tool's password prompts (a random-looking line alone), ftp's `user NAME PW` and `pass PW`
+    lines, or the random-looking fields of a credentials file's lines."""
+    line = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()] + " " + m.group(2)
+    tool = _ANSWERING_TOOL.search(line)
+    if tool and tool.group(1) in ("ftp", "lftp", "sftp"):
+        body = _FTP_USER_LINE.sub(lambda e: _password_at(e, is_literal_value), m.group(3))
+    elif tool:
+        body = _ANSWER_LINE.sub(lambda e: _password_at(e, looks_random), m.group(3))
+    elif any(_SECRET_FILE.search(w.strip("'\";")) for w in line.split()):
+        body = re.sub(r"[^\n]+", _credentials_line, m.group(3))
+    else:
+        return None
+    if body == m.group(3):
+        return None
+    start, end = m.start(3) - m.start(), m.end(3) - m.start()
+    return m.group(0)[:start] + body + m.group(0)[end:]
+
+
+def _password_at(e: re.Match[str], ok: Callable[[str], bool]) -> str:
+    """Groups (before, value, after) with the value replaced when `ok` says it is a password."""
+    return e.group(1) + placeholder("password") + e.group(3) if ok(e.group(2)) else e.group(0)
+
+
+def _credentials_line(e: re.Match[str]) -> str:
+    # Settings (`NAME=VALUE`, YAML and JSON `key: value`) are the assignment rules' to read.
+    if "=" in e.group(0) or ": " in e.group(0):
+        return e.group(0)
+    return _secret_fields(e.group(0))
+
+
 def _named_value(m: re.Match[str]) -> str | None:
     """Groups (prefix with the name, name, value): the value replaced when the name holds a secret."""
     if not holds_secret(m.group(2), m.group(3)):
@@ -704,16 +774,24 @@ def _read_default(m: re.Match[str]) -> str | None:
 
 def _secret_file_write(m: re.Match[str]) -> str | None:
     value = m.group(2)
-    if not (_SECRET_FILE.search(m.group(4)) and is_literal_value(value)) or re.match(r"['\"]?\w+=", value):
+    if not _SECRET_FILE.search(m.group(4)) or re.match(r"['\"]?\w+=", value):
         return None
-    # rsyncd.secrets and chap-secrets hold `user:PW`: the part after the colon is the secret.
-    user, colon, secret = value.strip("'\"").rpartition(":")
-    if colon and user and looks_random(secret):
-        q = value[0] if value[0] in "'\"" else ""
-        return m.group(1) + f"{q}{user}:{placeholder('secret')}{q}" + m.group(3) + m.group(4)
-    if not looks_random(value):
-        return None
-    return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
+    if is_literal_value(value) and looks_random(value):
+        return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
+    fields = _secret_fields(value)
+    return None if fields == value else m.group(1) + fields + m.group(3) + m.group(4)
+
+
+def _secret_fields(line: str) -> str:
+    """A credentials line with its random-looking fields replaced (names, `*`, paths and
+    `name=value` options are not secrets: `pam_pwhistory.so remember=4`, `/home/u2` in /etc/passwd)."""
+
+    def field(f: re.Match[str]) -> str:
+        value = f.group(0)
+        secret = looks_random(value) and "=" not in value and not value.startswith("/")
+        return placeholder("secret") if secret else value
+
+    return _FILE_FIELD.sub(field, line)
 
 
 def _prose_password(m: re.Match[str]) -> str | None:
@@ -747,6 +825,10 @@ def _sed(m: re.Match[str]) -> str | None:
     """The replacement of a sed `s` command when it is a password: after a secret's name
     (`s/^pass=.*/pass=PW/`), or whole when the pattern names a secret (`s/__DB_PASSWORD__/PW/`)."""
     delim, pattern, repl = m.group(1), m.group(2), m.group(3)
+    kept = _SED_KEPT_NAME.fullmatch(repl)
+    if kept and any(holds_secret(w, kept.group(3)) for w in _SED_PATTERN_WORD.findall(pattern)):
+        # `s/^\(password\s*=\s*\).*/\1PW/`: the group kept the setting's name, PW is its value.
+        return f"s{delim}{pattern}{delim}{kept.group(1)}{kept.group(2)}{placeholder('password')}{kept.group(4)}{delim}"
     if "\\" in repl or "&" in repl:  # back-references build the text from the input
         return None
     named = _SED_NAME_VALUE.match(repl)
@@ -862,6 +944,7 @@ _CONTEXT_RULES: tuple[
     ("url-password", ("sig=",), _SAS_SIGNATURE, _keep_value(2, "token")),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
     ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
+    ("cli-password", ("codecov.io/bash",), _CODECOV_BASH, _keep_value(2, "token")),
     ("secret-assignment", ("--set",), _HELM_SET, _helm_set),
     ("pgpass-password", ("pgpass", ":5432:"), _PGPASS, _keep_value(2, "password")),
     ("secret-assignment", _SECRET_HINTS, _EXPANSION_DEFAULT, _expansion_default),
@@ -954,6 +1037,8 @@ def scrub(text: str) -> Scrubbed:
         text = sub(_FLAG_CONTINUED, text, counts, "cli-password", _flag_space_any)
     if "chpasswd" in text:
         text = sub(_CHPASSWD_HEREDOC, text, counts, "cli-password", _chpasswd_heredoc)
+    if "<<" in text and _HEREDOC_HINT.search(text):
+        text = sub(_HEREDOC, text, counts, "cli-password", _heredoc)
     if "=(" in text and _ARRAY_OPENS_LINE.search(text):
         text = sub(_SECRET_ARRAY_LINES, text, counts, "secret-assignment", _secret_array)
     if "send" in text and "ass" in text:  # spans lines, so not a line rule

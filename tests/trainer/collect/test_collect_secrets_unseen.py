@@ -136,6 +136,26 @@ def scrubbed(text: str) -> str:
         "tailscale up --authkey tskey-auth-" + "kQ7vT2mX9p" + "CNTRL-Lw3Yz8Rb5Nd1",
         "export LINEAR_API_KEY=lin_api_" + "a" * 10 + "Q7vT2mX9pLw3Yz8Rb5Nd1Hc6Ks4Jt",
         "curl https://outlook.webhook.office.com/webhookb2/" + HEX + "@" + HEX + "/IncomingWebhook/" + HEX,
+        # sed keeping the setting's name in a group, or writing redis's requirepass
+        f'sed -i -e "s/^\\(password\\s*=\\s*\\).*/\\1{PW}/" /etc/zabbix/zabbix_server.conf',
+        f"sed -i 's/^\\(api_token: *\\).*/\\1\"{PW}\"/' config.yml",
+        f"sudo sed -i 's/^# requirepass foobared/requirepass {PW}/' /etc/redis/redis.conf",
+        # a tool's secret setting: SSM SecureString, rclone's NAME VALUE pairs, codecov's uploader
+        f"aws ssm put-parameter --name /prod/db_password --type SecureString \\\n  --value '{PW}' --overwrite",
+        f"rclone config create b2remote b2 account 004a1b2c3d4e key {PW}",
+        f"rclone config create box sftp host example.net user bob pass {PW}",
+        f"bash <(curl -s https://codecov.io/bash) -t {PW}A1 -f coverage.xml",
+        # credentials files: auth-user-pass, chap-secrets, pgbouncer's userlist, by echo or here-document
+        f'echo -e "vpnuser\\n{PW}" > /etc/openvpn/auth.txt',
+        f'echo \'"vpnuser" l2tpd "{PW}" *\' >> /etc/ppp/chap-secrets',
+        f'cat > /etc/pgbouncer/userlist.txt <<EOF\n"app" "{PW}"\nEOF',
+        f"sudo tee -a /etc/ppp/chap-secrets <<EOF\nvpnuser l2tpd {PW} *\nEOF",
+        # here-documents answering password prompts, and ftp's login
+        f"mysql_secure_installation <<EOF\n\ny\n{PW}\n{PW}\ny\nEOF",
+        f"passwd bob <<EOF\n{PW}\n{PW}\nEOF",
+        f"ftp -inv ftp.example.net <<EOF\nuser webdeploy {PW}\nbinary\nbye\nEOF",
+        # token formats
+        "dotnet nuget push pkg.nupkg -k oy2" + "q7vt2mx9plw3yz8rb5nd1hc6ks4jtq7vt2mx9plw3yz8r",
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
@@ -221,6 +241,19 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "smbclient //fs01/share -U user -c 'ls'",
         "crudini --set /etc/nova/nova.conf DEFAULT debug true",
         "poetry config virtualenvs.in-project true",
+        # near the sed, tool, file and here-document rules (several from the corpus)
+        "sed -i 's/^\\(PasswordAuthentication\\s*\\).*/\\1no/' /etc/ssh/sshd_config",
+        "sed -i 's/^\\(password_min_length\\s*=\\s*\\).*/\\112/' /etc/app.conf",
+        "aws ssm put-parameter --name /app/region --type String --value eu-west-1b2",
+        "rclone config update myremote key mykeyname",
+        'echo "password requisite pam_pwhistory.so remember=4" > /etc/pam.d/common-password',
+        'echo "test_user_2:x:30090:30090:Test User 2:/home/test_user_2:/usr/bin/bash" >> /etc/passwd',
+        'echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK2x9 user@host" >> ~/.ssh/authorized_keys',
+        "cat > auth-config.yaml <<EOF\n  - mountPath: /opt/metal3/auth/ironic\n    uid: e4f746bf-dbf8-40b5\nEOF",
+        'cat <<EOF > /etc/nginx/auth.conf\nauth_basic "Restricted";\nlisten 8080;\nEOF',
+        "sftp deploy@host <<EOF\nput build2024.tar\nEOF",
+        "ftp -n host <<END\nuser anonymous $EMAIL\nget file1.tar.gz\nEND",
+        "cat >> /etc/passwd <<EOF\nsvc2:x:1002:1002::/home/svc2:/bin/sh\nEOF",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
