@@ -410,10 +410,6 @@ _FLAG_CONTINUED = re.compile(
     r"[ \t]*\\\n[ \t]*)(['\"]?)([^\s'\"`$\\;|&<>(){}\]]+)",
     re.I,
 )
-# A here-document into chpasswd: `chpasswd <<EOF` then `user:PW` lines.
-_CHPASSWD_HEREDOC = re.compile(
-    r"\bchpasswd\b[^\n<]{0,200}<<-?[ \t]*['\"]?(\w+)['\"]?[^\n]*\n(.{0,4000}?)\n[ \t]*\1[ \t]*$", re.S | re.M
-)
 # A here-document answering a tool's password prompts (`mysql_secure_installation <<EOF`, then
 # y, PW, PW, y ...) or logging into ftp (`user NAME PW`): see `_heredoc`.
 # What `_heredoc` looks for on a here-document's line, as a cheap test of the whole text first.
@@ -425,7 +421,9 @@ _ANSWERING_TOOL = re.compile(
 )
 _ANSWER_LINE = re.compile(r"^([ \t]*)(\S+)([ \t]*)$", re.M)
 _FTP_USER_LINE = re.compile(r"^([ \t]*(?:user[ \t]+\S+|pass)[ \t]+)(\S+)([ \t]*)$", re.M)
-_USER_COLON = re.compile(r"^([ \t]*[\w.\-]+:)([^\s:'\"$`]+)[ \t]*$", re.M)
+# The `user:PW` lines of a here-document into chpasswd (see `_heredoc`).
+_CHPASSWD_WORD = re.compile(r"\bchpasswd\b")
+_USER_COLON = re.compile(r"^([ \t]*[\w.\-]+:)([^\s:'\"$`]+)([ \t]*)$", re.M)
 # printf filling a template: printf 'aws_secret_access_key=%s\n' PW > ~/.aws/credentials. Each `%s`
 # takes the next argument; one after a secret's name (`NAME=%s`, `NAME: %s`) is the secret.
 _PRINTF_TEMPLATE = re.compile(
@@ -667,22 +665,15 @@ def _printf_template(m: re.Match[str]) -> str | None:
     return m.group(0)[: m.start(2) - m.start()] + "".join(out) + m.group(2)[last:]
 
 
-def _chpasswd_heredoc(m: re.Match[str]) -> str | None:
-    body = _USER_COLON.sub(
-        lambda e: e.group(1) + placeholder("password") if is_literal_value(e.group(2)) else e.group(0),
-        m.group(2),
-    )
-    start, end = m.start(2) - m.start(), m.end(2) - m.start()
-    return m.group(0)[:start] + body + m.group(0)[end:]
-
-
 def _heredoc(m: re.Match[str]) -> str | None:
-    """A here-document's secrets, by what its line runs or writes (`_HEREDOC`): the answers to a
-    tool's password prompts (a random-looking line alone), ftp's `user NAME PW` and `pass PW`
+    """A here-document's secrets, by what its line runs or writes (`_HEREDOC`): chpasswd's
+    `user:PW` lines, the answers to a tool's password prompts (a random-looking line alone), ftp's `user NAME PW` and `pass PW`
     lines, or the random-looking fields of a credentials file's lines."""
     line = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()] + " " + m.group(2)
     tool = _ANSWERING_TOOL.search(line)
-    if tool and tool.group(1) in ("ftp", "lftp", "sftp"):
+    if _CHPASSWD_WORD.search(line):
+        body = _USER_COLON.sub(lambda e: _password_at(e, is_literal_value), m.group(3))
+    elif tool and tool.group(1) in ("ftp", "lftp", "sftp"):
         body = _FTP_USER_LINE.sub(lambda e: _password_at(e, is_literal_value), m.group(3))
     elif tool:
         body = _ANSWER_LINE.sub(lambda e: _password_at(e, looks_random), m.group(3))
@@ -1035,8 +1026,6 @@ def scrub(text: str) -> Scrubbed:
         text = sub(_ASSIGN_CONTINUED, text, counts, "secret-assignment", _named_value)
     if "\\\n" in text:
         text = sub(_FLAG_CONTINUED, text, counts, "cli-password", _flag_space_any)
-    if "chpasswd" in text:
-        text = sub(_CHPASSWD_HEREDOC, text, counts, "cli-password", _chpasswd_heredoc)
     if "<<" in text and _HEREDOC_HINT.search(text):
         text = sub(_HEREDOC, text, counts, "cli-password", _heredoc)
     if "=(" in text and _ARRAY_OPENS_LINE.search(text):
