@@ -34,6 +34,9 @@ from bashcoder.engine.onnx_export import GRAPHS, ensure_exported, graph_file
 
 GRAPH = GRAPHS[0]
 
+HEAD_DIM_MULTIPLE = 16
+"""GroupQueryAttention's CPU kernel takes head sizes that are multiples of 16 (the presets' are 16
+and 64); other models run on torch."""
 CHECK_ATOL = 1e-3
 """Largest |logit difference| from torch accepted by the load-time check of the fp32 graphs
 (measured: at most 1.3e-5 on the shipped tiny model over 132 real contexts, ~1e-6 on random weights)."""
@@ -108,7 +111,9 @@ class OnnxForward:
 
         A decode step rebinds nothing: it rewrites the small inputs in place.
         """
-        key = (B, T, cache.k.data_ptr(), cache.v.data_ptr())
+        # The strides too: a batch-1 cache and a row view of a bigger one may start at the same
+        # address with layers at other offsets, and the graph writes through these pointers.
+        key = (B, T, cache.k.data_ptr(), cache.v.data_ptr(), cache.k.stride(), cache.v.stride())
         if self._bound is not None and self._bound[0] == key:
             return self._bound[1], self._bound[2]
         with torch.inference_mode(False):  # plain tensors: writable in and out of inference mode
@@ -165,6 +170,11 @@ def load(model: Transformer, threads: int, int8: bool = False) -> OnnxForward:
     failed check); `device.model_forward` turns that into the torch fallback.
     """
     import_onnxruntime()  # fail before exporting when the runtime is missing
+    if model.cfg.head_dim % HEAD_DIM_MULTIPLE:  # ONNX Runtime would refuse it after the export
+        raise ValueError(
+            f"its GroupQueryAttention needs a head size that is a multiple of {HEAD_DIM_MULTIPLE}; "
+            f"this model's is {model.cfg.head_dim}"
+        )
 
     directory = ensure_exported(model, int8=int8)
     try:

@@ -264,6 +264,45 @@ def test_an_export_that_cannot_be_written_falls_back_to_torch(
     assert sum("running torch" in w for w in warnings) == 1, warnings
 
 
+def test_a_head_size_the_attention_kernel_refuses_runs_on_torch_without_an_export(
+    micro_model: Transformer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GroupQueryAttention takes head sizes in multiples of 16: a model with 24 was exported, then
+    # refused by ONNX Runtime at every start (its own error line on stderr).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cfg = dataclasses.replace(micro_model.cfg, n_embd=48, n_head=2, ffn_hidden=96)
+    odd = build_model(cfg).eval()
+    plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx")
+    assert model_forward(odd, plan) is odd
+    assert [r.getMessage() for r in caplog.records if "multiple of 16" in r.getMessage()]
+    assert not list(tmp_path.rglob("*.onnx"))
+
+
+def test_a_new_cache_at_an_old_address_with_another_layout_is_bound_again(
+    micro_model: Transformer, pair
+) -> None:  # noqa: ANN001
+    # The binding was keyed by the cache's address alone: a batch-1 cache sharing its start with a
+    # row view of a batch-3 one reused the view's layer offsets, and the graph wrote through them.
+    forward = pair[1]._forward
+    cfg = micro_model.cfg
+    L, nh, S, hs = cfg.n_layer, cfg.n_head, cfg.context_length, cfg.head_dim
+    idx = torch.randint(0, cfg.vocab_size, (1, 6), generator=torch.Generator().manual_seed(5))
+    with torch.inference_mode():
+        k, v = torch.zeros(L * 3 * nh * S * hs), torch.zeros(L * 3 * nh * S * hs)
+        big = KVCache(k.view(L, 3, nh, S, hs), v.view(L, 3, nh, S, hs))
+        forward(idx, big.rows(1), last_only=True)
+        n = L * nh * S * hs
+        small = KVCache(k[:n].view(L, 1, nh, S, hs), v[:n].view(L, 1, nh, S, hs))
+        ref = KVCache.allocate(cfg, 1, torch.device("cpu"), torch.float32)
+        for part in (idx[:, :6], idx[:, :1]):
+            a, b = forward(part, small, last_only=True), micro_model(part, ref, last_only=True)
+            assert (a - b).abs().max() <= CHECK_ATOL
+    assert torch.allclose(small.k[:, :, :, :7], ref.k[:, :, :, :7], atol=1e-5)
+
+
 def test_int8_graphs_load_and_stay_within_their_measured_bound(micro_model: Transformer) -> None:
     plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx-int8")
     forward = model_forward(micro_model, plan)

@@ -208,6 +208,8 @@ TOOLS: dict[str, Tool] = {
     "aws": Tool(named_values=True, options=("--secret-string",)),  # secretsmanager create-secret
     "aws/ssm": Tool(options=("--value",), requires="SecureString"),
     "rclone/config": Tool(named_pairs=True),  # config create NAME TYPE k v ..., config update NAME k v
+    "dotnet/nuget": Tool(options=("-k", "--api-key")),  # dotnet nuget push PKG -k KEY
+    "dotnet": Tool(),
     "rclone": Tool(),
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
@@ -312,11 +314,14 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
     """Spans of the line that hold the password, per the tool's rules (literal or not)."""
     positional: list[_Word] = []
     batch = False
-    required = not tool.requires or any(tool.requires in w.bare for w in args)
+    required = not tool.requires or any(w.bare.rpartition("=")[2] == tool.requires for w in args)
     for i, word in enumerate(args):
         bare, nxt = word.bare, args[i + 1] if i + 1 < len(args) else None
         if nxt is not None and required and (bare in tool.options or bare in tool.keywords):
             yield nxt.start, nxt.end
+        name, eq, _ = bare.partition("=")
+        if eq and required and name.startswith("--") and name in tool.options:  # `--value=PW`
+            yield _after(word, word.text.index("=") + 1)
         for opt in tool.attached:
             if bare.startswith(opt) and len(bare) > len(opt):
                 yield _after(word, word.text.find(opt) + len(opt))
@@ -352,11 +357,18 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
             setting = _SETTING.fullmatch(name.bare)  # a plain name, not `"$GITHUB_TOKEN"`
             if verb.bare in _SETTERS and setting and is_secret_name(re.split(r"[.:/]", name.bare)[-1]):
                 yield value.start, value.end
-    if tool.named_pairs:
-        for name, value in zip(positional[3:], positional[4:], strict=False):
-            key = name.bare.lower()
-            if is_secret_name(key) or (key.endswith("key") and looks_random(value.bare)):
-                yield value.start, value.end
+    if tool.named_pairs and len(positional) > 2:
+        # `config create NAME TYPE k v ...`, `config update|password NAME k v ...`: pairs from there,
+        # or `k=v` words (pairing every adjacent word took a value's neighbour for its name).
+        first = 4 if positional[1].bare == "create" else 3
+        settings = positional[first:]
+        pairs = [(w.bare.partition("=")[0], w, w.text.index("=") + 1) for w in settings if "=" in w.bare]
+        if not pairs:
+            pairs = [(n.bare, v, 0) for n, v in zip(settings[::2], settings[1::2], strict=False)]
+        for key, word, offset in pairs:
+            value = word.bare[word.bare.find("=") + 1 :] if offset else word.bare
+            if is_secret_name(key) or (key.lower().endswith("key") and looks_random(value)):
+                yield _after(word, offset) if offset else (word.start, word.end)
     if tool.http_basic and len(positional) >= 4 and positional[1].bare.startswith("http-basic."):
         yield positional[3].start, positional[3].end
     if tool.ini_setter:

@@ -264,10 +264,8 @@ _COLON_KEY = re.compile(
 # A Dockerfile's space form: ENV POSTGRES_PASSWORD PW.
 _DOCKER_ENV = re.compile(r"^([ \t]*ENV[ \t]+(\w+)[ \t]+)(\S+)[ \t]*$", re.M)
 # Redis: requirepass PW in redis.conf, --requirepass PW, CONFIG SET requirepass PW; masterauth alike.
-# An unquoted value stops at `/`: in `sed 's/^# requirepass x/requirepass PW/'` the first name's
-# value would otherwise run into the second name and hide its password.
 _REDIS_PASS = re.compile(
-    r"(\b(?:--)?(?:requirepass|masterauth)[ \t]+)('[^'\n]+'|\"[^\"\n]+\"|[^\s'\"`$\\;|&<>(){}\]/]+)", re.I
+    r"(\b(?:--)?(?:requirepass|masterauth)[ \t]+)('[^'\n]+'|\"[^\"\n]+\"|" + _LITERAL + r")", re.I
 )
 # .npmrc's _auth=BASE64(user:password).
 _NPM_AUTH = re.compile(r"((?<![\w-])_?auth[ \t]*=[ \t]*['\"]?)([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])")
@@ -315,20 +313,33 @@ _HYPHENATED_WORDS = re.compile(r"[a-z0-9]+(?:-[a-z]+)+")  # base64-encoded, sha5
 _SECRET_FILE_WRITE = re.compile(
     r"(\b(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"))?)[ \t]+)"
     r"('[^'\n]{8,200}'|\"(?:[^\"$`\\\n]|\\n){8,200}\"|[A-Za-z0-9_\-+/=]{8,200})"
-    r"([ \t]*>>?[ \t]*['\"]?)([^\s'\";|&<>]{1,300})"
+    r"([ \t]*(?:>>?|\|[ \t]*(?:sudo[ \t]+)?tee(?:[ \t]+-a)?)[ \t]*['\"]?)([^\s'\";|&<>]{1,300})"
 )
-# OpenVPN's `--auth-user-pass auth.txt` too (not `authorized_keys`, which holds public keys).
+# OpenVPN's `--auth-user-pass auth.txt` too (not auth.log, AUTHORS, oauth2.conf or authorized_keys).
 _SECRET_FILE = re.compile(
-    r"(?:\.(?:key|pem)|(?:secret|token|passw|credential|auth(?!orized)|userlist)[^/]*|[._]pass(?:\.txt)?)['\"]?$",
+    r"(?:\.(?:key|pem)|(?:secret|token|passw|credential)[^/]*|[._]pass(?:\.txt)?"
+    r"|(?:^|[/._-])auth(?:[._-]user[._-]pass)?(?:\.txt)?|pgbouncer/userlist\.txt)['\"]?$",
     re.I,
 )
+# A file a here-document's lines are credentials in (a stricter list than `_SECRET_FILE`, which a
+# one-line write may match by a word: a here-document holds whole files, `token_types.h` too).
+_CREDENTIALS_FILE = re.compile(
+    r"(?:^|/)(?:chap-secrets|pap-secrets|[\w.-]*\.secrets?|userlist\.txt|(?:[\w-]*[._-])?auth(?:[._-]user[._-]pass)?"
+    r"(?:\.txt)?|[\w.-]*\.pass|\.?vault[_-]pass(?:word)?(?:\.txt)?)$",
+    re.I,
+)
+# Where a line's output goes: `> FILE`, `>> FILE`, `tee [-a] FILE`.
+_WRITE_TARGET = re.compile(r"(?:>>?|\btee(?:[ \t]+-a)?)[ \t]*['\"]?([^\s'\";|&<>]+)")
 # A here-document: delimiter, the rest of its line, body. Matched from the `<<` on (a search from
 # every line start for the command cost ~13% of scrub's time); `_heredoc` reads the line before
 # it: a tool answering prompts, or a credentials file written (`cat > /etc/pgbouncer/userlist.txt
 # <<EOF`, `tee -a /etc/ppp/chap-secrets <<EOF`, `cat <<EOF > auth.txt`).
 # The body is taken a line at a time (`.{0,4000}?` a character at a time took 1 s on 3,000 openers
 # without an end).
-_HEREDOC = re.compile(r"<<-?[ \t]*['\"]?(\w+)['\"]?([^\n]*)\n((?:[^\n]*\n){0,300}?)[ \t]*\1[ \t]*$", re.M)
+# The delimiter is capped and must end there: `(\w+)` backtracked through a 20 KB word (3.5 s).
+_HEREDOC = re.compile(
+    r"<<-?[ \t]*['\"]?(\w{1,64})(?!\w)['\"]?([^\n]*)\n((?:[^\n]*\n){0,300}?)[ \t]*\1[ \t]*$", re.M
+)
 # The fields of a credentials line: `user:PW` (rsyncd.secrets), `"user" server "PW" *` (chap-secrets),
 # and `echo -e "user\nPW"` (an auth-user-pass file: user on the first line, password on the second).
 _FILE_FIELD = re.compile(r"(?<=:)[^\s:'\"\\]+|(?<![^\s'\"])[^\s:'\"\\]+(?![^\s'\"\\])|(?<=\\n)[^\s:'\"\\]+")
@@ -414,15 +425,27 @@ _FLAG_CONTINUED = re.compile(
 # y, PW, PW, y ...) or logging into ftp (`user NAME PW`): see `_heredoc`.
 # What `_heredoc` looks for on a here-document's line, as a cheap test of the whole text first.
 _HEREDOC_HINT = re.compile(
-    r"passw|ftp|mysql_secure|pdbedit|adduser|secret|token|credential|auth|userlist|\.key|\.pem|pass", re.I
+    r"pass|ftp|mysql_secure|pdbedit|adduser|sudo|kinit|realm|secret|credential|auth|userlist", re.I
 )
-_ANSWERING_TOOL = re.compile(
-    r"\b(mysql_secure_installation|passwd|vncpasswd|smbpasswd|pdbedit|adduser|ftp|lftp|sftp)\b"
+_ANSWERING_TOOLS = frozenset(
+    {
+        "mysql_secure_installation",
+        "passwd",
+        "vncpasswd",
+        "smbpasswd",
+        "pdbedit",
+        "adduser",
+        "kinit",
+        "htpasswd",
+        "realm",
+    }
 )
+_COMMAND_SPLIT = re.compile(r"[|;&(]|\$\(|\b(?:do|then|else)\b")
 _ANSWER_LINE = re.compile(r"^([ \t]*)(\S+)([ \t]*)$", re.M)
-_FTP_USER_LINE = re.compile(r"^([ \t]*(?:user[ \t]+\S+|pass)[ \t]+)(\S+)([ \t]*)$", re.M)
+_FTP_USER_LINE = re.compile(
+    r"^([ \t]*(?:quote[ \t]+)?(?:user[ \t]+\S+|pass)[ \t]+)(\S+)([ \t]*)$", re.M | re.I
+)
 # The `user:PW` lines of a here-document into chpasswd (see `_heredoc`).
-_CHPASSWD_WORD = re.compile(r"\bchpasswd\b")
 _USER_COLON = re.compile(r"^([ \t]*[\w.\-]+:)([^\s:'\"$`]+)([ \t]*)$", re.M)
 # printf filling a template: printf 'aws_secret_access_key=%s\n' PW > ~/.aws/credentials. Each `%s`
 # takes the next argument; one after a secret's name (`NAME=%s`, `NAME: %s`) is the secret.
@@ -467,13 +490,23 @@ _SED_PLACEHOLDER = re.compile(
 )
 # A replacement that keeps a group of the pattern (a setting's name: `\1`) and puts a literal after
 # it (sed's back-references are one digit, so `\10abc` is group 1 then `0abc`).
-_SED_KEPT_NAME = re.compile(r"((?:\\[1-9])+)([ \t=:]*['\"]?)([^\s'\"\\&]+)(['\"]?)")
-# The names in a sed pattern, regex escapes (`\s`, `\(`) and classes aside: the setting it matches.
-_SED_PATTERN_WORD = re.compile(r"(?<![\\\w])[A-Za-z_][\w.\-]*")
-# Codecov's bash uploader run from curl: bash <(curl -s https://codecov.io/bash) -t TOKEN.
-_CODECOV_BASH = re.compile(
-    r"(codecov\.io/bash\)?[^\n|;&]{0,200}?[ \t](?:-t|--token)[ \t]+['\"]?)([^\s'\"`$\\;|&<>(){}]+)"
+_SED_KEPT_NAME = re.compile(r"(\\1)([ \t=:]*['\"]?)([^\s'\"\\&]+)(['\"]?)")
+# A pattern whose group 1 is a setting's name and separator, the value after it matched to the end:
+# `^\(password\s*=\s*\).*`, `^\(requirepass\).*`, `\(token: *\)[^ ]*` (not `\(passwd:.*\)` or
+# `\(password\)_old`, which keep text around a name rather than replace its value).
+_SED_KEPT_SETTING = re.compile(
+    r"\^?\\\((?:\\s\*|[ \t])*([A-Za-z_][\w.\-]*)((?:\\s[*+]?|\\\+|\[\[:space:\]\][*+]?|[ \t=:*+])*)\\\)"
+    r"(?:\.\*|\[\^[^\]]{1,20}\][*+]?|\\S\*)\$?"
 )
+# Settings written `NAME VALUE` whose names `is_secret_name` does not know: redis's.
+_SPACE_SETTINGS = frozenset({"requirepass", "masterauth"})
+# Codecov's bash uploader run from curl: bash <(curl -s https://codecov.io/bash) -t TOKEN, or
+# curl -s https://codecov.io/bash | bash -s -- -t TOKEN.
+_CODECOV_BASH = re.compile(
+    r"(codecov\.io/bash\)?(?:[ \t]*\|[ \t]*bash\b)?[^\n|;&]{0,200}?[ \t](?:-t|--token)(?:[ \t]+|=)['\"]?)"
+    r"([^\s'\"`$\\;|&<>(){}]+)"
+)
+_SED_SPACE_VALUE = re.compile(r"^(.*?\b(\w+)[ \t]+['\"]?)([^'\"\s]+?)(['\"]?)$")
 _SED_NAME_VALUE = re.compile(r"^(.*?\b(\w+)[ \t]*[:=][ \t]*['\"]?)([^'\"\s]+?)(['\"]?)$")
 # helm's --set a.b.password=PW,c=d: the last part of each dotted key names the value.
 _HELM_SET = re.compile(r"(--set(?:-string)?(?:=|[ \t]+)['\"]?)([^\s'\"]{1,2000})")
@@ -669,15 +702,24 @@ def _heredoc(m: re.Match[str]) -> str | None:
     """A here-document's secrets, by what its line runs or writes (`_HEREDOC`): chpasswd's
     `user:PW` lines, the answers to a tool's password prompts (a random-looking line alone), ftp's `user NAME PW` and `pass PW`
     lines, or the random-looking fields of a credentials file's lines."""
-    line = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()] + " " + m.group(2)
-    tool = _ANSWERING_TOOL.search(line)
-    if _CHPASSWD_WORD.search(line):
+    before = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()]
+    # The command whose standard input the here-document is: the last one before `<<` (not
+    # `passwd` in `while read u; do passwd -l "$u"; done <<EOF`, which feeds the loop).
+    words = _COMMAND_SPLIT.split(before)[-1].split()
+    # `sudo -S cmd` reads the password from its standard input: the here-document answers sudo.
+    stdin_sudo = (
+        len(words) > 1 and words[0] == "sudo" and any(re.fullmatch(r"-[A-Za-z]*S[A-Za-z]*", w) for w in words)
+    )
+    while words and (words[0] in ("sudo", "doas", "env", "command", "exec") or words[0].startswith("-")):
+        words = words[1:]
+    tool = "passwd" if stdin_sudo else words[0].rsplit("/", 1)[-1] if words else ""
+    if tool == "chpasswd":
         body = _USER_COLON.sub(lambda e: _password_at(e, is_literal_value), m.group(3))
-    elif tool and tool.group(1) in ("ftp", "lftp", "sftp"):
+    elif tool in ("ftp", "lftp", "sftp"):
         body = _FTP_USER_LINE.sub(lambda e: _password_at(e, is_literal_value), m.group(3))
-    elif tool:
-        body = _ANSWER_LINE.sub(lambda e: _password_at(e, looks_random), m.group(3))
-    elif any(_SECRET_FILE.search(w.strip("'\";")) for w in line.split()):
+    elif tool in _ANSWERING_TOOLS:
+        body = _ANSWER_LINE.sub(lambda e: _password_at(e, _typed_password), m.group(3))
+    elif any(_CREDENTIALS_FILE.search(t.group(1)) for t in _WRITE_TARGET.finditer(before + " " + m.group(2))):
         body = re.sub(r"[^\n]+", _credentials_line, m.group(3))
     else:
         return None
@@ -685,6 +727,18 @@ def _heredoc(m: re.Match[str]) -> str | None:
         return None
     start, end = m.start(3) - m.start(), m.end(3) - m.start()
     return m.group(0)[:start] + body + m.group(0)[end:]
+
+
+def _typed_password(value: str) -> bool:
+    """A line typed at a password prompt: 8+ characters mixing letters and digits, punctuation
+    allowed (`S3cure!Pass#42`), not an expansion, a path, an option or a URL."""
+    return (
+        len(value) >= 8
+        and is_literal_value(value)
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+        and not value.startswith(("/", "-", "http", "<"))
+    )
 
 
 def _password_at(e: re.Match[str], ok: Callable[[str], bool]) -> str:
@@ -812,16 +866,23 @@ def _secret_array(m: re.Match[str]) -> str | None:
     return f"{m.group(1)}=({_ARRAY_ELEMENT.sub(element, m.group(2))})"
 
 
+def _secret_setting(name: str, value: str) -> bool:
+    return holds_secret(name, value) or (name.lower() in _SPACE_SETTINGS and is_literal_value(value))
+
+
 def _sed(m: re.Match[str]) -> str | None:
     """The replacement of a sed `s` command when it is a password: after a secret's name
     (`s/^pass=.*/pass=PW/`), or whole when the pattern names a secret (`s/__DB_PASSWORD__/PW/`)."""
     delim, pattern, repl = m.group(1), m.group(2), m.group(3)
-    kept = _SED_KEPT_NAME.fullmatch(repl)
-    if kept and any(holds_secret(w, kept.group(3)) for w in _SED_PATTERN_WORD.findall(pattern)):
+    kept, setting = _SED_KEPT_NAME.fullmatch(repl), _SED_KEPT_SETTING.fullmatch(pattern)
+    if kept and setting and _secret_setting(setting.group(1), kept.group(3)) and looks_random(kept.group(3)):
         # `s/^\(password\s*=\s*\).*/\1PW/`: the group kept the setting's name, PW is its value.
         return f"s{delim}{pattern}{delim}{kept.group(1)}{kept.group(2)}{placeholder('password')}{kept.group(4)}{delim}"
     if "\\" in repl or "&" in repl:  # back-references build the text from the input
         return None
+    spaced = _SED_SPACE_VALUE.match(repl)  # redis.conf's `requirepass PW`
+    if spaced and spaced.group(2).lower() in _SPACE_SETTINGS and looks_random(spaced.group(3)):
+        return f"s{delim}{pattern}{delim}{spaced.group(1)}{placeholder('password')}{spaced.group(4)}{delim}"
     named = _SED_NAME_VALUE.match(repl)
     code = named is not None and any(c in named.group(3) for c in "()[]{}")  # get_random_secret_key()
     if named and not code and is_secret_name(named.group(2)) and is_literal_value(named.group(3)):
@@ -951,7 +1012,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", ("pass",), _COMMENT_PASSWORD, _keep_value(2, "secret", min_len=6)),
     ("secret-assignment", ("pass",), _PROSE_PASSWORD, _prose_password),
     ("secret-assignment", _SECRET_HINTS, _COLON_KEY, _colon_key),
-    ("secret-assignment", _SECRET_HINTS, _SECRET_FILE_WRITE, _secret_file_write),
+    ("secret-assignment", (*_SECRET_HINTS, "userlist"), _SECRET_FILE_WRITE, _secret_file_write),
     ("netrc-password", ("password",), _NETRC_LINE, _netrc_line),
     ("basic-credentials", ("auth", "basic"), _BASE64_WORD, _basic_credentials),
     ("base64-credentials", ("eyj", "ewo", "ew0", "ls0tls1"), _BASE64_DOCUMENT, _base64_document),

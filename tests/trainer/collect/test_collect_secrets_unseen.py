@@ -155,7 +155,18 @@ def scrubbed(text: str) -> str:
         f"passwd bob <<EOF\n{PW}\n{PW}\nEOF",
         f"ftp -inv ftp.example.net <<EOF\nuser webdeploy {PW}\nbinary\nbye\nEOF",
         # token formats
-        "dotnet nuget push pkg.nupkg -k oy2" + "q7vt2mx9plw3yz8rb5nd1hc6ks4jtq7vt2mx9plw3yz8r",
+        "nuget setapikey oy2" + HEX + "q7vt2mx -source https://www.nuget.org",
+        "dotnet nuget push pkg.nupkg -k " + HEX,
+        # the review's variants: a value with `/` (base64), piped uploader, tee, `--opt=`, k=v, sudo -S
+        f"requirepass {PW}/Ab4+Cd=",
+        f"redis-cli CONFIG SET masterauth aB3/{PW}",
+        f"curl -s https://codecov.io/bash | bash -s -- -t {PW}A1",
+        f"echo 'vpnuser * {PW} *' | sudo tee -a /etc/ppp/chap-secrets",
+        f"aws ssm put-parameter --name /p/x --type=SecureString --value={PW}",
+        f"rclone config create b2r b2 account=004a1b2c3d4e key={PW}",
+        f"sudo -S apt-get update <<EOF\n{PW}\nEOF",
+        f"mysql_secure_installation <<EOF\n\ny\nS3cure!{PW}#42\ny\nEOF",
+        f"ftp -n ftp.example.net <<END\nquote USER webdeploy\nquote PASS {PW}\nquit\nEND",
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
@@ -254,6 +265,22 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "sftp deploy@host <<EOF\nput build2024.tar\nEOF",
         "ftp -n host <<END\nuser anonymous $EMAIL\nget file1.tar.gz\nEND",
         "cat >> /etc/passwd <<EOF\nsvc2:x:1002:1002::/home/svc2:/bin/sh\nEOF",
+        # the review's false positives of the first version of these rules
+        "sed -i 's/^\\(passwd:\\s*\\).*/\\1compat/' /etc/nsswitch.conf",
+        "sed -i 's/^\\(passwd:.*\\)/\\1 sss/' /etc/nsswitch.conf",
+        "sed -i 's/^\\(password\\s*requisite\\s*pam_pwquality.so\\)/\\1 minlen=14/' /etc/pam.d/common-password",
+        "sed -i 's/\\(password\\)_old/\\1_new/g' schema.sql",
+        'while read -r u; do passwd -l "$u"; done <<EOF\nolduser2019\ntempuser2020\nEOF',
+        "ssh -o PasswordAuthentication=no deploy@web1 <<EOF\ngit checkout release2024\nEOF",
+        'PGPASSWORD="$PGPASS" psql -h db -U app <<SQL\nREINDEX TABLE orders2024;\nSQL',
+        "cat > /etc/nginx/conf.d/oauth2.conf <<EOF\nupstream oauth2proxy {\nEOF",
+        "cat > src/token_types.h <<EOF\nTOKEN_INT64\nEOF",
+        "cat > /etc/vsftpd.userlist <<EOF\njsmith2024\nEOF",
+        'echo "Failed password for invalid user admin1234 from 10.0.0.1" >> /var/log/auth.log',
+        'echo "contributor42 <c42@example.com>" >> AUTHORS',
+        "aws ssm put-parameter --name /app/SecureStringMigrated --type String --value release2024a",
+        'rclone config create mys3 s3 secret_access_key "$S3_SECRET" endpoint http://minio:9000',
+        "sudo apt-get install -y pkg <<EOF\nanswer2024x\nEOF",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
