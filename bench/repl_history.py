@@ -266,16 +266,19 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on busy cores).")
     ap.add_argument("--runs", default=",".join(RUNS), help=f"Comma-separated runs, of {', '.join(RUNS)}.")
     ap.add_argument("--json", type=Path, help="Also write the figures here.")
+    ap.add_argument(
+        "--temperature", type=float, default=Settings.temperature, help="Ghost text's (default: the REPL's)."
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     history, typed = build_session(command_lines(args.corpus), args.history, args.typed, args.seed)
     generator = load(args.model, args.device)
-    assistant = Assistant(generator, Settings(seed=args.seed, time_budget_ms=0))
+    assistant = Assistant(generator, Settings(seed=args.seed, time_budget_ms=0, temperature=args.temperature))
     print(f"cpu: {cpu_model()}  (torch {torch.__version__}, {torch.get_num_threads()} threads)")
     print(f"device: {generator.plan.describe()}")
     print(
-        f"session: {len(history):,} history commands, {len(typed):,} typed "
+        f"temperature {args.temperature}; session: {len(history):,} history commands, {len(typed):,} typed "
         f"({sum(map(len, typed)):,} characters) from {args.corpus.name}, seed {args.seed}"
     )
     rows: dict[str, Tally] = {}

@@ -56,8 +56,8 @@ _BOOLS = {
 class Settings:
     """How suggestions are made: their sources and sampling; `:set NAME VALUE` replaces one field."""
 
-    temperature: float = TEMPERATURE.default
-    """Ghost-text sampling temperature (knobs.TEMPERATURE); 0 is greedy."""
+    temperature: float = surface_default("repl", "temperature")
+    """Ghost-text sampling temperature (knobs.TEMPERATURE; greedy by default, knobs.GHOST_TEMPERATURE_REPL)."""
     top_k: int = int(TOP_K.default)
     """Sample among the k most likely tokens (knobs.TOP_K); 0 turns the filter off."""
     top_p: float = TOP_P.default
