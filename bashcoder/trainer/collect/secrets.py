@@ -333,10 +333,9 @@ _WRITE_TARGET = re.compile(r"(?:>>?|\btee(?:[ \t]+-a)?)[ \t]*['\"]?([^\s'\";|&<>
 # A here-document: delimiter, the rest of its line, body. Matched from the `<<` on (a search from
 # every line start for the command cost ~13% of scrub's time); `_heredoc` reads the line before
 # it: a tool answering prompts, or a credentials file written (`cat > /etc/pgbouncer/userlist.txt
-# <<EOF`, `tee -a /etc/ppp/chap-secrets <<EOF`, `cat <<EOF > auth.txt`).
-# The body is taken a line at a time (`.{0,4000}?` a character at a time took 1 s on 3,000 openers
-# without an end).
-# The delimiter is capped and must end there: `(\w+)` backtracked through a 20 KB word (3.5 s).
+# <<EOF`, `tee -a /etc/ppp/chap-secrets <<EOF`, `cat <<EOF > auth.txt`). The body is taken a line
+# at a time (a character at a time took 1 s on 3,000 openers without an end); the delimiter is
+# capped and must end there (`(\w+)` backtracked through a 20 KB word: 3.5 s).
 _HEREDOC = re.compile(
     r"<<-?[ \t]*['\"]?(\w{1,64})(?!\w)['\"]?([^\n]*)\n((?:[^\n]*\n){0,300}?)[ \t]*\1[ \t]*$", re.M
 )
@@ -421,12 +420,12 @@ _FLAG_CONTINUED = re.compile(
     r"[ \t]*\\\n[ \t]*)(['\"]?)([^\s'\"`$\\;|&<>(){}\]]+)",
     re.I,
 )
-# A here-document answering a tool's password prompts (`mysql_secure_installation <<EOF`, then
-# y, PW, PW, y ...) or logging into ftp (`user NAME PW`): see `_heredoc`.
 # What `_heredoc` looks for on a here-document's line, as a cheap test of the whole text first.
 _HEREDOC_HINT = re.compile(
     r"pass|ftp|mysql_secure|pdbedit|adduser|sudo|kinit|realm|secret|credential|auth|userlist", re.I
 )
+# Tools a here-document answers the password prompts of (`mysql_secure_installation <<EOF`, then
+# y, PW, PW, y ...).
 _ANSWERING_TOOLS = frozenset(
     {
         "mysql_secure_installation",
@@ -440,6 +439,7 @@ _ANSWERING_TOOLS = frozenset(
         "realm",
     }
 )
+# What ends the command before `<<` (the here-document feeds the last one).
 _COMMAND_SPLIT = re.compile(r"[|;&(]|\$\(|\b(?:do|then|else)\b")
 _ANSWER_LINE = re.compile(r"^([ \t]*)(\S+)([ \t]*)$", re.M)
 _FTP_USER_LINE = re.compile(
@@ -699,9 +699,10 @@ def _printf_template(m: re.Match[str]) -> str | None:
 
 
 def _heredoc(m: re.Match[str]) -> str | None:
-    """A here-document's secrets, by what its line runs or writes (`_HEREDOC`): chpasswd's
-    `user:PW` lines, the answers to a tool's password prompts (a random-looking line alone), ftp's `user NAME PW` and `pass PW`
-    lines, or the random-looking fields of a credentials file's lines."""
+    """A here-document's secrets, by the command it feeds or the file it writes (`_HEREDOC`):
+    chpasswd's `user:PW` lines, the answers to a tool's password prompts (a password-like line
+    alone), ftp's `user NAME PW` and `quote PASS PW` lines, or the random-looking fields of a
+    credentials file's lines."""
     before = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()]
     # The command whose standard input the here-document is: the last one before `<<` (not
     # `passwd` in `while read u; do passwd -l "$u"; done <<EOF`, which feeds the loop).
