@@ -115,8 +115,10 @@ SCRIPT_TEMPERATURE = 0.7
 """Scripts are sampled warmer than ghost text: over hundreds of tokens 0.2 falls into loops."""
 
 GHOST_TEMPERATURE_REPL = 0.0
-"""The terminal's ghost text is greedy: sampled at 0.2, typing `git st` showed `git status
---porcelain` once and `git step 2>&1` the next time, and a shell's autosuggestions repeat. Measured
+"""The terminal's ghost text is greedy: sampled at 0.2, the same `git st` got another suggestion
+from run to run (`git status --porcelain`, `git star`, `git step 2>&1` were seen), and a shell's
+autosuggestions repeat. (Greedy is no better per line: what it shows depends on the directory
+listing in the prompt, `git stash pop`, `git status` or `git step`.) Measured
 no worse for it (bench/repl_history.py, 200 typed commands, shipped tiny, 2-core AMD EPYC): model
 suggestions 22.9% of typed characters accepted greedy against 23.8% at 0.2, with history first 39.2%
 against 40.0% (one seed; an earlier 400 held-out lines: equal), answers 50 against 57 ms. The Tab

@@ -16,8 +16,8 @@ from bashcoder.repl.config import Settings
 
 
 def test_typing_the_same_line_again_shows_the_same_ghost_text(bpe_tokenizer) -> None:  # noqa: ANN001
-    # Sampled at temperature 0.2, `git st` showed `git status --porcelain` once and `git step 2>&1`
-    # the next time. Random weights give flat distributions, where any sampling shows.
+    # Sampled at temperature 0.2, the same `git st` got another suggestion from run to run. Random
+    # weights give flat distributions, where any sampling shows.
     cfg = preset("micro", vocab_size=bpe_tokenizer.vocab_size)
     model = build_model(cfg, seed=3).eval()
     plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="torch")
