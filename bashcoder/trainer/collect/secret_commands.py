@@ -299,6 +299,12 @@ def _tool_of(words: list[_Word]) -> tuple[Tool, list[_Word]] | None:
     positional = [w for w in args if not w.bare.startswith("-")]
     if positional and f"{name}/{positional[0].bare}" in TOOLS:  # `docker login`, not `docker run -p`
         return TOOLS[f"{name}/{positional[0].bare}"], args
+    if len(positional) > 1 and f"{name}/{positional[1].bare}" in TOOLS:
+        # A global option's value before the subcommand: `aws --region eu-west-1 ssm ...`,
+        # `rclone --config FILE config create ...` (its arguments start at the subcommand).
+        at = args.index(positional[0])
+        if at and args[at - 1].bare.startswith("-") and "=" not in args[at - 1].bare:
+            return TOOLS[f"{name}/{positional[1].bare}"], args[at + 1 :]
     tool = TOOLS.get(name)
     return (tool, args) if tool else None
 
