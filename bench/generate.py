@@ -193,7 +193,10 @@ def main() -> None:
     if importlib.util.find_spec("onnxruntime") is not None:
         ort_version = import_onnxruntime().__version__
     print(f"device: {p.describe()}  torch {torch.__version__}  onnxruntime {ort_version}")
-    print(f"cpu: {cpu_model()}  AMX: {'yes' if has_amx() else 'no'}  threads {torch.get_num_threads()}")
+    print(
+        f"cpu: {cpu_model()}  AMX: {'yes' if has_amx() else 'no'}  threads {torch.get_num_threads()}"
+        f"  int8 weights: {p.int8_weights}"
+    )
     print(
         f"batch-1 greedy decode after a 64-token prompt, {args.tokens} tokens, median of {args.rounds} rounds"
     )

@@ -8,10 +8,13 @@ Each context is the up to `--context` tokens before a random point of a
 script. For each it prints, over all contexts: next-token top-1 agreement of
 int8 with fp32, the largest |logit difference|, and the share of
 `--continue`-token greedy continuations that are identical; fp32 against
-eager torch beside it (the exactness the runtime promises). The CPU model is
-printed with the figures.
+eager torch beside it (the exactness the runtime promises). The int8 graph is
+the one this CPU gets (signed weights with VNNI or AMX, else unsigned:
+`device.int8_weight_type`); `--weights u8,s8` measures both (where the CPU lacks VNNI, the signed graph
+may fail the runtime's load check: the saturation it is kept from). The CPU model
+and its vector extensions are printed with the figures.
 
-Usage: python bench/int8_agreement.py [--data DIR] [--model DIR] [--contexts 150] [--continue 12]
+Usage: python bench/int8_agreement.py [--data DIR] [--model DIR] [--contexts 150] [--continue 12] [--weights u8,s8]
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ def main() -> None:
     ap.add_argument("--context", type=int, default=448, help="tokens before the cut, at most")
     ap.add_argument("--continue", dest="cont", type=int, default=12, help="greedy tokens compared")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--weights", default=None, help="int8 weight types, comma-separated (default: this CPU's)"
+    )
     args = ap.parse_args()
     ort = import_onnxruntime()
     cpu = plan_for(torch.device("cpu"))
@@ -67,9 +73,10 @@ def main() -> None:
     # fp32 everywhere: on AMX CPUs the plan's bf16 prefill would run all three on torch (the graphs
     # decline autocast), and the figures would compare torch with itself.
     fp32 = dataclasses.replace(cpu, prefill_dtype=None, decode_dtype=None)
-    gens = {
-        rt: Generator(loaded, dataclasses.replace(fp32, runtime=rt)) for rt in ("torch", "onnx", "onnx-int8")
-    }
+    weights = (args.weights or cpu.int8_weights).split(",")
+    gens = {rt: Generator(loaded, dataclasses.replace(fp32, runtime=rt)) for rt in ("torch", "onnx")}
+    for w in weights:
+        gens[f"int8 {w}"] = Generator(loaded, dataclasses.replace(fp32, runtime="onnx-int8", int8_weights=w))
     if any(g._forward is loaded.model for rt, g in gens.items() if rt != "torch"):
         raise SystemExit("an ONNX runtime fell back to torch: see the log line above.")
     rng = random.Random(args.seed)
@@ -82,9 +89,10 @@ def main() -> None:
     )
     tok = loaded.tokenizer
     greedy = SamplingConfig(temperature=0, max_tokens=args.cont)
-    top1 = {"onnx": 0, "onnx-int8": 0}
-    worst = {"onnx": 0.0, "onnx-int8": 0.0}
-    same = {"onnx": 0, "onnx-int8": 0}
+    compared = [rt for rt in gens if rt != "torch"]
+    top1 = dict.fromkeys(compared, 0)
+    worst = dict.fromkeys(compared, 0.0)
+    same = dict.fromkeys(compared, 0)
     for _ in tqdm(range(args.contexts), desc="contexts", unit="ctx"):
         text = rng.choice(texts)
         ids = tok.encode(text[: rng.randrange(100, len(text))])[-args.context :]
@@ -96,15 +104,15 @@ def main() -> None:
             gen.reset_cache()
             conts[rt] = gen.generate(ids, greedy)[0].token_ids
         # fp32 ONNX against torch; int8 against fp32 ONNX (what it replaces)
-        pairs = {"onnx": logits["torch"], "onnx-int8": logits["onnx"]}
-        cont_ref = {"onnx": conts["torch"], "onnx-int8": conts["onnx"]}
-        for rt, base in pairs.items():
-            top1[rt] += int(logits[rt].argmax() == base.argmax())
-            worst[rt] = max(worst[rt], (logits[rt] - base).abs().max().item())
-            same[rt] += int(conts[rt] == cont_ref[rt])
+        for rt in compared:
+            ref = "torch" if rt == "onnx" else "onnx"
+            top1[rt] += int(logits[rt].argmax() == logits[ref].argmax())
+            worst[rt] = max(worst[rt], (logits[rt] - logits[ref]).abs().max().item())
+            same[rt] += int(conts[rt] == conts[ref])
     n = args.contexts
     print(f"{'pair':22} {'top-1 agree':>12} {'max |dlogit|':>13} {f'{args.cont}-token greedy same':>22}")
-    for rt, label in (("onnx", "onnx fp32 vs torch"), ("onnx-int8", "onnx int8 vs fp32")):
+    for rt in compared:
+        label = "onnx fp32 vs torch" if rt == "onnx" else f"onnx {rt} vs fp32"
         print(f"{label:22} {100 * top1[rt] / n:11.1f}% {worst[rt]:13.3g} {100 * same[rt] / n:21.1f}%")
 
 

@@ -274,8 +274,18 @@ def prune(root: Path, keep: int = KEEP_EXPORTS) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
 
-def graph_file(directory: Path, graph: str, int8: bool = False) -> Path:
-    return directory / f"{graph}{'.int8' if int8 else ''}.onnx"
+INT8_WEIGHTS = ("u8", "s8")
+"""The int8 graphs' weight types: unsigned (any CPU) and signed (CPUs with VNNI or AMX: see
+`device.int8_weight_type`)."""
+
+
+def graph_file(directory: Path, graph: str, int8: str | None = None) -> Path:
+    """The fp32 graph's file, or with `int8` ('u8' or 's8') its quantised variant's (each its own
+    file: a cache folder may be shared by machines that choose differently)."""
+    if int8 is not None and int8 not in INT8_WEIGHTS:
+        raise ValueError(f"int8 weights {int8!r}: expected one of {', '.join(INT8_WEIGHTS)}")
+    suffix = {None: "", "u8": ".int8", "s8": ".int8-s8"}[int8]
+    return directory / f"{graph}{suffix}.onnx"
 
 
 def is_complete(directory: Path, digest: str) -> bool:
@@ -289,8 +299,9 @@ def is_complete(directory: Path, digest: str) -> bool:
     return all(graph_file(directory, g).is_file() for g in GRAPHS)
 
 
-def ensure_exported(model: Transformer, int8: bool = False, root: Path | None = None) -> Path:
-    """The directory of this model's graphs, exporting them first if they are missing or stale.
+def ensure_exported(model: Transformer, int8: str | None = None, root: Path | None = None) -> Path:
+    """The directory of this model's graphs, exporting them first if they are missing or stale
+    (and with `int8`, 'u8' or 's8', quantising them with those weights).
 
     The export (tiny: ~10-20 s on a busy 2-core CPU; int8 adds ~15 s) writes
     into a temporary sibling that is renamed into place, so a reader never
@@ -324,11 +335,11 @@ def ensure_exported(model: Transformer, int8: bool = False, root: Path | None = 
             shutil.rmtree(tmp, ignore_errors=True)
         prune(root)
     for graph in GRAPHS if int8 else ():
-        dest = graph_file(directory, graph, int8=True)
+        dest = graph_file(directory, graph, int8)
         if not dest.is_file():
             part = dest.with_name(f".{dest.name}.{os.getpid()}")
             try:
-                quantize_int8(graph_file(directory, graph), part)
+                quantize_int8(graph_file(directory, graph), part, signed=int8 == "s8")
                 os.replace(part, dest)
             finally:
                 part.unlink(missing_ok=True)
@@ -401,8 +412,10 @@ def _fast_gelu() -> Iterator[None]:
         unregister_custom_op_symbolic("aten::gelu", OPSET)
 
 
-def quantize_int8(src: Path, dest: Path) -> None:
-    """Int8 dynamic quantisation of the weight matrices, per output channel (activations per call).
+def quantize_int8(src: Path, dest: Path, signed: bool = False) -> None:
+    """Int8 dynamic quantisation of the weight matrices, per output channel (activations per call):
+    unsigned weights, or `signed` ones for CPUs whose int8 dot product sums in 32 bits (VNNI, AMX;
+    `device.int8_weight_type` chooses, and says why and what it measured).
 
     Against fp32 (next-token top-1 agreement / 12-token greedy continuations
     identical): on the GPU-trained shipped tiny over 150 held-out contexts
@@ -427,7 +440,7 @@ def quantize_int8(src: Path, dest: Path) -> None:
         quantize_dynamic(
             str(src),
             str(dest),
-            weight_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8 if signed else QuantType.QUInt8,
             per_channel=True,
             op_types_to_quantize=["MatMul"],
         )

@@ -49,7 +49,7 @@ broken quantisation fails it (signed weights saturating on AVX2 gave ~40% top-1 
 class OnnxForward:
     """The runtime's forward; call it like the model: (idx (B, T), cache, last_only) -> (B, 1, V)."""
 
-    def __init__(self, model: Transformer, directory: Path, threads: int, int8: bool = False) -> None:
+    def __init__(self, model: Transformer, directory: Path, threads: int, int8: str | None = None) -> None:
         ort = import_onnxruntime()
         # Its warnings (optimizer notes) are C++ log lines on the user's terminal; failures
         # still raise, and the caller logs them in one line.
@@ -162,8 +162,9 @@ def self_check(forward: OnnxForward) -> float:
     return worst
 
 
-def load(model: Transformer, threads: int, int8: bool = False) -> OnnxForward:
-    """Export (once per weights) and load the graphs for `model`, checked against torch.
+def load(model: Transformer, threads: int, int8: str | None = None) -> OnnxForward:
+    """Export (once per weights) and load the graphs for `model`, checked against torch; with
+    `int8` ('u8' or 's8', see `device.int8_weight_type`) the int8 graphs with those weights.
 
     A cached export that fails to load (a truncated file) is exported again
     once. Raises on any other failure (no onnxruntime, an exporter error, a

@@ -38,3 +38,25 @@ def test_cpu_dtype_policy_follows_amx() -> None:
 
 def test_cpu_model_is_named() -> None:
     assert device.cpu_model()
+
+
+def test_cpu_model_names_the_vector_extensions_the_figures_depend_on() -> None:
+    # One "AMD EPYC" VM has AVX2 only, another AVX-512 with VNNI: its figures differ 1.5-2x.
+    isa = device.vector_isa(device.cpu_flags())
+    assert device.cpu_model().endswith(isa)
+    assert device.vector_isa(frozenset({"avx", "avx2", "fma"})) == "AVX2"
+    zen4 = frozenset({"avx2", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"})
+    assert device.vector_isa(zen4) == "AVX-512 VNNI BF16"
+    assert device.vector_isa(frozenset({"avx2", "avx_vnni"})) == "AVX2 AVX-VNNI"
+    assert device.vector_isa(frozenset({"neon", "asimd"})) == ""
+
+
+def test_signed_int8_weights_only_where_the_dot_product_sums_in_32_bits() -> None:
+    # Plain AVX2/AVX-512 sum u8 x s8 pairs in 16 bits (VPMADDUBSW) and saturate with signed weights.
+    assert device.int8_weight_type(frozenset({"avx2", "fma"})) == "u8"
+    assert device.int8_weight_type(frozenset({"avx2", "avx512f", "avx512bw"})) == "u8"
+    assert device.int8_weight_type(frozenset({"avx2", "avx512f", "avx512_vnni"})) == "s8"
+    assert device.int8_weight_type(frozenset({"avx2", "avx_vnni"})) == "s8"
+    assert device.int8_weight_type(frozenset({"amx_tile", "amx_int8"})) == "s8"
+    assert device.int8_weight_type(frozenset()) == "u8"  # another architecture: the safe choice
+    assert device.plan_for(torch.device("cpu")).int8_weights == device.int8_weight_type()

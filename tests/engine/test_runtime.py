@@ -306,11 +306,31 @@ def test_a_new_cache_at_an_old_address_with_another_layout_is_bound_again(
 def test_int8_graphs_load_and_stay_within_their_measured_bound(micro_model: Transformer) -> None:
     plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx-int8")
     forward = model_forward(micro_model, plan)
-    assert isinstance(forward, OnnxForward) and forward.int8
+    assert isinstance(forward, OnnxForward) and forward.int8 == plan.int8_weights
+    assert graph_file(ensure_exported(micro_model), "forward", plan.int8_weights).is_file()
     idx = torch.randint(0, micro_model.cfg.vocab_size, (1, 30), generator=torch.Generator().manual_seed(1))
     with torch.inference_mode():
         cfg = micro_model.cfg
         caches = [KVCache.allocate(cfg, 1, torch.device("cpu"), torch.float32) for _ in range(2)]
+        a, b = forward(idx, caches[0], last_only=True), micro_model(idx, caches[1], last_only=True)
+    assert (a - b).abs().max() <= CHECK_ATOL_INT8
+
+
+def test_unsigned_int8_serves_any_cpu_and_each_weight_type_keeps_its_own_file(
+    micro_model: Transformer,
+) -> None:
+    # 'u8' is what a CPU without VNNI gets (here forced); the plan's own choice is the test above.
+    plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="onnx-int8", int8_weights="u8")
+    forward = model_forward(micro_model, plan)
+    assert isinstance(forward, OnnxForward) and forward.int8 == "u8"
+    directory = ensure_exported(micro_model)
+    assert graph_file(directory, "forward", "u8").is_file()
+    assert graph_file(directory, "forward", "s8") != graph_file(directory, "forward", "u8")
+    with pytest.raises(ValueError, match="expected one of u8, s8"):
+        graph_file(directory, "forward", "int4")
+    idx = torch.randint(0, micro_model.cfg.vocab_size, (1, 30), generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        caches = [KVCache.allocate(micro_model.cfg, 1, torch.device("cpu"), torch.float32) for _ in range(2)]
         a, b = forward(idx, caches[0], last_only=True), micro_model(idx, caches[1], last_only=True)
     assert (a - b).abs().max() <= CHECK_ATOL_INT8
 
