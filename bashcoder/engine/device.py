@@ -159,7 +159,9 @@ def int8_weight_type(flags: frozenset[str] | None = None) -> str:
     with fp32 there, unsigned ones 94-99%. With VNNI the sums are 32-bit and signed weights take
     the faster kernel: on the shipped tiny (2-core AMD EPYC, AVX-512 VNNI) a 511-token prefill
     57 -> 38 ms and a decode step 1.15 -> 1.01 ms against u8, top-1 agreement with fp32 over 150
-    contexts 94.7% against 96.0% (bench/int8_agreement.py --weights u8,s8).
+    contexts 94.7% against 96.0% (bench/int8_agreement.py --weights u8,s8). Which kernel runs is
+    MLAS's choice at start-up (onnxruntime/core/mlas/lib/platform.cpp: the u8 x s8 GEMM takes its
+    AVX-VNNI, AVX512-VNNI or AMX kernel when the CPU has one, the VPMADDUBSW one otherwise).
     """
     return "s8" if (cpu_flags() if flags is None else flags) & INT8_DOT_FLAGS else "u8"
 
