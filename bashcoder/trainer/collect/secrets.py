@@ -156,8 +156,9 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
             r"https://maker\.ifttt\.com/trigger/[^/\s'\"]+/with/key/[A-Za-z0-9_\-]{16,}",
         ),
         # NuGet.org API keys (gitleaks has none; the format is documented by NuGet's own scanner
-        # partner list: `oy2` and 43 lower-case letters and digits).
-        ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43}\b"),
+        # partner list: `oy2` and 43 lower-case letters and digits). Longer runs too: a key pasted
+        # with a few more characters is still one, and no word starts so.
+        ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43,80}\b"),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -381,6 +382,15 @@ _BASE64_INPUT = re.compile(
 _ECHO_TWICE = re.compile(
     r"(\(\s*(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+)(['\"]?)([^\s'\"$`;()]{6,})\2([ \t]*;[ \t]*(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+)\2\3\2(?=[ \t]*;?[ \t]*\)[ \t]*\|)"
 )
+# A function named for a secret that prints one literal: `get_db_password() { echo "PW"; }`, also
+# `function api_token {`; a random-looking value only (`password_hint() { echo none; }` is not one).
+_SECRET_FUNCTION = re.compile(
+    r"((?<![\w-])(?:function[ \t]+([A-Za-z_][\w-]{0,63})[ \t]*(?:\(\))?|([A-Za-z_][\w-]{0,63})[ \t]*\(\))"
+    r"[ \t]*\{[ \t]*\n?[ \t]*(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:(['\"])%s(?:\\n)?\4[ \t]+)?)"
+    r"(['\"]?)([^\s'\"$`;|&<>(){}\\]{8,200})\5(?=[ \t]*(?:;[ \t]*)?\n?[ \t]*\})"
+)
+# Spans lines, so not a line rule: runs on texts where a brace opens onto an echo or printf.
+_FUNCTION_PRINTS = re.compile(r"\{[ \t]*\n?[ \t]*(?:echo|printf)\b")
 # An IPsec pre-shared key (`: PSK "X"`) and a wpa_supplicant's psk="X".
 _PSK = re.compile(r"(\b(?:PSK[ \t]+|psk[ \t]*=[ \t]*))(\"[^\"\n$`]+\"|'[^'\n]+')")
 # Ansible's password={{ 'PW' | password_hash(...) }}.
@@ -809,6 +819,13 @@ def _echo_twice(m: re.Match[str]) -> str | None:
     return m.group(1) + q + placeholder("password") + q + m.group(4) + q + placeholder("password") + q
 
 
+def _secret_function(m: re.Match[str]) -> str | None:
+    name, value = m.group(2) or m.group(3), m.group(6)
+    if not (is_secret_name(name) and is_literal_value(value) and looks_random(value)):
+        return None
+    return m.group(1) + m.group(5) + placeholder("secret") + m.group(5)
+
+
 def _read_default(m: re.Match[str]) -> str | None:
     group = "i" if m.group("i") else "p"
     value = m.group(group)
@@ -1092,6 +1109,8 @@ def scrub(text: str) -> Scrubbed:
         text = sub(_HEREDOC, text, counts, "cli-password", _heredoc)
     if "=(" in text and _ARRAY_OPENS_LINE.search(text):
         text = sub(_SECRET_ARRAY_LINES, text, counts, "secret-assignment", _secret_array)
+    if "{" in text and _FUNCTION_PRINTS.search(text):
+        text = sub(_SECRET_FUNCTION, text, counts, "secret-assignment", _secret_function)
     if "send" in text and "ass" in text:  # spans lines, so not a line rule
         text = sub(_EXPECT_SEND, text, counts, "cli-password", _expect_send)
     text = scrub_commands(text, counts)

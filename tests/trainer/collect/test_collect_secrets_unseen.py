@@ -170,6 +170,11 @@ def scrubbed(text: str) -> str:
         f"sudo -S apt-get update <<EOF\n{PW}\nEOF",
         f"mysql_secure_installation <<EOF\n\ny\nS3cure!{PW}#42\ny\nEOF",
         f"ftp -n ftp.example.net <<END\nquote USER webdeploy\nquote PASS {PW}\nquit\nEND",
+        # a function named for a secret that prints it; a NuGet key a few characters long
+        f'get_db_password() {{\n  echo "{PW}"\n}}\nmysql -uroot -p"$(get_db_password)" -e "SELECT 1"',
+        f"function api_token {{ printf '%s' {HEX}; }}",
+        f"vault_secret(){{ echo -n '{PW}'; }}",
+        '<add key="https://www.nuget.org/api/v2/package" value="oy2' + HEX + 'q7vt2mxk4r" />',
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
@@ -287,6 +292,11 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "aws ssm put-parameter --name /app/SecureStringMigrated --type String --value release2024a",
         'rclone config create mys3 s3 secret_access_key "$S3_SECRET" endpoint http://minio:9000',
         "sudo apt-get install -y pkg <<EOF\nanswer2024x\nEOF",
+        'get_password() {\n  echo "$DB_PASSWORD"\n}',
+        'password_prompt() { echo "Enter the password:"; }',
+        "token_file() { echo /etc/app/token2024; }",
+        "get_key_id() { echo ABCD1234EF; }",
+        "usage() { echo abc123def456; }",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
