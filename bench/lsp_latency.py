@@ -17,7 +17,9 @@ it switched off (`bashcoder-lsp --no-prefix-cache`), in single-line mode (`--mod
 server's default, blocks after an opener or a comment line), under
 the server's default time budget (`timeBudgetMs`, 100 ms: past it a suggestion
 is the start of its line) and, for comparison, without one (whole lines); the
-mean length of what is shown says what the budget costs; the
+mean length of what is shown says what the budget costs, and the mean
+number of its first characters that the script goes on to say (and the share
+of suggestions that are right to their end) says what the length is worth; the
 cold first request (a freshly opened 197-line file, completed in its middle:
 the whole prompt is prefilled); the share of keystrokes answered by
 type-through; and the share left without a suggestion.
@@ -83,6 +85,8 @@ class Run:
     """ms per typed keystroke."""
     shown: list[int]
     """Characters of the first suggestion after each typed keystroke (0: none came back)."""
+    right: list[int]
+    """Of those, how many match what the script goes on to say (their common prefix)."""
     type_through: int
     cold_ms: list[float]
     """First request on each of a few freshly opened files (the whole prompt is prefilled)."""
@@ -117,29 +121,47 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def replay(server: ServerProcess, uri: str, steps: list[Step]) -> tuple[list[float], list[int]]:
+def common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix of `a` and `b`."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def replay(
+    server: ServerProcess, uri: str, steps: list[Step], script: str
+) -> tuple[list[float], list[int], list[int]]:
+    """Latency (ms), characters shown and characters right (matching the rest of `script`) per typed keystroke."""
     client = server.client
     latencies: list[float] = []
     shown: list[int] = []
+    right: list[int] = []
+    starts = [0]
+    for line in script.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
 
-    async def keystroke(step: Step, version: int) -> tuple[float, int]:
+    async def keystroke(step: Step, version: int) -> tuple[float, str]:
         at = (step.line, step.character)
         started = time.perf_counter()
         client.text_document_did_change(change_params(uri, version, [(at, at, step.text)]))
         end = (step.line, step.character + 1) if step.text != "\n" else (step.line + 1, 0)
         result = await client.text_document_inline_completion_async(inline_params(uri, *end))
         ms = (time.perf_counter() - started) * 1000
-        return ms, len(str(result.items[0].insert_text)) if result and result.items else 0
+        return ms, str(result.items[0].insert_text) if result and result.items else ""
 
     for version, step in enumerate(steps, start=2):
         if step.typed:
-            ms, chars = server.run(lambda s=step, v=version: keystroke(s, v))
+            ms, text = server.run(lambda s=step, v=version: keystroke(s, v))
             latencies.append(ms)
-            shown.append(chars)
+            shown.append(len(text))
+            right.append(common_prefix(text, script[starts[step.line] + step.character + 1 :]))
         else:
             at = (step.line, step.character)
             server.change(uri, version, [(at, at, step.text)])
-    return latencies, shown
+    return latencies, shown, right
 
 
 def measure(
@@ -165,12 +187,12 @@ def measure(
         logged = len(server.stderr_lines)
         uri = "file:///bench/typing/backup_rotate.sh"
         server.open(uri, "")
-        latencies, shown = replay(server, uri, steps)
+        latencies, shown, right = replay(server, uri, steps, script)
         time.sleep(0.2)  # let the last log lines arrive
         type_through = sum("type-through" in ln for ln in server.stderr_lines[logged:])
     finally:
         server.stop()
-    return Run(name, latencies, shown, type_through, cold_ms, ready_s)
+    return Run(name, latencies, shown, right, type_through, cold_ms, ready_s)
 
 
 def engine_costs(model: Path, script: str, max_tokens: int, rows: int) -> None:
@@ -218,6 +240,11 @@ def report(run: Run) -> None:
     )
     print(f"  mean                          {statistics.fmean(run.latencies):7.1f} ms")
     print(f"  characters shown, mean        {statistics.fmean(lengths) if lengths else 0:7.1f}")
+    pairs = [(chars, ok) for chars, ok in zip(run.shown, run.right, strict=True) if chars]
+    right = statistics.fmean(ok for _, ok in pairs) if pairs else 0.0
+    whole = 100 * sum(ok == chars for chars, ok in pairs) / max(1, len(pairs))
+    print(f"  characters right, mean        {right:7.1f}   (the start of a suggestion the script goes on to say)")
+    print(f"  suggestions entirely right    {whole:6.1f} %")
     print(f"  answered by type-through      {100 * run.type_through / max(1, n):6.1f} %")
     print(f"  left with no suggestion       {100 * (n - len(with_suggestion)) / max(1, n):6.1f} %")
 
