@@ -243,7 +243,9 @@ def report(run: Run) -> None:
     pairs = [(chars, ok) for chars, ok in zip(run.shown, run.right, strict=True) if chars]
     right = statistics.fmean(ok for _, ok in pairs) if pairs else 0.0
     whole = 100 * sum(ok == chars for chars, ok in pairs) / max(1, len(pairs))
-    print(f"  characters right, mean        {right:7.1f}   (the start of a suggestion the script goes on to say)")
+    print(
+        f"  characters right, mean        {right:7.1f}   (the start of a suggestion the script goes on to say)"
+    )
     print(f"  suggestions entirely right    {whole:6.1f} %")
     print(f"  answered by type-through      {100 * run.type_through / max(1, n):6.1f} %")
     print(f"  left with no suggestion       {100 * (n - len(with_suggestion)) / max(1, n):6.1f} %")
