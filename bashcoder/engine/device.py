@@ -20,8 +20,9 @@ Measured choices (tiny, 2 cores; see bench/generate.py and bench/train_throughpu
   `BASHCODER_RUNTIME` overrides (torch, onnx, onnx-int8). int8 (~2x fp32's
   decode rate) is opt-in only: 94.7% next-token agreement with fp32 on the
   shipped model over held-out contexts, 70.7% of 12-token greedy continuations
-  identical (bench/int8_agreement.py; see `onnx_export.quantize_int8`); its weights are signed
-  only where the CPU's int8 dot product sums in 32 bits (`int8_weight_type`). On AMX CPUs the bf16
+  identical (unsigned weights on an AVX2 CPU; bench/int8_agreement.py; see
+  `onnx_export.quantize_int8`); its weights are signed only where the CPU's int8 dot product sums
+  in 32 bits (`int8_weight_type`; `BASHCODER_INT8_WEIGHTS` overrides). On AMX CPUs the bf16
   prefill stays on torch (the runtime's graphs are fp32), and decode goes to the runtime.
 """
 
@@ -104,7 +105,7 @@ def _cpuinfo() -> tuple[str, frozenset[str]]:
     """The first CPU's model name and feature flags from /proc/cpuinfo; ("", {}) elsewhere."""
     name, flags = "", frozenset[str]()
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 key, _, value = line.partition(":")
                 if key.strip() == "model name" and not name:
@@ -150,19 +151,34 @@ INT8_DOT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 """CPU flags of an instruction that multiplies u8 by s8 and sums into 32 bits (VPDPBUSD, AMX TDPBUSD)."""
 
 
+INT8_WEIGHTS_ENV = "BASHCODER_INT8_WEIGHTS"
+
+
 def int8_weight_type(flags: frozenset[str] | None = None) -> str:
-    """The int8 graph's weight type for this CPU: 's8' where it has an int8 dot product summing in
-    32 bits (`INT8_DOT_FLAGS`), else 'u8'.
+    """The int8 graph's weight type for this CPU: $BASHCODER_INT8_WEIGHTS ('u8' or 's8') when set,
+    else 's8' where the CPU has an int8 dot product summing in 32 bits (`INT8_DOT_FLAGS`), else
+    'u8'. A value other than u8 or s8 is a BashcoderError naming both.
 
     Without one, ONNX Runtime's AVX2/AVX-512 kernels multiply u8 activations by s8 weights with
     VPMADDUBSW, which saturates its 16-bit sums: signed weights gave ~40% next-token agreement
     with fp32 there, unsigned ones 94-99%. With VNNI the sums are 32-bit and signed weights take
     the faster kernel: on the shipped tiny (2-core AMD EPYC, AVX-512 VNNI) a 511-token prefill
-    57 -> 38 ms and a decode step 1.15 -> 1.01 ms against u8, top-1 agreement with fp32 over 150
-    contexts 94.7% against 96.0% (bench/int8_agreement.py --weights u8,s8). Which kernel runs is
+    57 -> 38 ms against u8 (a decode step 1.15 -> 1.01 ms alone; bench/generate.py's decode rates
+    show no difference), and agreement with fp32 within the noise: next-token top-1 over 150
+    contexts of the repository's scripts 94.7% against 96.0%, 12-token greedy continuations 68.7%
+    against 72.7% (bench/int8_agreement.py --weights u8,s8), over 400 contexts 96.0% against
+    95.75%. Which kernel runs is
     MLAS's choice at start-up (onnxruntime/core/mlas/lib/platform.cpp: the u8 x s8 GEMM takes its
     AVX-VNNI, AVX512-VNNI or AMX kernel when the CPU has one, the VPMADDUBSW one otherwise).
     """
+    forced = os.environ.get(INT8_WEIGHTS_ENV, "").strip().lower()
+    if forced:
+        if forced not in ("u8", "s8"):
+            raise BashcoderError(
+                f"{INT8_WEIGHTS_ENV}={forced!r} is unknown; use u8 (unsigned, any CPU) or s8 (signed: "
+                "only CPUs with VNNI or AMX), or unset it to let bashcoder choose."
+            )
+        return forced
     return "s8" if (cpu_flags() if flags is None else flags) & INT8_DOT_FLAGS else "u8"
 
 

@@ -252,7 +252,7 @@ def _temporary_root() -> Path:
 
 
 KEEP_EXPORTS = 4
-"""Graph folders kept per cache root (tiny: 68 MB, 95 MB with int8): the ones used last."""
+"""Graph folders kept per cache root (tiny: 68 MB, and 27 MB per int8 weight type): the ones used last."""
 _STALE_TEMP_S = 3600.0
 
 

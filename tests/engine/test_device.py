@@ -60,3 +60,17 @@ def test_signed_int8_weights_only_where_the_dot_product_sums_in_32_bits() -> Non
     assert device.int8_weight_type(frozenset({"amx_tile", "amx_int8"})) == "s8"
     assert device.int8_weight_type(frozenset()) == "u8"  # another architecture: the safe choice
     assert device.plan_for(torch.device("cpu")).int8_weights == device.int8_weight_type()
+
+
+def test_the_int8_weight_type_can_be_forced_and_a_bad_value_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vnni = frozenset({"avx2", "avx512f", "avx512_vnni"})
+    monkeypatch.setenv(device.INT8_WEIGHTS_ENV, "U8")
+    assert device.int8_weight_type(vnni) == "u8"
+    monkeypatch.setenv(device.INT8_WEIGHTS_ENV, "s8")
+    assert device.int8_weight_type(frozenset({"avx2"})) == "s8"
+    monkeypatch.setenv(device.INT8_WEIGHTS_ENV, "int4")
+    with pytest.raises(BashcoderError, match="BASHCODER_INT8_WEIGHTS='int4' is unknown; use u8") as err:
+        device.int8_weight_type(vnni)
+    assert "\n" not in str(err.value)

@@ -335,6 +335,23 @@ def test_unsigned_int8_serves_any_cpu_and_each_weight_type_keeps_its_own_file(
     assert (a - b).abs().max() <= CHECK_ATOL_INT8
 
 
+def test_each_int8_weight_type_holds_weights_of_its_sign(micro_model: Transformer, tmp_path: Path) -> None:
+    import onnx
+
+    from bashcoder.engine.onnx_export import quantize_int8
+
+    src = graph_file(ensure_exported(micro_model), "forward")
+    kinds = {}
+    for signed in (False, True):
+        dest = tmp_path / f"forward.{signed}.onnx"
+        quantize_int8(src, dest, signed=signed)
+        graph = onnx.load(str(dest)).graph
+        # the quantised weight matrices: 2-D int8 initialisers (zero points and scales are 1-D)
+        kinds[signed] = {t.data_type for t in graph.initializer if t.name.endswith("_quantized")}
+    assert kinds[False] == {onnx.TensorProto.UINT8}
+    assert kinds[True] == {onnx.TensorProto.INT8}
+
+
 def test_quantizing_prints_no_advice_for_image_models(
     micro_model: Transformer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -156,9 +156,9 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
             r"https://maker\.ifttt\.com/trigger/[^/\s'\"]+/with/key/[A-Za-z0-9_\-]{16,}",
         ),
         # NuGet.org API keys (gitleaks has none; the format is documented by NuGet's own scanner
-        # partner list: `oy2` and 43 lower-case letters and digits). Longer runs too: a key pasted
-        # with a few more characters is still one, and no word starts so.
-        ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43,80}\b"),
+        # partner list: `oy2` and 43 lower-case letters and digits). A few more characters too (a key
+        # pasted with some extra is still one), not many: a v3 .onion address is 56 of base32.
+        ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43,50}\b"),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -385,12 +385,14 @@ _ECHO_TWICE = re.compile(
 # A function named for a secret that prints one literal: `get_db_password() { echo "PW"; }`, also
 # `function api_token {`; a random-looking value only (`password_hint() { echo none; }` is not one).
 _SECRET_FUNCTION = re.compile(
-    r"((?<![\w-])(?:function[ \t]+([A-Za-z_][\w-]{0,63})[ \t]*(?:\(\))?|([A-Za-z_][\w-]{0,63})[ \t]*\(\))"
-    r"[ \t]*\{[ \t]*\n?[ \t]*(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:(['\"])%s(?:\\n)?\4[ \t]+)?)"
-    r"(['\"]?)([^\s'\"$`;|&<>(){}\\]{8,200})\5(?=[ \t]*(?:;[ \t]*)?\n?[ \t]*\})"
+    # Each run of blanks has one way to match (a blank run, then optionally a newline and another):
+    # two runs side by side around an optional part backtracked to seconds on a line of spaces.
+    r"((?<![\w-])(?:function[ \t]+([A-Za-z_][\w-]{0,63})[ \t]*(?:\(\)[ \t]*)?|([A-Za-z_][\w-]{0,63})[ \t]*\(\)[ \t]*)"
+    r"\{[ \t]*(?:\n[ \t]*)?(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:(['\"])%s(?:\\n)?\4[ \t]+)?)"
+    r"(['\"]?)([^\s'\"$`;|&<>(){}\\]{8,200})\5(?=[ \t]*(?:;[ \t]*)?(?:\n[ \t]*)?\})"
 )
 # Spans lines, so not a line rule: runs on texts where a brace opens onto an echo or printf.
-_FUNCTION_PRINTS = re.compile(r"\{[ \t]*\n?[ \t]*(?:echo|printf)\b")
+_FUNCTION_PRINTS = re.compile(r"\{[ \t]*(?:\n[ \t]*)?(?:echo|printf)\b")
 # An IPsec pre-shared key (`: PSK "X"`) and a wpa_supplicant's psk="X".
 _PSK = re.compile(r"(\b(?:PSK[ \t]+|psk[ \t]*=[ \t]*))(\"[^\"\n$`]+\"|'[^'\n]+')")
 # Ansible's password={{ 'PW' | password_hash(...) }}.
@@ -821,7 +823,8 @@ def _echo_twice(m: re.Match[str]) -> str | None:
 
 def _secret_function(m: re.Match[str]) -> str | None:
     name, value = m.group(2) or m.group(3), m.group(6)
-    if not (is_secret_name(name) and is_literal_value(value) and looks_random(value)):
+    # holds_secret: its exceptions too (`tini_key() { echo <GPG fingerprint>; }` names no secret).
+    if not (holds_secret(name, value) and looks_random(value)):
         return None
     return m.group(1) + m.group(5) + placeholder("secret") + m.group(5)
 

@@ -406,8 +406,10 @@ def test_a_here_document_that_says_password_in_prose_is_kept() -> None:
         "x --set " + "a" * 20_000,
         "a:1:" * 5_000,
         "sed 's/__PASSWORD" + "_" * 20_000,
+        "function f" + " " * 8_000 + "{" + " " * 8_000 + "echo abcdefgh12" + " " * 8_000 + "x",
+        "f() {" + " " * 20_000 + "x",
     ],
-    ids=["sed openers", "helm value", "pgpass-like", "sed placeholder"],
+    ids=["sed openers", "helm value", "pgpass-like", "sed placeholder", "function blanks", "brace blanks"],
 )
 def test_a_long_hostile_line_is_scrubbed_in_linear_time(line: str) -> None:
     # Unbounded lazy patterns once took 2-25 s on such 20 KB lines.

@@ -297,6 +297,7 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "token_file() { echo /etc/app/token2024; }",
         "get_key_id() { echo ABCD1234EF; }",
         "usage() { echo abc123def456; }",
+        "tini_key() { echo 595E497B449C7CD5CB0E4AE5B2E3E30F2B4BF327; }",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
