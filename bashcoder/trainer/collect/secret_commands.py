@@ -211,6 +211,34 @@ TOOLS: dict[str, Tool] = {
     "dotnet/nuget": Tool(options=("-k", "--api-key")),  # dotnet nuget push PKG -k KEY
     "dotnet": Tool(),
     "rclone": Tool(),
+    # macOS signing in CI: unlock/create a keychain, import a .p12, let codesign use the key.
+    "security": Tool(options=("-p", "-P")),
+    "security/set-key-partition-list": Tool(options=("-k",)),  # elsewhere -k is a keychain's path
+    "xcrun/altool": Tool(options=("-p", "--password")),
+    "xcrun": Tool(),
+    **_tools("apksigner", Tool(options=("--ks-pass", "--key-pass"), prefixes=("pass:",))),
+    **_tools("racadm cypher-shell", Tool(options=("-p", "--password"))),
+    **_tools("mosquitto_pub mosquitto_sub mosquitto_rr", Tool(options=("-P", "--pw"))),
+    "mosquitto_passwd": Tool(batch_flag="b"),  # mosquitto_passwd -b FILE USER PW
+    **_tools(
+        "snmpwalk snmpget snmpset snmpbulkwalk snmpbulkget snmpgetnext snmptrap snmptable snmpdelta",
+        Tool(options=("-A", "-X")),  # SNMPv3 authentication and privacy passphrases
+    ),
+    "pihole": Tool(options=("-p",)),  # pihole -a -p PW
+    **_tools("kadmin kadmin.local", Tool(options=("-w",))),
+    **_tools(
+        "arangosh arangodump arangorestore arangoimport arangoimp arangobench arangoexport",
+        Tool(options=("--server.password",)),
+    ),
+    "db2": Tool(keywords=("using",)),  # db2 connect to DB user U using PW
+    "samba-tool": Tool(options=("--adminpass", "--password", "--newpassword")),
+    "cargo/login": Tool(positional=1),
+    "cargo": Tool(),
+    "nuget/setapikey": Tool(positional=1),
+    "nuget": Tool(),
+    "vault/operator": Tool(after_word="unseal"),  # vault operator unseal KEY
+    "cloudflared/service": Tool(after_word="install"),  # cloudflared service install TOKEN
+    "cloudflared": Tool(),
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
 _SETTING = re.compile(r"[\w.:/@\-]+")
@@ -361,7 +389,16 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
             # `config NAME VALUE` or `set NAME VALUE` (not `git checkout token fix`); the setting's
             # own name is the last part of a dotted, colon or slash path.
             setting = _SETTING.fullmatch(name.bare)  # a plain name, not `"$GITHUB_TOKEN"`
-            if verb.bare in _SETTERS and setting and is_secret_name(re.split(r"[.:/]", name.bare)[-1]):
+            # composer's `config github-oauth.github.com TOKEN` (and gitlab's, bitbucket's, bearer.HOST)
+            # names a host after the kind of token.
+            token_host = re.match(
+                r"(?:github-oauth|gitlab-oauth|gitlab-token|bitbucket-oauth|bearer)\.", name.bare
+            )
+            if (
+                verb.bare in _SETTERS
+                and setting
+                and (token_host or is_secret_name(re.split(r"[.:/]", name.bare)[-1]))
+            ):
                 yield value.start, value.end
     if tool.named_pairs and len(positional) > 2:
         # `config create NAME TYPE k v ...`, `config update|password NAME k v ...`: pairs from there,

@@ -35,7 +35,7 @@ _METAVAR = re.compile(r"[A-Z_]{1,32}[0-9]?")
 # Words joined by underscores are what documentation writes where a value goes (tldr's
 # `--account-key storage_account_key`, `rabbitmqctl change_password alice new_password`), and a
 # file name is where a secret is kept, not the secret (`-p cert.pem`, `--secret-key key.gpg`).
-_WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
+_WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+)+")
 # ... when one of the words says what goes there (`correct_horse_battery` is a password).
 _PLACEHOLDER_WORDS = frozenset(
     "key password passwd pass passphrase secret token value name id user username file path dir url "
@@ -43,6 +43,18 @@ _PLACEHOLDER_WORDS = frozenset(
 )
 _FILE_NAME = re.compile(
     r"[\w.\-]+\.(?:pem|crt|cer|key|gpg|asc|p12|pfx|jks|txt|json|ya?ml|ini|conf|cfg|env|pub)", re.I
+)
+# A mount or reference spec, not a value: docker's `--secret id=npmrc,src=.npmrc`, a `file:` or
+# `env:` reference (`--auth-key=file:/run/ts.key`).
+_SPEC = re.compile(
+    r"(?:(?:id|src|source|target|dst|destination|type|env|mode|uid|gid|required)=[^,]*,?)+|(?:file|env):\S+"
+)
+# Code that names a value: `var.db_password`, `settings.DB_PASSWORD`, `process.env.TOKEN,` (HCL,
+# Python, JavaScript written by a script); a literal with dots has digits or symbols.
+_ATTRIBUTE_REF = re.compile(r"[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+,?")
+# What documentation writes in hyphens where a value goes: your-api-token, replace-me, api-key-here.
+_HYPHEN_PLACEHOLDER = re.compile(
+    r"(?i)(?:(?:your|my|the|insert|enter|put|add|replace|paste|set)-[a-z\-]*|[a-z\-]*-here|replace-me|xxx+-[a-z\-]*)"
 )
 
 
@@ -73,9 +85,11 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
     low = inner.lower()
     if low in _NOT_SECRET or (inner.isdigit() and len(inner) < 6) or set(low) <= set("x*."):
         return False
-    if _FILE_NAME.fullmatch(inner):
+    if any(r.fullmatch(inner) for r in (_FILE_NAME, _ATTRIBUTE_REF, _HYPHEN_PLACEHOLDER, _SPEC)):
         return False
-    if _WORDS_PLACEHOLDER.fullmatch(inner) and _PLACEHOLDER_WORDS.intersection(inner.lower().split("_")):
+    if _WORDS_PLACEHOLDER.fullmatch(inner) and _PLACEHOLDER_WORDS.intersection(
+        re.split(r"[_-]", inner.lower())
+    ):
         return False
     return not _METAVAR.fullmatch(inner)
 
@@ -110,7 +124,10 @@ def sub(
 # A name ending in a secret word holds one: DB_PASSWORD, PGPASSWORD, apiKey, MYSQL_PWD.
 _SECRET_SUFFIX = re.compile(
     r"(?:TOKEN|PASSWORDS?|PASSWD|PASSPHRASE|SECRETS?|SECRET_?KEY|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH_?KEY"
-    r"|CREDENTIALS?|(?:^|_)CREDS|(?:^|_)PASS|(?:^|_)PWD?|(?:^|_)PSK)$",
+    r"|CREDENTIALS?|(?:^|_)CREDS|(?:^|_)PASS|(?:^|_)PWD?|(?:^|_)PSK|ERLANG_?COOKIE"
+    # a service's word glued to PASS/PW: SSHPASS, DBPASS, ROOTPW, REMOTEPASS, ADMINPASSWD
+    r"|(?:^|_)(?:SSH|DB|ROOT|ADMIN|REMOTE|LOCAL|MQTT|SMTP|MAIL|FTP|SFTP|LDAP|BIND|VNC|RCON|SA|SU|USER|APP|"
+    r"API|WEB|HTTP|PROXY|REDIS|MYSQL|PG|MONGO|RABBIT|AMQP|KEY|STORE|WIFI|WPA)(?:PASS|PASSWD|PW|PWD))$",
     re.I,
 )
 # A secret word followed by one qualifier holds one too (SMTP_PASSWORD_PROD, GITHUB_TOKEN_B64),
@@ -125,14 +142,14 @@ _DESCRIBES = frozenset(
     "ALGO HASHING CHARS CHARSET TAG PLUGIN HANDLER FUNC FUNCTION HOOK SERVICE USER USERNAME LOGIN ENTRY "
     "STATUS STATE RESULT OUTPUT LOG LIST ARRAY MAP MAPS TABLE COLUMN INDEX ENABLED DISABLED REQUEST "
     "STRENGTH LOCK DB FOLDER VOLUME MOUNT EXTENSION EXT HASH HASHED ATTRIBUTE ATTR ENCODER ENCODING VALIDATOR "
-    "HASHER CHECK CHECKER".split()
+    "HASHER CHECK CHECKER ROLE ROLES ENGINE ENGINES".split()
 )
 # `*_KEY` holds a secret unless its name says it is public or a lookup key (GPG_KEY, SORT_KEY).
 _NOT_SECRET_KEY = _DESCRIBES | frozenset(
     "PUBLIC PUB GPG PGP GNUPG SIGNING SIGN SSH HOST SORT PRIMARY FOREIGN PARTITION RANGE ROW CACHE LOOKUP "
     "REPO REPOSITORY APT YUM RPM RELEASE ARCHIVE TRUSTED HOT SHORTCUT BIND MOD LEADER TMUX KBD KEYBOARD CONFIG CONF "
     "SETTING SETTINGS JSON YAML DICT GROUP SECTION REG REGISTRY S3 OBJECT BUCKET SEARCH IDEMPOTENCY WEBSOCKET "
-    "SEC REQUEST".split()
+    "SEC REQUEST ROUTING PUBLISHABLE SITE".split()
 )
 _SECRET_KEY_PAIRS = frozenset(
     {("SECRET", "KEY"), ("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}

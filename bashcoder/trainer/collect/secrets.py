@@ -159,6 +159,8 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
         # partner list: `oy2` and 43 lower-case letters and digits). A few more characters too (a key
         # pasted with some extra is still one), not many: a v3 .onion address is 56 of base32.
         ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43,50}\b"),
+        # age's secret keys (bech32, upper-case when printed; age-keygen writes them to keys.txt).
+        ("age-secret-key", ("AGE-SECRET-KEY-1",), r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -171,6 +173,10 @@ _PEM_BLOCK = re.compile(
 # A block cut off (no END line): the BEGIN line, optional headers and the base64 body.
 _PEM_OPEN = re.compile(
     r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:(?:\\n|\r?\n)(?:[A-Za-z-]+: [^\n]*|[A-Za-z0-9+/=]{8,}|))*"
+)
+# OpenVPN's shared secret (tls-auth / tls-crypt / static key), often written inline in a .ovpn file.
+_OPENVPN_KEY = re.compile(
+    r"-----BEGIN OpenVPN Static key V1-----.{0,8192}?-----END OpenVPN Static key V1-----", re.S
 )
 _PUTTY = re.compile(r"Private-Lines: \d+\r?\n(?:[A-Za-z0-9+/=]{8,}\r?\n?)+(?:Private-MAC: [0-9a-f]+)?")
 
@@ -186,11 +192,11 @@ _AUTH_HEADER = re.compile(
     r"(" + _LITERAL + r")",
     re.I,
 )
-# Vendors' own headers: Circle-Token, X-Auth-Key, X-Figma-Token, Postmark-Server-Token (a random-looking
-# value only). A `-Key` only after a word that makes it a credential: Sec-WebSocket-Key,
+# Vendors' own headers: Circle-Token, X-Auth-Key, X-Figma-Token, Postmark-Server-Token, Datadog's
+# DD-APPLICATION-KEY, Azure's Ocp-Apim-Subscription-Key (a random-looking value only). A `-Key` only after a word that makes it a credential: Sec-WebSocket-Key,
 # Idempotency-Key and X-Cache-Key are not secrets.
 _VENDOR_HEADER = re.compile(
-    r"((?<![\w-])(?:(?:[A-Za-z0-9]+-)+(?:Token|Secret|Password|Passwd|Auth)|(?:[A-Za-z0-9]+-)*(?:Api|Auth|Access|Secret|Private)-?Key)"
+    r"((?<![\w-])(?:(?:[A-Za-z0-9]+-)+(?:Token|Secret|Password|Passwd|Auth)|(?:[A-Za-z0-9]+-)*(?:Api|Auth|Access|Secret|Private|Application|Subscription|App|Master|License|Admin)-?Key)"
     r"\s*:\s*)(" + _LITERAL + r")",
     re.I,
 )
@@ -246,7 +252,7 @@ _ASSIGN = re.compile(
     # The name must contain a secret word (checked exactly by is_secret_name); matching it here
     # keeps the Python callback off the thousands of ordinary assignments.
     # Bounded: `\w*?...\w*` tried every split of a 20 KB word (seconds a line); names are short.
-    r"((?=[A-Za-z_])\w{0,64}?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?|psk|auth|hmac)\w{0,64})"
+    r"((?=[A-Za-z_])\w{0,64}?(?i:token|passwd|password|passphrase|secret|key|cred(?:entials?|s)|pass|pwd?|psk|auth|hmac|cookie)\w{0,64})"
     r"(=|[ \t]+=[ \t]+)"
     r"('[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|[^\s'\"`;|&<>()\[\]{},]*)"
 )
@@ -309,6 +315,29 @@ _PROSE_PASSWORD = re.compile(
     r"([A-Za-z0-9_\-+/=]{8,200})(?=['\"]?[.,;:!?)]?(?:\s|$))",
     re.I | re.M,
 )
+# Directives of server configuration files that take a password: slapd's `rootpw PW`, offlineimap's
+# `remotepass = PW`, haproxy's `stats auth admin:PW` and `insecure-password PW`, freeradius's
+# `Cleartext-Password := "PW"`, snmpd's `rocommunity COMMUNITY`, fetchmail's `password "PW"`
+# (a password-like value only: `password required` in PAM, `password "$PW"` are not).
+_CONFIG_PASSWORD = re.compile(
+    r"((?:(?:^[ \t]*|(?<=['\"])|(?<=\\n))(?:rootpw|remotepass(?:word)?|localpass(?:word)?|rocommunity6?|rwcommunity6?)"
+    r"(?:[ \t]*=[ \t]*|[ \t]+)"
+    r"|\bstats[ \t]+auth[ \t]+[^\s:]+:|\binsecure-password[ \t]+|\bCleartext-Password[ \t]*:=[ \t]*"
+    r"|\bpassword[ \t]+(?=[\"']))"
+    r")(['\"]?)([^\s'\"]+)\2",
+    re.I | re.M,
+)
+
+
+def _config_password(m: re.Match[str]) -> str | None:
+    value = m.group(3)
+    if not (looks_random(value) or _punctuated_password(value)) or not is_literal_value(value):
+        return None
+    return m.group(1) + m.group(2) + placeholder("password") + m.group(2)
+
+
+# Bundler's credentials for a gem server in the environment: BUNDLE_GEMS__EXAMPLE__COM=user:PW.
+_BUNDLE_HOST = re.compile(r"(\bBUNDLE_[A-Z0-9_]+__[A-Z0-9_]+=['\"]?[^\s:'\"$]+:)([^\s'\"$]+)")
 _HYPHENATED_WORDS = re.compile(r"[a-z0-9]+(?:-[a-z]+)+")  # base64-encoded, sha512-hashed: prose
 # A key written to a key file: `echo KEY > config/master.key`, `printf '%s' TOKEN > ~/.vault-token`.
 _SECRET_FILE_WRITE = re.compile(
@@ -373,6 +402,23 @@ _CONNECTION_PASSWORD = re.compile(
     r"(;[ \t]*(?:Pwd|Password)[ \t]*=[ \t]*)([^;'\"\s()\[\]]+)(?=;|['\"]|\s|$)", re.I
 )
 # An Azure SAS URL's signature: ?sv=...&sig=SIG.
+# A URL's query parameter named for a secret, or one of the short names services give their keys
+# (Azure Functions' code=, Firebase's auth=, OpenWeather's appid=, Google's key=, S3's presigned
+# X-Amz-Signature): a random-looking value of 12+ characters only (`?auth=true`, `&key=name` are not).
+_URL_QUERY = re.compile(r"([?&]([A-Za-z][\w.\-]{0,40})=)([A-Za-z0-9_\-+/%.~]{12,})(?=[&#'\"\s]|$)")
+_QUERY_KEY_NAMES = frozenset(
+    {"CODE", "AUTH", "APPID", "KEY", "SIG", "SIGNATURE", "X_AMZ_SIGNATURE", "SECRET"}
+)
+
+
+def _url_query(m: re.Match[str]) -> str | None:
+    name = re.sub(r"[.\-]", "_", m.group(2)).upper()
+    value = m.group(3).replace("%2B", "+").replace("%2F", "/").replace("%3D", "=")
+    if not (is_secret_name(name) or name in _QUERY_KEY_NAMES) or not looks_random(value.replace(".", "")):
+        return None
+    return m.group(1) + placeholder("token")
+
+
 _SAS_SIGNATURE = re.compile(r"([?&]sig=)([A-Za-z0-9%+/]{30,}(?:=|%3D){0,2})")
 # A user:password piped into base64 (to build a Basic header or a registry auth).
 _BASE64_INPUT = re.compile(
@@ -478,8 +524,9 @@ _ARRAY_ELEMENT = re.compile(r"(\[[^\]\s]*\]=)?('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+)
 _STDIN_PASSWORD = re.compile(
     r"(\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+(?:['\"]%s(?:\\n)?['\"][ \t]+)?)"
     r"('[^'\n]+'|\"[^\"\n$`]+\"|[^\s'\"$`|;&][^\s'\"`|;&]*)"
-    r"([ \t]*\|[ \t]*(?:[^|\n;&]*?(?:--password-stdin|--passphrase-fd|--key-file[ =]-)"
-    r"|(?:sudo[ \t]+)?(?:vnc|smb)?passwd\b|sudo[ \t]+(?:-\w*S|--stdin)\b))"
+    r"([ \t]*\|[ \t]*(?:[^|\n;&]*?(?:--password-stdin|--passphrase-fd|--key-file[ =]-|--passwd-on-stdin"
+    r"|-pass(?:in)?[ \t]+stdin\b|cryptsetup\b[^|\n;&]*[ \t]-(?![^\s;&|)]))"
+    r"|(?:sudo[ \t]+)?(?:(?:vnc|smb)?passwd|kinit|realm[ \t]+join)\b|sudo[ \t]+(?:-\w*S|--stdin)\b))"
 )
 # A random-looking literal piped into a command that stores a secret read on stdin: az devops login,
 # gcloud secrets create --data-file=-, docker secret create NAME -, keystore add --stdin.
@@ -568,7 +615,17 @@ def _email(m: re.Match[str]) -> str | None:
         return None
     if _URL_AUTHORITY_BEFORE.search(m.string, max(0, m.start() - 256), m.start()):
         return None
+    # `ssh deploy@web1.example.net`, `ssh-copy-id -i k.pub ubuntu@host.fqdn`: a login, not an address.
+    line_start = m.string.rfind("\n", 0, m.start()) + 1
+    if _LOGIN_COMMAND.search(m.string[max(line_start, m.start() - 200) : m.start()]):
+        return None
     return EMAIL_PLACEHOLDER
+
+
+# A remote login's command then its options before the target (`ssh -p 2222 -i key user@host`).
+_LOGIN_COMMAND = re.compile(
+    r"(?:^|[\s;&|(`])(?:ssh|autossh|mosh|ssh-copy-id|sftp|telnet)(?:[ \t]+(?:-\w+(?:[ \t]+[^\s@-]\S*)?|\S+=\S*))*[ \t]+$"
+)
 
 
 def _keep_value(group: int, kind: str, min_len: int = 1) -> Callable[[re.Match[str]], str | None]:
@@ -658,7 +715,56 @@ def _flag_eq(m: re.Match[str]) -> str | None:
 def _flag_space_any(m: re.Match[str]) -> str | None:
     if _NOT_SECRET_OPTION.match(m.group(1)):
         return None
-    return _random_value(3, "password")(m)
+    return _option_secret(m.group(1), m.group(2), m.group(3))
+
+
+def _option_secret(before: str, quote: str, value: str) -> str | None:
+    """An option named for a secret and its value, the secret part replaced when it looks like
+    one (random letters and digits, or a typed password with punctuation): also after openssl's
+    and apksigner's `pass:` and in `user:PW` credentials (`--src-creds ci:PW`)."""
+    head = ""
+    if value.lower().startswith("pass:"):
+        head, value = value[:5], value[5:]
+    elif ":" in value and re.search(r"creds?|credentials|auth", before, re.I):
+        user, _, secret = value.partition(":")
+        head, value = user + ":", secret
+    if not (looks_random(value) or _punctuated_password(value)) or value.startswith(PLACEHOLDER_PREFIX):
+        return None
+    return before + quote + head + placeholder("password")
+
+
+_FILE_NAME = re.compile(r".*\.(?:[a-z0-9]{1,4}|json|yaml|conf|toml)", re.I)
+
+
+def _punctuated_password(value: str) -> bool:
+    """A generated password with punctuation (`rj!j9cUQdk5Vxt`, `D8Odl.udIlpuYw`): a typed password
+    (`_typed_password`) with a symbol other than `._-/` or both cases, not a file name (`backup.7z`)."""
+    inner = value.strip("'\"")
+    if not _typed_password(inner) or "/" in inner or _FILE_NAME.fullmatch(inner):
+        return False
+    symbols = any(not c.isalnum() and c not in "._-" for c in inner)
+    cases = any(c.isupper() for c in inner) and any(c.islower() for c in inner)
+    return symbols or cases
+
+
+# Option names a secret word ends without a separator (`--adminpass`, `--dbpass`, `--rootpw`),
+# after a dot (`--server.password`), and keys that are secrets by their kind (`-encrypt` for a gossip
+# key, `--certificate-key`), with user:PW credentials (`--src-creds`): a password-like value only.
+_FLAG_GLUED = re.compile(
+    r"((?<![\w-])--?(?:[a-z0-9]+[-_.])*(?:[a-z]{2,12}(?:pass|passwd|password|pw|pwd|secret|token)"
+    r"|encrypt|(?:certificate|encryption|master|license)[-_]key|(?:[a-z]+[-_])?creds?)(?:[ \t]+|=))"
+    r"(['\"]?)(" + _LITERAL + r")",
+    re.I,
+)
+
+
+def _flag_glued(m: re.Match[str]) -> str | None:
+    name = m.group(1).lstrip("-").rstrip(" \t=").lower()
+    if re.search(
+        r"(?:by|com|sur|tres|im|over|under|walk|cross|free|no)pass$", name
+    ) or _NOT_SECRET_OPTION.match(m.group(1)):
+        return None
+    return _option_secret(m.group(1), m.group(2), m.group(3))
 
 
 def _dotted_key(m: re.Match[str]) -> str | None:
@@ -840,7 +946,8 @@ def _read_default(m: re.Match[str]) -> str | None:
 
 def _secret_file_write(m: re.Match[str]) -> str | None:
     value = m.group(2)
-    if not _SECRET_FILE.search(m.group(4)) or re.match(r"['\"]?\w+=", value):
+    # `NAME=VALUE` is a setting's line (the other rules' to judge); base64 padding is not one.
+    if not _SECRET_FILE.search(m.group(4)) or re.match(r"['\"]?\w+=(?!=*['\"]?$)", value):
         return None
     if is_literal_value(value) and looks_random(value):
         return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
@@ -854,7 +961,11 @@ def _secret_fields(line: str) -> str:
 
     def field(f: re.Match[str]) -> str:
         value = f.group(0)
-        secret = looks_random(value) and "=" not in value and not value.startswith("/")
+        secret = (
+            looks_random(value)
+            and "=" not in value.rstrip("=")
+            and not value.startswith(("/", PLACEHOLDER_PREFIX))
+        )
         return placeholder("secret") if secret else value
 
     return _FILE_FIELD.sub(field, line)
@@ -966,7 +1077,7 @@ def _curl_lines(text: str, counts: Counter[str]) -> str:
     return re.sub(r"(?:[^\n\\]|\\[\s\S])+", line, text)  # a backslash takes the next character, newline too
 
 
-_SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth", "hmac", "psk")
+_SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth", "hmac", "psk", "cookie")
 _SED_OPENER = re.compile(r"\bs[/|#,@]\^?$")
 # (kind, line hints (ASCII lower-case), pattern, replacement) in the order they run.
 _CONTEXT_RULES: tuple[
@@ -994,6 +1105,7 @@ _CONTEXT_RULES: tuple[
     ("cli-password", _SECRET_HINTS, _FLAG_EQ, _flag_eq),
     ("cli-password", _SECRET_HINTS, _FLAG_SPACE, _keep_value(3, "password")),
     ("cli-password", _SECRET_HINTS, _FLAG_SPACE_ANY, _flag_space_any),
+    ("cli-password", ("pass", "pw", "secret", "token", "encrypt", "-key", "cred"), _FLAG_GLUED, _flag_glued),
     ("cli-password", ("requirepass", "masterauth"), _REDIS_PASS, _random_value(2, "password")),
     ("cli-password", ("sudo",), _SUDO_HERESTRING, _keep_value(2, "password")),
     ("cli-password", ("chpasswd",), _CHPASSWD_HERESTRING, _keep_value(2, "password")),
@@ -1006,7 +1118,12 @@ _CONTEXT_RULES: tuple[
     ("cli-password", ("mysql", "mariadb"), _MYSQL_P, _keep_value(2, "password")),
     ("cli-password", ("sshpass",), _SSHPASS, _keep_value(2, "password")),
     ("cli-password", ("chpasswd",), _CHPASSWD, _keep_value(2, "password")),
-    ("cli-password", ("stdin", "passwd", "sudo"), _STDIN_PASSWORD, _keep_value(2, "password")),
+    (
+        "cli-password",
+        ("stdin", "passwd", "sudo", "kinit", "realm", "cryptsetup"),
+        _STDIN_PASSWORD,
+        _keep_value(2, "password"),
+    ),
     ("sql-password", ("identified", "password"), _SQL_PASSWORD, _keep_value(2, "password")),
     ("sql-password", ("identified",), _SQL_UNQUOTED, _random_value(2, "password", strong=True)),
     ("secret-assignment", ("</",), _XML_ELEMENT, _xml_element),
@@ -1015,6 +1132,25 @@ _CONTEXT_RULES: tuple[
     ("cli-password", ("pass",), _DEBCONF, _debconf),
     ("url-password", ("pwd", "password"), _CONNECTION_PASSWORD, _keep_value(2, "password")),
     ("url-password", ("sig=",), _SAS_SIGNATURE, _keep_value(2, "token")),
+    ("url-password", ("://",), _URL_QUERY, _url_query),
+    (
+        "secret-assignment",
+        (
+            "rootpw",
+            "remotepass",
+            "localpass",
+            "community",
+            "rouser",
+            "rwuser",
+            "stats",
+            "insecure-password",
+            "cleartext-password",
+            "password",
+        ),
+        _CONFIG_PASSWORD,
+        _config_password,
+    ),
+    ("basic-credentials", ("bundle_",), _BUNDLE_HOST, _keep_value(2, "password")),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
     ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
     ("cli-password", ("codecov.io/bash",), _CODECOV_BASH, _keep_value(2, "token")),
@@ -1094,6 +1230,8 @@ def scrub(text: str) -> Scrubbed:
     if "PRIVATE KEY" in text:
         text = sub(_PEM_BLOCK, text, counts, "private-key", lambda m: placeholder("private-key"))
         text = sub(_PEM_OPEN, text, counts, "private-key", lambda m: placeholder("private-key"))
+    if "OpenVPN Static key" in text:
+        text = sub(_OPENVPN_KEY, text, counts, "private-key", lambda m: placeholder("private-key"))
     if "Private-Lines:" in text:
         text = sub(
             _PUTTY, text, counts, "private-key", lambda m: "Private-Lines: 0\n" + placeholder("private-key")
