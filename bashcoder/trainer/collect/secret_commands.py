@@ -239,6 +239,9 @@ TOOLS: dict[str, Tool] = {
     "vault/operator": Tool(after_word="unseal"),  # vault operator unseal KEY
     "cloudflared/service": Tool(after_word="install"),  # cloudflared service install TOKEN
     "cloudflared": Tool(),
+    # raspi-config nonint do_wifi_ssid_passphrase SSID PW
+    "raspi-config/nonint": Tool(after_word="do_wifi_ssid_passphrase", after_offset=2),
+    "raspi-config": Tool(),
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
 _SETTING = re.compile(r"[\w.:/@\-]+")

@@ -162,10 +162,24 @@ def _entropy_spans(line: str) -> list[tuple[int, int, BasePlugin]]:
             # A string that spells out a secret word describes one: 'bedrock-api-key-YmVk...' is a pattern.
             if plugin.calculate_shannon_entropy(value) <= plugin.entropy_limit or _spells_a_stem(value):
                 continue
+            if _HEX.fullmatch(value) and _PUBLIC_ID_CONTEXT.search(line):  # a key's id, an object's hash
+                continue
+            if _PUBLIC_KEY_FILE.search(line):  # a public key written to its file (WireGuard's, ssh's)
+                continue
             found += [
                 (s, e, plugin) for s, e in _quoted(line, value) if _name_before(line, s, value) is not False
             ]
     return found
+
+
+_HEX = re.compile(r"[0-9A-Fa-f]{8,64}")
+# Lines where a hex string next to the word "key" is public: a GPG key's id or fingerprint
+# (`--recv-keys "C99B11DEB97541F0"`, `user.signingkey`, `for key in "FPR" ...; do gpg`), an S3
+# object's key.
+_PUBLIC_ID_CONTEXT = re.compile(r"gpg|keyserver|recv-keys?|signingkey|apt-key|fingerprint|s3api|s3://", re.I)
+
+
+_PUBLIC_KEY_FILE = re.compile(r">>?[ \t]*\S*(?:public|\.pub\b)", re.I)
 
 
 def _spells_a_stem(value: str) -> bool:

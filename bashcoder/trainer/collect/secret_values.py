@@ -35,7 +35,7 @@ _METAVAR = re.compile(r"[A-Z_]{1,32}[0-9]?")
 # Words joined by underscores are what documentation writes where a value goes (tldr's
 # `--account-key storage_account_key`, `rabbitmqctl change_password alice new_password`), and a
 # file name is where a secret is kept, not the secret (`-p cert.pem`, `--secret-key key.gpg`).
-_WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+)+")
+_WORDS_PLACEHOLDER = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
 # ... when one of the words says what goes there (`correct_horse_battery` is a password).
 _PLACEHOLDER_WORDS = frozenset(
     "key password passwd pass passphrase secret token value name id user username file path dir url "
@@ -47,7 +47,9 @@ _FILE_NAME = re.compile(
 # A mount or reference spec, not a value: docker's `--secret id=npmrc,src=.npmrc`, a `file:` or
 # `env:` reference (`--auth-key=file:/run/ts.key`).
 _SPEC = re.compile(
-    r"(?:(?:id|src|source|target|dst|destination|type|env|mode|uid|gid|required)=[^,]*,?)+|(?:file|env):\S+"
+    r"(?:[\w.\-]+,)?(?:(?:id|src|source|target|dst|destination|type|env|mode|uid|gid|required)=[^,]*,?)+"
+    r"|(?:file|env):\S+"
+    r"|(?:pk_(?:live|test)_|phc_)\w+"  # public by design: Stripe's publishable keys, PostHog's project key
 )
 # Code that names a value: `var.db_password`, `settings.DB_PASSWORD`, `process.env.TOKEN,` (HCL,
 # Python, JavaScript written by a script); a literal with dots has digits or symbols.
@@ -87,9 +89,7 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
         return False
     if any(r.fullmatch(inner) for r in (_FILE_NAME, _ATTRIBUTE_REF, _HYPHEN_PLACEHOLDER, _SPEC)):
         return False
-    if _WORDS_PLACEHOLDER.fullmatch(inner) and _PLACEHOLDER_WORDS.intersection(
-        re.split(r"[_-]", inner.lower())
-    ):
+    if _WORDS_PLACEHOLDER.fullmatch(inner) and _PLACEHOLDER_WORDS.intersection(inner.lower().split("_")):
         return False
     return not _METAVAR.fullmatch(inner)
 

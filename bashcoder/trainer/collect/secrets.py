@@ -161,6 +161,18 @@ TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple
         ("nuget-key", ("oy2",), r"\boy2[a-z0-9]{43,50}\b"),
         # age's secret keys (bech32, upper-case when printed; age-keygen writes them to keys.txt).
         ("age-secret-key", ("AGE-SECRET-KEY-1",), r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+        (
+            "zapier-webhook",
+            ("hooks.zapier.com",),
+            r"https://hooks\.zapier\.com/hooks/catch/\d+/[A-Za-z0-9]{5,}/?",
+        ),
+        (
+            "rocketchat-webhook",
+            ("/hooks/",),
+            r"https?://[\w.\-]+(?::\d+)?/hooks/[A-Za-z0-9]{17}/[A-Za-z0-9]{40,}",
+        ),
+        # Ceph's secret keys (a keyring's `key = AQ...==`): base64 of a 28-byte record that starts AQ.
+        ("ceph-key", ("AQ",), r"(?<![A-Za-z0-9+/])AQ[A-Za-z0-9+/]{38}=="),
         ("jwt", ("eyJ",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}" + _END),
     )
 )
@@ -196,7 +208,8 @@ _AUTH_HEADER = re.compile(
 # DD-APPLICATION-KEY, Azure's Ocp-Apim-Subscription-Key (a random-looking value only). A `-Key` only after a word that makes it a credential: Sec-WebSocket-Key,
 # Idempotency-Key and X-Cache-Key are not secrets.
 _VENDOR_HEADER = re.compile(
-    r"((?<![\w-])(?:(?:[A-Za-z0-9]+-)+(?:Token|Secret|Password|Passwd|Auth)|(?:[A-Za-z0-9]+-)*(?:Api|Auth|Access|Secret|Private|Application|Subscription|App|Master|License|Admin)-?Key)"
+    r"((?<![\w-])(?:(?:[A-Za-z0-9]+-)+(?:Token|Secret|Password|Passwd|Auth)|(?:[A-Za-z0-9]+-)*(?:Api|Auth|Access|Secret|Private|Application|Subscription|App|Master|License|Admin)-?Key"
+    r"|X-Honeycomb-Team)"
     r"\s*:\s*)(" + _LITERAL + r")",
     re.I,
 )
@@ -336,6 +349,81 @@ def _config_password(m: re.Match[str]) -> str | None:
     return m.group(1) + m.group(2) + placeholder("password") + m.group(2)
 
 
+# A password passed to a login or auth call in code a script writes or runs: Python's
+# `s.login("alerts", "PW")`, mongo's `db.auth("root", "PW")`, `.connect(user, "PW")`.
+_AUTH_CALL = re.compile(
+    r"(\.(?:login|auth|authenticate|connect|starttls_login)\(\s*(?:\w+\s*=\s*)?(['\"])[^'\"\n]{1,64}\2\s*,\s*(?:\w+\s*=\s*)?)"
+    r"(['\"])([^'\"\n]{6,200})\3"
+)
+# Oracle's `CONNECT user/PW@db` (sqlplus, rman) on its own line, in a here-document or -S script.
+_ORACLE_CONNECT = re.compile(r"(?im)(^[ \t]*(?:CONN|CONNECT)[ \t]+[\w$#]+/)([^\s@/'\"]+)(?=@|[ \t]|$)")
+# impacket's `DOMAIN/user:PW@host` (secretsdump.py, psexec.py, wmiexec.py, GetUserSPNs.py ...).
+_IMPACKET_TARGET = re.compile(r"((?:^|[\s'\"])[\w.\-]*/[\w.$\-]+:)([^@\s'\"]+)(?=@[\w.\-]+)")
+# A setting named auth with user:PW: filebeat's `-E cloud.auth=elastic:PW`, `cloud.auth: "u:PW"`.
+_AUTH_SETTING = re.compile(r"(\b[\w.]*\.auth[ \t]*[:=][ \t]*['\"]?[\w.@\-]+:)([^\s'\"@]+)")
+# A secret-named setting of a build DSL, a name then a quoted value: Gradle's `storePassword "PW"`,
+# Leiningen's `:password "PW"`.
+_DSL_SETTING = re.compile(
+    r"(?m)(^[ \t]*:?([A-Za-z_][\w-]{0,63})[ \t]+)(['\"])([^'\"\n$]{6,200})\3[ \t]*,?[ \t]*$"
+)
+# kubectl create secret ... --from-literal=NAME=VALUE with any secret name, hyphens too (api-key).
+_FROM_LITERAL = re.compile(r"(--from-literal[ =]['\"]?([\w.\-]+)=)([^\s'\"]+)")
+# OpenWrt's Wi-Fi key: uci set wireless.@wifi-iface[0].key=PW.
+_UCI_WIFI_KEY = re.compile(r"(\bwireless\.[@\w\[\].\-]*\.key=)(['\"]?)([^\s'\"]+)\2")
+# Yarn Berry's npmAuthIdent: "user:PW".
+_NPM_AUTH_IDENT = re.compile(r"(\bnpmAuthIdent[ \t]*:[ \t]*['\"]?[^\s:'\"]+:)([^\s'\"]+)")
+
+
+def _password_like(group: int, kind: str = "password") -> Callable[[re.Match[str]], str | None]:
+    """Group `group` replaced when it looks like a password (random, or punctuated) and is literal."""
+
+    def repl(m: re.Match[str]) -> str | None:
+        value = m.group(group)
+        if not is_literal_value(value) or not (looks_random(value) or _punctuated_password(value)):
+            return None
+        return m.string[m.start() : m.start(group)] + placeholder(kind) + m.string[m.end(group) : m.end()]
+
+    return repl
+
+
+def _dsl_setting(m: re.Match[str]) -> str | None:
+    if not is_secret_name(m.group(2)):
+        return None
+    return _password_like(4)(m)
+
+
+def _from_literal(m: re.Match[str]) -> str | None:
+    if not holds_secret(m.group(2).replace("-", "_").replace(".", "_"), m.group(3)):
+        return None
+    return m.group(1) + replace_value(m.group(3), "secret")
+
+
+# curl's -u TOKEN: (SonarQube, Mailgun-style APIs take a token as the user and no password).
+_CURL_TOKEN_USER = re.compile(
+    r"((?<![\w-])(?:-u|--user)[ \t]*['\"]?)([A-Za-z0-9_\-]{20,})(?=:['\"]?(?:\s|$))"
+)
+# A password in a sentence a script prints or a comment says: `echo "The admin password is PW"`,
+# `# API key: KEY`, `# default login: admin / PW`.
+_SAID_SECRET = re.compile(
+    r"((?:\becho\b|\bprintf\b|(?:^|(?<=\s))\#)[^\n]{0,200}?"
+    r"(?:\b(?:password|passwd|passphrase|api[ _-]?key|access[ _-]?token|token|secret)(?:[ \t]*[:=]|[ \t]+(?:is|was))"
+    r"|\blogin[ \t]*:[ \t]*[\w.@\-]+[ \t]*/)[ \t]+['\"]?)"
+    r"([A-Za-z0-9_\-+/=!#%&*@^~.]{8,200}?)(?=['\"]?[.,;:!?)]?(?:\s|$))",
+    re.I | re.M,
+)
+
+
+def _said_secret(m: re.Match[str]) -> str | None:
+    value = m.group(2)
+    if not (
+        looks_random(value) and _strong(value) or _punctuated_password(value)
+    ) or _HYPHENATED_WORDS.fullmatch(value):
+        return None
+    if not is_literal_value(value):
+        return None
+    return m.group(1) + placeholder("password")
+
+
 # Bundler's credentials for a gem server in the environment: BUNDLE_GEMS__EXAMPLE__COM=user:PW.
 _BUNDLE_HOST = re.compile(r"(\bBUNDLE_[A-Z0-9_]+__[A-Z0-9_]+=['\"]?[^\s:'\"$]+:)([^\s'\"$]+)")
 _HYPHENATED_WORDS = re.compile(r"[a-z0-9]+(?:-[a-z]+)+")  # base64-encoded, sha512-hashed: prose
@@ -405,7 +493,7 @@ _CONNECTION_PASSWORD = re.compile(
 # A URL's query parameter named for a secret, or one of the short names services give their keys
 # (Azure Functions' code=, Firebase's auth=, OpenWeather's appid=, Google's key=, S3's presigned
 # X-Amz-Signature): a random-looking value of 12+ characters only (`?auth=true`, `&key=name` are not).
-_URL_QUERY = re.compile(r"([?&]([A-Za-z][\w.\-]{0,40})=)([A-Za-z0-9_\-+/%.~]{12,})(?=[&#'\"\s]|$)")
+_URL_QUERY = re.compile(r"([?&]([A-Za-z][\w.\-]{0,40})=)([A-Za-z0-9_\-+/%.~]{12,}=*)(?=[&#'\"\s]|$)")
 _QUERY_KEY_NAMES = frozenset(
     {"CODE", "AUTH", "APPID", "KEY", "SIG", "SIGNATURE", "X_AMZ_SIGNATURE", "SECRET"}
 )
@@ -413,7 +501,7 @@ _QUERY_KEY_NAMES = frozenset(
 
 def _url_query(m: re.Match[str]) -> str | None:
     name = re.sub(r"[.\-]", "_", m.group(2)).upper()
-    value = m.group(3).replace("%2B", "+").replace("%2F", "/").replace("%3D", "=")
+    value = m.group(3).replace("%2B", "+").replace("%2F", "/").replace("%3D", "=").rstrip("=")
     if not (is_secret_name(name) or name in _QUERY_KEY_NAMES) or not looks_random(value.replace(".", "")):
         return None
     return m.group(1) + placeholder("token")
@@ -628,6 +716,17 @@ _LOGIN_COMMAND = re.compile(
 )
 
 
+def _url_credentials(m: re.Match[str]) -> str | None:
+    """The password of `scheme://user:PW@`, and the user too when it is the token: GitHub's
+    `https://TOKEN:x-oauth-basic@github.com` (the password is a fixed word there)."""
+    user, password = m.group(2), m.group(3)
+    if password.lower() in ("x-oauth-basic", "x-oauth-token"):
+        if looks_random(user) and len(user) >= 20:
+            return m.group(1) + placeholder("token") + ":" + password + "@"
+        return None
+    return _keep_value(3, "password")(m)
+
+
 def _keep_value(group: int, kind: str, min_len: int = 1) -> Callable[[re.Match[str]], str | None]:
     """A replacement that swaps group `group` (a value, quotes kept) for a placeholder when literal."""
 
@@ -693,6 +792,7 @@ def _strong(value: str) -> bool:
 # pagination or idempotency tokens (`--starting-token`, `--next-token`, `--client-token UUID`).
 _NOT_SECRET_OPTION = re.compile(
     r"--?(?:(?:no|ask|prompt|stdin|from|with|use|show|print|reset|change|gen|generate|random)[-_]"
+    r"|(?:delete|export|list|import|edit)[-_]secret[-_]keys?\b"  # gpg's: a key id follows
     r"|(?:starting|next|page|client|skip|continuation|pagination|idempotency|sync|resume|cancel)[-_]token\b)",
     re.I,
 )
@@ -709,7 +809,12 @@ def _url_token_user(m: re.Match[str]) -> str | None:
 
 
 def _flag_eq(m: re.Match[str]) -> str | None:
-    return None if _NOT_SECRET_OPTION.match(m.group(1)) else _keep_value(3, "password")(m)
+    if _NOT_SECRET_OPTION.match(m.group(1)):
+        return None
+    # gcloud's --secret=NAME names a Secret Manager secret (`gcloud run deploy --secret=db-password`).
+    if m.group(1).lower().startswith("--secret=") and "gcloud" in m.string[: m.start()]:
+        return None
+    return _keep_value(3, "password")(m)
 
 
 def _flag_space_any(m: re.Match[str]) -> str | None:
@@ -949,6 +1054,8 @@ def _secret_file_write(m: re.Match[str]) -> str | None:
     # `NAME=VALUE` is a setting's line (the other rules' to judge); base64 padding is not one.
     if not _SECRET_FILE.search(m.group(4)) or re.match(r"['\"]?\w+=(?!=*['\"]?$)", value):
         return None
+    if re.search(r"public|\.pub\b", m.group(4), re.I):  # a WireGuard or SSH public key's file
+        return None
     if is_literal_value(value) and looks_random(value):
         return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
     fields = _secret_fields(value)
@@ -1019,11 +1126,22 @@ def _sed(m: re.Match[str]) -> str | None:
     code = named is not None and any(c in named.group(3) for c in "()[]{}")  # get_random_secret_key()
     if named and not code and is_secret_name(named.group(2)) and is_literal_value(named.group(3)):
         new = named.group(1) + placeholder("password") + named.group(4)
-    elif _SED_PLACEHOLDER.fullmatch(pattern) and is_literal_value(repl) and not _SED_SETTING.search(repl):
+    elif (
+        _SED_PLACEHOLDER.fullmatch(pattern)
+        and is_literal_value(repl)
+        and not _SED_SETTING.search(repl)
+        and not _DESCRIBED_PLACEHOLDER.search(pattern)
+    ):
         new = placeholder("password")
     else:
         return None
     return f"s{delim}{pattern}{delim}{new}{delim}"
+
+
+# A placeholder for what names or holds a secret, not the secret: __TLS_SECRET_NAME__, @SECRET_STORE@.
+_DESCRIBED_PLACEHOLDER = re.compile(
+    r"(?i)(?:secret|token|pass\w*|key)_(?:name|store|file|path|dir|id|ref|arn|manager|engine)\b|_(?:name|store|file|path)_*$"
+)
 
 
 def _netrc_line(m: re.Match[str]) -> str | None:
@@ -1083,7 +1201,7 @@ _SED_OPENER = re.compile(r"\bs[/|#,@]\^?$")
 _CONTEXT_RULES: tuple[
     tuple[str, tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], str | None]], ...
 ] = (
-    ("url-password", ("://",), _URL_CREDENTIALS, _keep_value(3, "password")),
+    ("url-password", ("://",), _URL_CREDENTIALS, _url_credentials),
     ("auth-header", ("authorization", "api-key", "apikey", "-token"), _AUTH_HEADER, _auth_header),
     ("auth-header", ("cookie",), _COOKIE, _random_value(2, "token", strong=True)),
     ("url-password", ("://",), _URL_TOKEN_USER, _url_token_user),
@@ -1098,7 +1216,7 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", ("printf",), _PRINTF_TEMPLATE, _printf_template),
     (
         "auth-header",
-        ("-token", "-key", "-secret", "-pass", "-auth"),
+        ("-token", "-key", "-secret", "-pass", "-auth", "-team"),
         _VENDOR_HEADER,
         _random_value(2, "token"),
     ),
@@ -1151,6 +1269,31 @@ _CONTEXT_RULES: tuple[
         _config_password,
     ),
     ("basic-credentials", ("bundle_",), _BUNDLE_HOST, _keep_value(2, "password")),
+    ("curl-user", ("curl",), _CURL_TOKEN_USER, _random_value(2, "token", strong=True)),
+    (
+        "prose-password",
+        ("password", "passwd", "passphrase", "api key", "api-key", "api_key", "token", "secret", "login"),
+        _SAID_SECRET,
+        _said_secret,
+    ),
+    (
+        "cli-password",
+        (".login(", ".auth(", ".authenticate(", ".connect(", "_login("),
+        _AUTH_CALL,
+        _password_like(4),
+    ),
+    ("cli-password", ("conn",), _ORACLE_CONNECT, _password_like(2)),
+    (
+        "cli-password",
+        ("impacket", "exec.py", "secretsdump", "getuserspns", "getnpusers", "smbclient.py"),
+        _IMPACKET_TARGET,
+        _password_like(2),
+    ),
+    ("basic-credentials", (".auth",), _AUTH_SETTING, _password_like(2)),
+    ("secret-assignment", _SECRET_HINTS, _DSL_SETTING, _dsl_setting),
+    ("secret-assignment", ("from-literal",), _FROM_LITERAL, _from_literal),
+    ("secret-assignment", ("wireless.",), _UCI_WIFI_KEY, _password_like(3)),
+    ("basic-credentials", ("npmauthident",), _NPM_AUTH_IDENT, _password_like(2)),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
     ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
     ("cli-password", ("codecov.io/bash",), _CODECOV_BASH, _keep_value(2, "token")),

@@ -223,12 +223,48 @@ def scrubbed(text: str) -> str:
         f"cat > ta.ovpn <<EOF\n-----BEGIN OpenVPN Static key V1-----\n{HEX}\n-----END OpenVPN Static key V1-----\nEOF",
         f"export BUNDLE_GEMS__CONTRIBSYS__COM=user:{PW}",
         f"composer config --global github-oauth.github.com {HEX}",
+        # code a script writes or runs, build DSLs, and settings that take user:PW
+        f'python3 - <<EOF\nimport smtplib\ns = smtplib.SMTP_SSL("smtp.example.net", 465)\ns.login("alerts", "{PW}")\nEOF',
+        f'mongosh admin <<EOF\ndb.auth("root", "{PW}")\nEOF',
+        f"sqlplus -s /nolog <<EOF\nCONNECT sys/{PW}@ORCLPDB1 AS SYSDBA\nEXIT\nEOF",
+        f"impacket-secretsdump 'CORP/svc_sql:{PW}@10.10.10.5'",
+        f"filebeat setup -e -E cloud.id=prod:ZXUtd2Vz -E cloud.auth=elastic:{PW}",
+        f'cat > metricbeat.yml <<EOF\ncloud.auth: "elastic:{PW}"\nEOF',
+        f'cat > signing.gradle <<EOF\n    storePassword "{PW}"\n    keyPassword "{PW}"\nEOF',
+        f'cat > ~/.lein/credentials.clj <<EOF\n{{#"clojars" {{:username "bob"\n  :password "{PW}"}}}}\nEOF',
+        f"kubectl create secret generic openai --from-literal=api-key={HEX} -n ml",
+        f"uci set wireless.@wifi-iface[0].key='{PW}'",
+        f'cat > .yarnrc.yml <<EOF\nnpmAuthIdent: "deploy:{PW}"\nEOF',
+        f'git config --global url."https://{HEX}:x-oauth-basic@github.com/".insteadOf "https://github.com/"',
+        f"curl -s -u squ_{HEX}: https://sonar.example.net/api/qualitygates/project_status",
+        f"curl -H 'X-Honeycomb-Team: {PW}A1b2C3d4' https://api.honeycomb.io/1/markers/prod",
+        f'curl -s "https://fn.azurewebsites.net/api/Trigger?code={HEX}Ab=="',
+        f"sudo raspi-config nonint do_wifi_ssid_passphrase HomeNet '{PW}'",
+        f'echo "The admin password is {PW} - change it after the first login."',
+        f"# API key: {HEX}",
+        f"# default login: admin / {PW}",
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
     out = scrubbed(f"#!/bin/bash\n{snippet}\n")
     for secret in (PW, HEX):
         assert secret not in out, out
+    assert "REDACTED_" in out, out  # snippets whose secret is neither PW nor HEX (token formats)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "secret"),
+    [
+        ("curl -X POST https://hooks.zapier.com/hooks/catch/7402429/iq370l5/ -d 'x=1'", "iq370l5"),
+        (
+            "cat > ceph.keyring <<EOF\n[client.admin]\n\tkey = AQ6OrIfFmU1XsNVI+D1auk9IxuK1FzA5CeR3j4CK==\nEOF",
+            "AQ6OrIfFmU1XsNVI",
+        ),
+    ],
+)
+def test_a_token_format_without_a_name_is_scrubbed(snippet: str, secret: str) -> None:
+    out = scrubbed(f"#!/bin/bash\n{snippet}\n")
+    assert secret not in out and "REDACTED_" in out, out
 
 
 def test_base64_of_a_credential_document_is_scrubbed() -> None:
@@ -365,6 +401,20 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "echo 'rouser monitor2024 priv' >> /etc/snmp/snmpd.conf",
         "echo 'password required pam_unix.so' >> /etc/pam.d/custom",
         "curl 'https://www.youtube.com/watch?v=dQw4w9WgXcQ2&list=abc'",
+        "podman run --rm --secret api_token,type=env,target=API_TOKEN acme/worker:3",
+        "gpg --batch --yes --delete-secret-key 4ED778F539E3634C779C87C6D7062848A1AB005C",
+        'git config --global user.signingkey "3AA5C34371567BD2"',
+        'apt-key adv --keyserver hkp://keyserver.ubuntu.com:80 --recv-keys "C99B11DEB97541F0"',
+        'aws s3api head-object --bucket build-cache --key "a8f5f167f44f4964e6c998dee827110c"',
+        'echo "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" > /etc/wireguard/peer1_public.key',
+        'sed -i "s/__TLS_SECRET_NAME__/app-tls/" k8s/ingress.yaml',
+        "export POSTHOG_KEY=phc_con27g7KAZuiZB5mpMCPB7tW6kTd7fQEdM4zdI",
+        "gcloud run deploy app --image gcr.io/acme/app --secret=db-password",
+        'echo "Your password is too short: use 12 characters or more."',
+        "# the token: see the wiki",
+        "  keyAlias 'release'",
+        'db.auth(user, "$MONGO_PASSWORD")',
+        "s.login(user, password)",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
