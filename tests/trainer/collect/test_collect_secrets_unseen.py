@@ -219,7 +219,9 @@ def scrubbed(text: str) -> str:
         # names the rules did not know, token formats, package managers
         f"export SSHPASS='{PW}'",
         f"RABBITMQ_ERLANG_COOKIE={HEX}",
-        f"echo 'AGE-SECRET-KEY-1{HEX.upper()[:40]}QPZRY9X8GF2TVDW0S3' > ~/.config/sops/age/keys.txt",
+        "echo 'AGE-SECRET-KEY-1"
+        + (HEX.upper() + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L")[:58]
+        + "' > ~/.config/sops/age/keys.txt",
         f"cat > ta.ovpn <<EOF\n-----BEGIN OpenVPN Static key V1-----\n{HEX}\n-----END OpenVPN Static key V1-----\nEOF",
         f"export BUNDLE_GEMS__CONTRIBSYS__COM=user:{PW}",
         f"composer config --global github-oauth.github.com {HEX}",
