@@ -60,6 +60,22 @@ _HYPHEN_PLACEHOLDER = re.compile(
 )
 
 
+# A generated password or key whose first character is one is_literal_value otherwise takes for a
+# reference, an option or a path: quoted `@...`/`-...`/`%...`, or AWS's 40-character secret keys.
+_GENERATED_SYMBOL_FIRST = re.compile(
+    r"[@\-%^~][A-Za-z0-9_+/=!#%&*@^~.\-]{7,127}|/[A-Za-z0-9+/]{29,}={0,2}"
+)
+
+
+def _mixed(value: str) -> bool:
+    """Upper and lower case and digits: a generated value, not words."""
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
 def is_literal_value(value: str, min_len: int = 1) -> bool:
     """True when a value is a literal credential, not an expansion, path, URL, switch, metavar or placeholder.
 
@@ -71,6 +87,10 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
     # An escaped `\$` in double quotes is a literal dollar (`"Dw6\$Mk1"`), not an expansion.
     if (not quoted or value[0] == '"') and (re.search(r"(?<!\\)\$", inner) or "`" in inner):
         return False
+    if _GENERATED_SYMBOL_FIRST.fullmatch(inner) and (quoted or inner[0] == "/"):
+        # `'@XeKe7AXBflpTaJ4'`, an AWS secret key that starts with `/`: a generated value, not
+        # a reference, an option or a path (those have words, dots, no digit-and-case mix).
+        return _mixed(inner)
     if len(inner) < max(1, min_len) or inner[0] in "$`-\\/<%@[{(~^" or inner.startswith(PLACEHOLDER_PREFIX):
         return False
     if inner.startswith(("./", "../")):  # a relative path: --from-file=password=./secrets/db.txt

@@ -633,7 +633,9 @@ _SED_SETTING = re.compile(r"[:=]")  # `s/^password=.*/password=/` clears a setti
 _SED_PLACEHOLDER = re.compile(
     r"[_@%{<#\[\\$]{1,4}\w{0,40}?(?i:pass|secret|token|api_?key|auth_?key)\w{0,40}[_@%}>#\]\\]{1,4}"
     # wp-config-sample.php's `password_here`, a README's `your_api_key`
-    r"|(?i:\w{0,40}(?:password|passwd|secret|token|api_?key)\w{0,20}_here|(?:your|my)_?\w{0,30}(?:password|passwd|secret|token|api_?key)\w{0,20})"
+    r"|(?i:\w{0,40}(?:password|passwd|secret|token|api_?key)\w{0,20}_here|(?:your|my)_?\w{0,30}(?:password|passwd|secret|token|api_?key|license_?key)\w{0,20})"
+    # the word a template leaves for any secret: s/CHANGEME/PW/
+    r"|(?i:change_?me|change_?this|replace_?me)"
 )
 # A replacement that keeps a group of the pattern (a setting's name: `\1`) and puts a literal after
 # it (sed's back-references are one digit, so `\10abc` is group 1 then `0abc`).

@@ -245,6 +245,11 @@ def scrubbed(text: str) -> str:
         f'echo "The admin password is {PW} - change it after the first login."',
         f"# API key: {HEX}",
         f"# default login: admin / {PW}",
+        f"DB_PASSWORD='@{PW}'",
+        f"REDIS_PASSWORD='-{PW}'",
+        f"export AWS_SECRET_ACCESS_KEY=/{PW}Ab12Cd34Ef56Gh78Ij90Kl12Mn/",
+        f'sed -i "s/CHANGEME/{PW}/" /etc/app/app.ini',
+        f'sed -i "s/YOUR_LICENSE_KEY/{HEX}/" /etc/newrelic-infra.yml',
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
@@ -417,6 +422,9 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "  keyAlias 'release'",
         'db.auth(user, "$MONGO_PASSWORD")',
         "s.login(user, password)",
+        "SSL_KEY_PASSWORD_FILE=/etc/ssl/private/server2024.pass",
+        "PASSWORD='-'",
+        'sed -i "s/CHANGEME/$DB_PASSWORD/" /etc/app/app.ini',
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
