@@ -62,9 +62,7 @@ _HYPHEN_PLACEHOLDER = re.compile(
 
 # A generated password or key whose first character is one is_literal_value otherwise takes for a
 # reference, an option or a path: quoted `@...`/`-...`/`%...`, or AWS's 40-character secret keys.
-_GENERATED_SYMBOL_FIRST = re.compile(
-    r"[@\-%^~][A-Za-z0-9_+/=!#%&*@^~.\-]{7,127}|/[A-Za-z0-9+/]{29,}={0,2}"
-)
+_GENERATED_SYMBOL_FIRST = re.compile(r"[@\-%^~][A-Za-z0-9_+/=!#%&*@^~.\-]{7,127}|/[A-Za-z0-9+/]{29,}={0,2}")
 
 
 def _mixed(value: str) -> bool:
