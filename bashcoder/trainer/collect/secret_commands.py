@@ -212,7 +212,14 @@ TOOLS: dict[str, Tool] = {
     "dotnet": Tool(),
     "rclone": Tool(),
     # macOS signing in CI: unlock/create a keychain, import a .p12, let codesign use the key.
-    "security": Tool(options=("-p", "-P")),
+    # `security`'s -p is a password for keychain commands only (find-identity -p codesigning is a policy)
+    **_tools(
+        "security/unlock-keychain security/create-keychain security/set-keychain-password",
+        Tool(options=("-p",)),
+    ),
+    **_tools("security/import security/export", Tool(options=("-P",))),
+    **_tools("security/add-generic-password security/add-internet-password", Tool(options=("-w",))),
+    "security": Tool(),
     "security/set-key-partition-list": Tool(options=("-k",)),  # elsewhere -k is a keychain's path
     "xcrun/altool": Tool(options=("-p", "--password")),
     "xcrun": Tool(),
@@ -230,9 +237,9 @@ TOOLS: dict[str, Tool] = {
         "arangosh arangodump arangorestore arangoimport arangoimp arangobench arangoexport",
         Tool(options=("--server.password",)),
     ),
-    "db2": Tool(keywords=("using",)),  # db2 connect to DB user U using PW
+    "db2": Tool(),  # `connect to DB user U using PW` is the db2-using rule's (`using` alone is a setting's)
     "samba-tool": Tool(options=("--adminpass", "--password", "--newpassword")),
-    "cargo/login": Tool(positional=1),
+    "cargo/login": Tool(positional=1, value_options=("--registry", "-Z", "--config", "--index")),
     "cargo": Tool(),
     "nuget/setapikey": Tool(positional=1),
     "nuget": Tool(),

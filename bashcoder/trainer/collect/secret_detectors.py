@@ -162,9 +162,7 @@ def _entropy_spans(line: str) -> list[tuple[int, int, BasePlugin]]:
             # A string that spells out a secret word describes one: 'bedrock-api-key-YmVk...' is a pattern.
             if plugin.calculate_shannon_entropy(value) <= plugin.entropy_limit or _spells_a_stem(value):
                 continue
-            if _HEX.fullmatch(value) and _PUBLIC_ID_CONTEXT.search(line):  # a key's id, an object's hash
-                continue
-            if _PUBLIC_KEY_FILE.search(line):  # a public key written to its file (WireGuard's, ssh's)
+            if _public_id(line, value) or public_key_file(line):
                 continue
             found += [
                 (s, e, plugin) for s, e in _quoted(line, value) if _name_before(line, s, value) is not False
@@ -172,14 +170,33 @@ def _entropy_spans(line: str) -> list[tuple[int, int, BasePlugin]]:
     return found
 
 
-_HEX = re.compile(r"[0-9A-Fa-f]{8,64}")
-# Lines where a hex string next to the word "key" is public: a GPG key's id or fingerprint
-# (`--recv-keys "C99B11DEB97541F0"`, `user.signingkey`, `for key in "FPR" ...; do gpg`), an S3
-# object's key.
-_PUBLIC_ID_CONTEXT = re.compile(r"gpg|keyserver|recv-keys?|signingkey|apt-key|fingerprint|s3api|s3://", re.I)
+_KEY_ID = re.compile(r"[0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}")
+_GPG_CONTEXT = re.compile(r"gpg|keyserver|recv-keys?|signingkey|apt-key|fingerprint", re.I)
+_S3_OBJECT_KEY = re.compile(r"s3api\b.*--key[ =]['\"]?$")
 
 
-_PUBLIC_KEY_FILE = re.compile(r">>?[ \t]*\S*(?:public|\.pub\b)", re.I)
+def _public_id(line: str, value: str) -> bool:
+    """A GPG key's id or fingerprint on a gpg line (`--recv-keys "C99B11DEB97541F0"`, `for key in
+    "FPR"; do gpg ...`), or an S3 object's key after s3api's --key: public, though next to "key"."""
+    if _KEY_ID.fullmatch(value) and _GPG_CONTEXT.search(line):
+        return True
+    at = line.find(value)
+    return at > 0 and _S3_OBJECT_KEY.search(line[:at]) is not None
+
+
+# A redirection's target; its base name says whether it is a public key's file.
+_TARGET = re.compile(r"(?<!>)>>?[ \t]*['\"]?([^\s'\">;|&]+)")
+_PUBLIC_BASE = re.compile(r"\.pub$|(?:^|[_.-])public(?:[_.-]?key)?(?:[_.-]|$)|^publickey|^pubkey")
+
+
+def public_key_file(line: str) -> bool:
+    """Whether `line` writes to a public key's file (`peer1_public.key`, `id_ed25519.pub`,
+    `publickey`), by its base name, and not one that says secret, token or private."""
+    for m in _TARGET.finditer(line):
+        base = m.group(1).rsplit("/", 1)[-1].lower()
+        if _PUBLIC_BASE.search(base) and not re.search(r"secret|token|private|passw", base):
+            return True
+    return False
 
 
 def _spells_a_stem(value: str) -> bool:

@@ -46,23 +46,28 @@ _FILE_NAME = re.compile(
 )
 # A mount or reference spec, not a value: docker's `--secret id=npmrc,src=.npmrc`, a `file:` or
 # `env:` reference (`--auth-key=file:/run/ts.key`).
+_SPEC_KEY = r"(?:id|src|source|target|dst|destination|type|env|mode|uid|gid|required)"
 _SPEC = re.compile(
-    r"(?:[\w.\-]+,)?(?:(?:id|src|source|target|dst|destination|type|env|mode|uid|gid|required)=[^,]*,?)+"
+    # One way to match: a comma between segments (`(?:K=[^,]*,?)+` backtracked exponentially).
+    rf"(?:[\w.\-]+,)?{_SPEC_KEY}=[^,]*(?:,{_SPEC_KEY}=[^,]*)*,?"
     r"|(?:file|env):\S+"
     r"|(?:pk_(?:live|test)_|phc_)\w+"  # public by design: Stripe's publishable keys, PostHog's project key
 )
 # Code that names a value: `var.db_password`, `settings.DB_PASSWORD`, `process.env.TOKEN,` (HCL,
 # Python, JavaScript written by a script); a literal with dots has digits or symbols.
-_ATTRIBUTE_REF = re.compile(r"[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+,?")
+_ATTRIBUTE_REF = re.compile(
+    r"(?:var|local|module|data|settings|args|self|this|config|cfg|conf|os|env|secrets|inputs|vars|params|process"
+    r"|opts|options|app|random_password|random_string)(?:\.[A-Za-z_][A-Za-z_]*)+,?"
+)
 # What documentation writes in hyphens where a value goes: your-api-token, replace-me, api-key-here.
 _HYPHEN_PLACEHOLDER = re.compile(
-    r"(?i)(?:(?:your|my|the|insert|enter|put|add|replace|paste|set)-[a-z\-]*|[a-z\-]*-here|replace-me|xxx+-[a-z\-]*)"
+    r"(?i)(?:(?:your|my|insert|enter|replace|paste)-[a-z\-]*|[a-z\-]*-here|replace-me|xxx+-[a-z\-]*)"
 )
 
 
 # A generated password or key whose first character is one is_literal_value otherwise takes for a
 # reference, an option or a path: quoted `@...`/`-...`/`%...`, or AWS's 40-character secret keys.
-_GENERATED_SYMBOL_FIRST = re.compile(r"[@\-%^~][A-Za-z0-9_+/=!#%&*@^~.\-]{7,127}|/[A-Za-z0-9+/]{29,}={0,2}")
+_GENERATED_SYMBOL_FIRST = re.compile(r"[@\-%^](?!/)[A-Za-z0-9_+/=!#%&*@^~.\-]{7,127}|/[A-Za-z0-9+/]{39}")
 
 
 def _mixed(value: str) -> bool:
@@ -85,7 +90,7 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
     # An escaped `\$` in double quotes is a literal dollar (`"Dw6\$Mk1"`), not an expansion.
     if (not quoted or value[0] == '"') and (re.search(r"(?<!\\)\$", inner) or "`" in inner):
         return False
-    if _GENERATED_SYMBOL_FIRST.fullmatch(inner) and (quoted or inner[0] == "/"):
+    if _GENERATED_SYMBOL_FIRST.fullmatch(inner) and (quoted or inner[0] == "/") and inner.count("/") <= 3:
         # `'@XeKe7AXBflpTaJ4'`, an AWS secret key that starts with `/`: a generated value, not
         # a reference, an option or a path (those have words, dots, no digit-and-case mix).
         return _mixed(inner)
@@ -167,7 +172,7 @@ _NOT_SECRET_KEY = _DESCRIBES | frozenset(
     "PUBLIC PUB GPG PGP GNUPG SIGNING SIGN SSH HOST SORT PRIMARY FOREIGN PARTITION RANGE ROW CACHE LOOKUP "
     "REPO REPOSITORY APT YUM RPM RELEASE ARCHIVE TRUSTED HOT SHORTCUT BIND MOD LEADER TMUX KBD KEYBOARD CONFIG CONF "
     "SETTING SETTINGS JSON YAML DICT GROUP SECTION REG REGISTRY S3 OBJECT BUCKET SEARCH IDEMPOTENCY WEBSOCKET "
-    "SEC REQUEST ROUTING PUBLISHABLE SITE".split()
+    "SEC REQUEST PUBLISHABLE SITE".split()
 )
 _SECRET_KEY_PAIRS = frozenset(
     {("SECRET", "KEY"), ("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bashcoder.trainer.collect.secret_commands import scrub_commands
-from bashcoder.trainer.collect.secret_detectors import scrub_detected
+from bashcoder.trainer.collect.secret_detectors import public_key_file, scrub_detected
 from bashcoder.trainer.collect.secret_values import (
     PLACEHOLDER_PREFIX,
     holds_secret,
@@ -350,21 +350,27 @@ def _config_password(m: re.Match[str]) -> str | None:
 
 
 # A password passed to a login or auth call in code a script writes or runs: Python's
-# `s.login("alerts", "PW")`, mongo's `db.auth("root", "PW")`, `.connect(user, "PW")`.
+# `s.login("alerts", "PW")`, mongo's `db.auth("root", "PW")` (not `.connect`: its second argument
+# is often the user).
 _AUTH_CALL = re.compile(
-    r"(\.(?:login|auth|authenticate|connect|starttls_login)\(\s*(?:\w+\s*=\s*)?(['\"])[^'\"\n]{1,64}\2\s*,\s*(?:\w+\s*=\s*)?)"
+    r"(\.(?:login|auth|authenticate|starttls_login)\(\s*(?:\w+\s*=\s*)?(['\"])[^'\"\n]{1,64}\2\s*,\s*"
+    r"(?:(?:password|passwd|pwd|secret)\s*=\s*)?)"
     r"(['\"])([^'\"\n]{6,200})\3"
+)
+# db2's `connect to DB user U using PW`.
+_DB2_USING = re.compile(
+    r"(?i)(\bconnect[ \t]+to[ \t]+\S+[ \t]+user[ \t]+\S+[ \t]+using[ \t]+)(['\"]?)([^\s'\"]+)\2"
 )
 # Oracle's `CONNECT user/PW@db` (sqlplus, rman) on its own line, in a here-document or -S script.
 _ORACLE_CONNECT = re.compile(r"(?im)(^[ \t]*(?:CONN|CONNECT)[ \t]+[\w$#]+/)([^\s@/'\"]+)(?=@|[ \t]|$)")
 # impacket's `DOMAIN/user:PW@host` (secretsdump.py, psexec.py, wmiexec.py, GetUserSPNs.py ...).
 _IMPACKET_TARGET = re.compile(r"((?:^|[\s'\"])[\w.\-]*/[\w.$\-]+:)([^@\s'\"]+)(?=@[\w.\-]+)")
 # A setting named auth with user:PW: filebeat's `-E cloud.auth=elastic:PW`, `cloud.auth: "u:PW"`.
-_AUTH_SETTING = re.compile(r"(\b[\w.]*\.auth[ \t]*[:=][ \t]*['\"]?[\w.@\-]+:)([^\s'\"@]+)")
+_AUTH_SETTING = re.compile(r"((?<![\w.])[\w.]*\.auth[ \t]*[:=][ \t]*['\"]?[\w.@\-]+:)([^\s'\"@]+)")
 # A secret-named setting of a build DSL, a name then a quoted value: Gradle's `storePassword "PW"`,
 # Leiningen's `:password "PW"`.
 _DSL_SETTING = re.compile(
-    r"(?m)(^[ \t]*:?([A-Za-z_][\w-]{0,63})[ \t]+)(['\"])([^'\"\n$]{6,200})\3[ \t]*,?[ \t]*$"
+    r"(?m)(^[ \t]*:?([A-Za-z_][\w-]{0,63})[ \t]+)(['\"])([^'\"\n$]{6,200})\3[ \t]*(?:,[ \t]*)?$"
 )
 # kubectl create secret ... --from-literal=NAME=VALUE with any secret name, hyphens too (api-key).
 _FROM_LITERAL = re.compile(r"(--from-literal[ =]['\"]?([\w.\-]+)=)([^\s'\"]+)")
@@ -387,9 +393,27 @@ def _password_like(group: int, kind: str = "password") -> Callable[[re.Match[str
 
 
 def _dsl_setting(m: re.Match[str]) -> str | None:
-    if not is_secret_name(m.group(2)):
+    if not is_secret_name(m.group(2)) or _VERB_FIRST.match(m.group(2)) or not _generated(m.group(4)):
         return None
     return _password_like(4)(m)
+
+
+# A function's name that says what it does to a secret (`get_secret "arn:..."`, `rotate_password u`):
+# its argument names the secret.
+_VERB_FIRST = re.compile(
+    r"(?i)(?:get|fetch|load|read|create|rotate|ensure|show|print|set|check|delete|remove|rm|update|gen|generate"
+    r"|make|add|put|list|describe|lookup|find|use|write|reset|verify|validate|prompt|ask|request"
+    r"|retrieve|decrypt|encrypt|export|import)(?:[_-]|(?=[A-Z]))"
+)
+
+
+def _generated(value: str) -> bool:
+    """A generated value, not a name or a path: both cases and digits or punctuation, no `:`, and
+    no `/` unless it mixes case and digits (`prod/db2/password` is a secret's path)."""
+    inner = value.strip("'\"")
+    if ":" in inner or ("/" in inner and not _strong(inner)):
+        return False
+    return _strong(inner) or _punctuated_password(inner)
 
 
 def _from_literal(m: re.Match[str]) -> str | None:
@@ -402,6 +426,14 @@ def _from_literal(m: re.Match[str]) -> str | None:
 _CURL_TOKEN_USER = re.compile(
     r"((?<![\w-])(?:-u|--user)[ \t]*['\"]?)([A-Za-z0-9_\-]{20,})(?=:['\"]?(?:\s|$))"
 )
+
+
+def _curl_token_user(m: re.Match[str]) -> str | None:
+    if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", m.group(2), re.I):  # a user name: jenkins-ci-bot-2024
+        return None
+    return _random_value(2, "token", strong=True)(m)
+
+
 # A password in a sentence a script prints or a comment says: `echo "The admin password is PW"`,
 # `# API key: KEY`, `# default login: admin / PW`.
 _SAID_SECRET = re.compile(
@@ -413,8 +445,16 @@ _SAID_SECRET = re.compile(
 )
 
 
+_DESCRIBING_VALUE = re.compile(
+    r"(?i)[\w-]*(?:encoded|encrypted|signed|hashed|generated|protected|based|secret|token|password|key)$"
+    r"|[a-z0-9]+(?:-[a-z0-9]+)+"  # AES-256-GCM, RS256-signed, UTF8-encoded
+)
+
+
 def _said_secret(m: re.Match[str]) -> str | None:
     value = m.group(2)
+    if "/" in value or _DESCRIBING_VALUE.fullmatch(value):
+        return None
     if not (
         looks_random(value) and _strong(value) or _punctuated_password(value)
     ) or _HYPHENATED_WORDS.fullmatch(value):
@@ -425,7 +465,14 @@ def _said_secret(m: re.Match[str]) -> str | None:
 
 
 # Bundler's credentials for a gem server in the environment: BUNDLE_GEMS__EXAMPLE__COM=user:PW.
-_BUNDLE_HOST = re.compile(r"(\bBUNDLE_[A-Z0-9_]+__[A-Z0-9_]+=['\"]?[^\s:'\"$]+:)([^\s'\"$]+)")
+_BUNDLE_HOST = re.compile(r"(\bBUNDLE_([A-Z0-9_]+)=['\"]?[^\s:'\"$]+:)([^\s'\"$]+)")
+
+
+def _bundle_host(m: re.Match[str]) -> str | None:
+    """A gem server's credentials: the name holds the host, `__` for its dots (BUNDLE_GEMS__X__COM)."""
+    return _keep_value(3, "password")(m) if "__" in m.group(2) else None
+
+
 _HYPHENATED_WORDS = re.compile(r"[a-z0-9]+(?:-[a-z]+)+")  # base64-encoded, sha512-hashed: prose
 # A key written to a key file: `echo KEY > config/master.key`, `printf '%s' TOKEN > ~/.vault-token`.
 _SECRET_FILE_WRITE = re.compile(
@@ -502,7 +549,15 @@ _QUERY_KEY_NAMES = frozenset(
 def _url_query(m: re.Match[str]) -> str | None:
     name = re.sub(r"[.\-]", "_", m.group(2)).upper()
     value = m.group(3).replace("%2B", "+").replace("%2F", "/").replace("%3D", "=").rstrip("=")
-    if not (is_secret_name(name) or name in _QUERY_KEY_NAMES) or not looks_random(value.replace(".", "")):
+    if value.startswith(PLACEHOLDER_PREFIX) or not looks_random(value.replace(".", "")):
+        return None
+    if not is_secret_name(name) and not (
+        name in _QUERY_KEY_NAMES
+        and "." not in value
+        and (
+            len(value) >= 24 or all(any(f(c) for c in value) for f in (str.isupper, str.islower, str.isdigit))
+        )
+    ):
         return None
     return m.group(1) + placeholder("token")
 
@@ -635,7 +690,7 @@ _SED_PLACEHOLDER = re.compile(
     # wp-config-sample.php's `password_here`, a README's `your_api_key`
     r"|(?i:\w{0,40}(?:password|passwd|secret|token|api_?key)\w{0,20}_here|(?:your|my)_?\w{0,30}(?:password|passwd|secret|token|api_?key|license_?key)\w{0,20})"
     # the word a template leaves for any secret: s/CHANGEME/PW/
-    r"|(?i:change_?me|change_?this|replace_?me)"
+    r"|(?i:change_?me|change_?this|replace_?me)"  # any secret's: a password-like value only (_sed)
 )
 # A replacement that keeps a group of the pattern (a setting's name: `\1`) and puts a literal after
 # it (sed's back-references are one digit, so `\10abc` is group 1 then `0abc`).
@@ -705,17 +760,57 @@ def _email(m: re.Match[str]) -> str | None:
         return None
     if _URL_AUTHORITY_BEFORE.search(m.string, max(0, m.start() - 256), m.start()):
         return None
-    # `ssh deploy@web1.example.net`, `ssh-copy-id -i k.pub ubuntu@host.fqdn`: a login, not an address.
+    # `ssh deploy@web1.example.net`, `ssh-copy-id -i k.pub ubuntu@host.fqdn`: a login, not an address
+    # (unless it reads like a person's: `jane.doe@`, a webmail domain).
     line_start = m.string.rfind("\n", 0, m.start()) + 1
-    if _LOGIN_COMMAND.search(m.string[max(line_start, m.start() - 200) : m.start()]):
+    if (
+        "." not in local
+        and not domain.endswith(_WEBMAIL)
+        and _after_login_command(m.string[line_start : m.start()])
+    ):
         return None
     return EMAIL_PLACEHOLDER
 
 
-# A remote login's command then its options before the target (`ssh -p 2222 -i key user@host`).
-_LOGIN_COMMAND = re.compile(
-    r"(?:^|[\s;&|(`])(?:ssh|autossh|mosh|ssh-copy-id|sftp|telnet)(?:[ \t]+(?:-\w+(?:[ \t]+[^\s@-]\S*)?|\S+=\S*))*[ \t]+$"
+_LOGIN_COMMANDS = frozenset({"ssh", "autossh", "mosh", "ssh-copy-id", "sftp", "telnet"})
+_WEBMAIL = (
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "proton.me",
+    "protonmail.com",
+    "aol.com",
+    "gmx.de",
+    "gmx.net",
+    "mail.ru",
+    "yandex.ru",
+    "qq.com",
 )
+
+
+def _after_login_command(before: str) -> bool:
+    """Whether `before` (the line up to a `user@host`) ends with a remote login's command and its
+    options: `ssh -p 2222 -i key `, `sudo ssh-copy-id -i k.pub `. Word by word from the end (a
+    regex over options and their values backtracked exponentially)."""
+    if before[-1:] not in (" ", "\t"):
+        return False
+    words = before.split()[-40:]
+    i = len(words) - 1
+    while i >= 0:
+        word = words[i]
+        if word.rsplit("/", 1)[-1] in _LOGIN_COMMANDS:
+            return True
+        if word.startswith("-") or "=" in word:
+            i -= 1
+        elif i > 0 and words[i - 1].startswith("-") and "=" not in words[i - 1]:
+            i -= 2  # an option's value: `-i key`, `-p 2222`
+        else:
+            return False
+    return False
 
 
 def _url_credentials(m: re.Match[str]) -> str | None:
@@ -835,7 +930,7 @@ def _option_secret(before: str, quote: str, value: str) -> str | None:
     elif ":" in value and re.search(r"creds?|credentials|auth", before, re.I):
         user, _, secret = value.partition(":")
         head, value = user + ":", secret
-    if not (looks_random(value) or _punctuated_password(value)) or value.startswith(PLACEHOLDER_PREFIX):
+    if not is_literal_value(value) or not (looks_random(value) or _punctuated_password(value)):
         return None
     return before + quote + head + placeholder("password")
 
@@ -865,11 +960,18 @@ _FLAG_GLUED = re.compile(
 )
 
 
+# Words a secret word ends that are no secret: a bypass, a band-pass filter, a page's token.
+_NOT_A_GLUED_SECRET = re.compile(
+    r"(?:by|com|sur|tres|im|over|under|walk|cross|free|no|multi|band|high|low|all|single|two|one)pass$"
+    r"|(?:next|page|sync|continuation|id|csrf|xsrf|cancel|resume|start|starting)token$"
+)
+
+
 def _flag_glued(m: re.Match[str]) -> str | None:
     name = m.group(1).lstrip("-").rstrip(" \t=").lower()
-    if re.search(
-        r"(?:by|com|sur|tres|im|over|under|walk|cross|free|no)pass$", name
-    ) or _NOT_SECRET_OPTION.match(m.group(1)):
+    if _NOT_A_GLUED_SECRET.search(name) or _NOT_SECRET_OPTION.match(m.group(1)):
+        return None
+    if name == "encrypt" and "consul" not in m.string:  # openssl's and gpg's -encrypt is a switch
         return None
     return _option_secret(m.group(1), m.group(2), m.group(3))
 
@@ -1037,7 +1139,11 @@ def _echo_twice(m: re.Match[str]) -> str | None:
 def _secret_function(m: re.Match[str]) -> str | None:
     name, value = m.group(2) or m.group(3), m.group(6)
     # holds_secret: its exceptions too (`tini_key() { echo <GPG fingerprint>; }` names no secret).
-    if not (holds_secret(name, value) and looks_random(value)):
+    if (
+        not (holds_secret(name, value) and looks_random(value))
+        or ":" in value
+        or ("/" in value and not _strong(value))
+    ):
         return None
     return m.group(1) + m.group(5) + placeholder("secret") + m.group(5)
 
@@ -1056,7 +1162,7 @@ def _secret_file_write(m: re.Match[str]) -> str | None:
     # `NAME=VALUE` is a setting's line (the other rules' to judge); base64 padding is not one.
     if not _SECRET_FILE.search(m.group(4)) or re.match(r"['\"]?\w+=(?!=*['\"]?$)", value):
         return None
-    if re.search(r"public|\.pub\b", m.group(4), re.I):  # a WireGuard or SSH public key's file
+    if public_key_file(">" + m.group(4).strip("'\"")):  # a WireGuard or SSH public key's file
         return None
     if is_literal_value(value) and looks_random(value):
         return m.group(1) + replace_value(value, "secret") + m.group(3) + m.group(4)
@@ -1133,6 +1239,8 @@ def _sed(m: re.Match[str]) -> str | None:
         and is_literal_value(repl)
         and not _SED_SETTING.search(repl)
         and not _DESCRIBED_PLACEHOLDER.search(pattern)
+        # CHANGEME stands for namespaces, versions and ports too: a password-like value only
+        and (not _GENERIC_TEMPLATE_WORD.search(pattern) or _strong(repl) or _punctuated_password(repl))
     ):
         new = placeholder("password")
     else:
@@ -1140,6 +1248,7 @@ def _sed(m: re.Match[str]) -> str | None:
     return f"s{delim}{pattern}{delim}{new}{delim}"
 
 
+_GENERIC_TEMPLATE_WORD = re.compile(r"(?i)change_?me|change_?this|replace_?me")
 # A placeholder for what names or holds a secret, not the secret: __TLS_SECRET_NAME__, @SECRET_STORE@.
 _DESCRIBED_PLACEHOLDER = re.compile(
     r"(?i)(?:secret|token|pass\w*|key)_(?:name|store|file|path|dir|id|ref|arn|manager|engine)\b|_(?:name|store|file|path)_*$"
@@ -1198,7 +1307,7 @@ def _curl_lines(text: str, counts: Counter[str]) -> str:
 
 
 _SECRET_HINTS = ("pass", "secret", "token", "key", "cred", "pw", "auth", "hmac", "psk", "cookie")
-_SED_OPENER = re.compile(r"\bs[/|#,@]\^?$")
+_SED_OPENER = re.compile(r"\bs[/|#,@]\^?(?:[#;][ \t]*)?$")  # also a commented-out setting: s|#NAME=...|
 # (kind, line hints (ASCII lower-case), pattern, replacement) in the order they run.
 _CONTEXT_RULES: tuple[
     tuple[str, tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], str | None]], ...
@@ -1270,8 +1379,8 @@ _CONTEXT_RULES: tuple[
         _CONFIG_PASSWORD,
         _config_password,
     ),
-    ("basic-credentials", ("bundle_",), _BUNDLE_HOST, _keep_value(2, "password")),
-    ("curl-user", ("curl",), _CURL_TOKEN_USER, _random_value(2, "token", strong=True)),
+    ("basic-credentials", ("bundle_",), _BUNDLE_HOST, _bundle_host),
+    ("curl-user", ("curl",), _CURL_TOKEN_USER, _curl_token_user),
     (
         "prose-password",
         ("password", "passwd", "passphrase", "api key", "api-key", "api_key", "token", "secret", "login"),
@@ -1285,6 +1394,7 @@ _CONTEXT_RULES: tuple[
         _password_like(4),
     ),
     ("cli-password", ("conn",), _ORACLE_CONNECT, _password_like(2)),
+    ("cli-password", ("using",), _DB2_USING, _password_like(3)),
     (
         "cli-password",
         ("impacket", "exec.py", "secretsdump", "getuserspns", "getnpusers", "smbclient.py"),

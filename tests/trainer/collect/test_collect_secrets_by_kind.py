@@ -408,8 +408,27 @@ def test_a_here_document_that_says_password_in_prose_is_kept() -> None:
         "sed 's/__PASSWORD" + "_" * 20_000,
         "function f" + " " * 8_000 + "{" + " " * 8_000 + "echo abcdefgh12" + " " * 8_000 + "x",
         "f() {" + " " * 20_000 + "x",
+        'TOKEN="' + "id=a" * 3_000 + ',x"',
+        "ssh" + " -a x=y" * 2_000 + " <jane.doe@acmecorp.com>",
+        'echo "kHxLqUmm8Z/ZVz9XzXbVDDcKEKtQbTRvGeE8tFhOwWc3" token ' + ">" * 30_000,
+        "x.auth " + "a." * 15_000,
+        'password "abcdef12"' + " " * 30_000 + "x",
+        "BUNDLE_" + "A__" * 10_000,
     ],
-    ids=["sed openers", "helm value", "pgpass-like", "sed placeholder", "function blanks", "brace blanks"],
+    ids=[
+        "sed openers",
+        "helm value",
+        "pgpass-like",
+        "sed placeholder",
+        "function blanks",
+        "brace blanks",
+        "mount spec",
+        "ssh options",
+        "redirections",
+        "auth setting",
+        "dsl blanks",
+        "bundler host",
+    ],
 )
 def test_a_long_hostile_line_is_scrubbed_in_linear_time(line: str) -> None:
     # Unbounded lazy patterns once took 2-25 s on such 20 KB lines.

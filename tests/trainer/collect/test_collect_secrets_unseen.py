@@ -250,6 +250,13 @@ def scrubbed(text: str) -> str:
         f"export AWS_SECRET_ACCESS_KEY=/{PW}Ab12Cd34Ef56Gh78Ij90Kl12Mn/",
         f'sed -i "s/CHANGEME/{PW}/" /etc/app/app.ini',
         f'sed -i "s/YOUR_LICENSE_KEY/{HEX}/" /etc/newrelic-infra.yml',
+        # what a review of those rules found they had stopped catching
+        f"PAGERDUTY_ROUTING_KEY={HEX}",
+        f'echo "{HEX}" | gpg --batch --passphrase-fd 0 -d secrets.gpg',
+        f'aws s3 cp f.tar s3://bucket/ --sse-c AES256 --sse-c-key "{HEX}"',
+        f'echo "{HEX}" > /var/www/public/api_token',
+        f"db2 connect to SAMPLE user db2inst1 using {PW}",
+        f"security add-generic-password -a ci -s deploy -w {PW}",
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
@@ -272,6 +279,19 @@ def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
 def test_a_token_format_without_a_name_is_scrubbed(snippet: str, secret: str) -> None:
     out = scrubbed(f"#!/bin/bash\n{snippet}\n")
     assert secret not in out and "REDACTED_" in out, out
+
+
+@pytest.mark.parametrize(
+    ("snippet", "secret"),
+    [
+        ("DB_PASSWORD=correct.horse.battery", "correct.horse.battery"),
+        ("SMTP_PASSWORD=the-quick-brown-fox", "the-quick-brown-fox"),
+        ("ssh -i key jane.doe@gmail.com", "jane.doe@gmail.com"),
+    ],
+)
+def test_a_password_of_words_and_a_persons_address_after_ssh_are_scrubbed(snippet: str, secret: str) -> None:
+    out = scrubbed(f"#!/bin/bash\n{snippet}\n")
+    assert secret not in out, out
 
 
 def test_base64_of_a_credential_document_is_scrubbed() -> None:
@@ -425,6 +445,28 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "SSL_KEY_PASSWORD_FILE=/etc/ssl/private/server2024.pass",
         "PASSWORD='-'",
         'sed -i "s/CHANGEME/$DB_PASSWORD/" /etc/app/app.ini',
+        # a review's look-alikes of the second red team's rules
+        "security find-identity -v -p codesigning",
+        "security add-trusted-cert -d -r trustRoot -p ssl -p basic -k /Library/Keychains/System.keychain ca.pem",
+        "db2 update db cfg for blutran using logprimary 5",
+        "openssl smime -encrypt -aes-256-cbc -in k.txt -out k.enc cert.pem",
+        "gpg --output out.gpg --encrypt db_dump_v2",
+        "kubectl --token /var/run/secrets/k8s2/token get pods",
+        "sed -i 's/changeme/myproject2/g' deploy.yaml",
+        "sed -i 's/CHANGEME/1.2.3/' chart.yaml",
+        'get_secret "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod-db-AbCdEf"',
+        'fetch_secret "prod/db2/password"',
+        'get_secret() { echo "prod/db2/password"; }',
+        'python3 - <<EOF\nconn = pymysql.connect("localhost", "reporting2", os.environ["PW"], "reports")\nEOF',
+        'echo "The secret is AES-256-GCM-encrypted at rest"',
+        "# the token is RS256-signed by the issuer",
+        "curl -O 'https://dl.example.net/get?key=release_2024_01_15'",
+        "curl 'https://api.example.net/v1?appid=com.example.myapp2'",
+        "cargo login --registry my-registry2",
+        "export GOOGLE_APPLICATION_CREDENTIALS=/Users/Jenkins2/Keys/ServiceAccount",
+        "curl -u jenkins-ci-bot-2024-prod: https://ci.example.net/api/json",
+        "aws ec2 describe-instances --nexttoken abc123def456ghi",
+        "echo 'usage: ssh deploy@web1.example.net' && ssh -i key ubuntu@10.0.0.5",
     ],
 )
 def test_code_near_the_new_shapes_is_left_alone(line: str) -> None:
