@@ -54,7 +54,8 @@ _SPEC = re.compile(
     r"|(?:pk_(?:live|test)_|phc_)\w+"  # public by design: Stripe's publishable keys, PostHog's project key
 )
 # Code that names a value: `var.db_password`, `settings.DB_PASSWORD`, `process.env.TOKEN,` (HCL,
-# Python, JavaScript written by a script); a literal with dots has digits or symbols.
+# Python, JavaScript written by a script), from the objects such code starts at (a password of
+# dotted words, `correct.horse.battery`, is still one).
 _ATTRIBUTE_REF = re.compile(
     r"(?:var|local|module|data|settings|args|self|this|config|cfg|conf|os|env|secrets|inputs|vars|params|process"
     r"|opts|options|app|random_password|random_string)(?:\.[A-Za-z_][A-Za-z_]*)+,?"

@@ -1369,8 +1369,6 @@ _CONTEXT_RULES: tuple[
             "remotepass",
             "localpass",
             "community",
-            "rouser",
-            "rwuser",
             "stats",
             "insecure-password",
             "cleartext-password",
