@@ -26,6 +26,7 @@ from bashcoder.engine.stops import stop_rule_for
 from bashcoder.repl.check import classify
 from bashcoder.repl.config import Settings
 from bashcoder.repl.rawtext import for_model
+from bashcoder.repl.subcommands import unknown_subcommand
 
 StaleCheck = Callable[[], bool]
 
@@ -155,6 +156,8 @@ class Assistant:
         if not offers_next_line(before, best.text):
             return None
         text = drop_broken_tail(before, best.text)
+        if unknown_subcommand(before, text, finished=best.finish not in ("time", "length")):
+            return None  # `git st` -> `git step`: nothing is better than a command git lacks
         return replace(best, text=text) if text else None
 
     def candidates(
@@ -172,7 +175,10 @@ class Assistant:
             check_syntax=True,
         )
         self.menu.forget()  # a Tab press asks the model afresh
-        return self.menu.complete(req, is_stale)
+        found = self.menu.complete(req, is_stale)
+        return [
+            c for c in found if not unknown_subcommand(before, c.text, c.finish not in ("time", "length"))
+        ]
 
     def generate_block(
         self,
