@@ -26,7 +26,7 @@ from bashcoder.engine.stops import stop_rule_for
 from bashcoder.repl.check import classify
 from bashcoder.repl.config import Settings
 from bashcoder.repl.rawtext import for_model
-from bashcoder.repl.subcommands import unknown_subcommand
+from bashcoder.repl.subcommands import fit_subcommand, unknown_subcommand
 
 StaleCheck = Callable[[], bool]
 
@@ -156,9 +156,9 @@ class Assistant:
         if not offers_next_line(before, best.text):
             return None
         text = drop_broken_tail(before, best.text)
-        if unknown_subcommand(before, text, finished=best.finish not in ("time", "length")):
-            return None  # `git st` -> `git step`: nothing is better than a command git lacks
-        return replace(best, text=text) if text else None
+        # `git st` -> `git step`: nothing is better than a command git lacks (`git status-remote` -> `git status`)
+        text = fit_subcommand(before, text, finished=best.finish not in ("time", "length")) or ""
+        return replace(best, text=text) if text.strip() else None
 
     def candidates(
         self, before: str, after: str = "", is_stale: StaleCheck | None = None

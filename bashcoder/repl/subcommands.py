@@ -72,3 +72,28 @@ def unknown_subcommand(
         if m.group(2) not in names:
             return m.group(2)
     return None
+
+
+def fit_subcommand(
+    before: str,
+    text: str,
+    finished: bool = True,
+    known: Callable[[], frozenset[str] | None] = git_subcommands,
+) -> str | None:
+    """Suggestion `text` as it may be shown after `before`: unchanged when its git subcommand is one
+    git has; cut after the longest one that starts the word at a `-`, `_` or `.` (`git st` +
+    `atus-remote` -> `atus`: `git status`); None when none does (`git st` + `ep`).
+    """
+    bad = unknown_subcommand(before, text, finished, known)
+    if bad is None:
+        return text
+    names = known() or frozenset()
+    line = before + text
+    start = line.rfind("\n", 0, len(before)) + 1
+    for m in _GIT_SUBCOMMAND.finditer(line, start):
+        if m.group(2) != bad or m.end(2) <= len(before):
+            continue
+        fits = [n for n in names if bad.startswith(n) and len(n) < len(bad) and bad[len(n)] in "-_."]
+        cut = m.start(2) + max(map(len, fits), default=0)
+        return text[: cut - len(before)] if fits and cut > len(before) else None
+    return None

@@ -15,7 +15,7 @@ from bashcoder.engine.generate import Generator
 from bashcoder.engine.model import build_model
 from bashcoder.repl.assistant import Assistant
 from bashcoder.repl.config import Settings
-from bashcoder.repl.subcommands import git_subcommands, unknown_subcommand
+from bashcoder.repl.subcommands import fit_subcommand, git_subcommands, unknown_subcommand
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list its commands")
 
@@ -35,6 +35,22 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git t
 )
 def test_a_suggested_git_subcommand_must_be_one_git_has(before: str, text: str, bad: str | None) -> None:
     assert unknown_subcommand(before, text) == bad
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "shown"),
+    [
+        ("git st", "atus-remote", "atus"),  # the shipped model's answer: cut to `git status`
+        ("git ch", "eckout-head)", "eckout"),
+        ("git st", "ep", None),
+        ("git st", "atus -sb", "atus -sb"),
+        ("git status", "-remote", None),  # the typed word is whole: nothing of it is cut away
+    ],
+)
+def test_an_unknown_subcommand_is_cut_to_the_known_one_it_starts_with(
+    before: str, text: str, shown: str | None
+) -> None:
+    assert fit_subcommand(before, text) == shown
 
 
 def test_a_word_cut_by_the_time_budget_is_not_judged_and_without_git_nothing_is() -> None:
