@@ -278,7 +278,7 @@ _DOTTED_KEY = re.compile(
 # YAML (compose `environment:` maps, values written with echo or tee): MYSQL_ROOT_PASSWORD: PW,
 # api_key: PW. Only a random-looking value: `Password: updated` is a message.
 _COLON_KEY = re.compile(
-    r"(?:^|(?<=[\s\"'{,:]))([A-Za-z_][\w.-]*[ \t]*:[ \t]+)(['\"]?)([A-Za-z0-9_\-+/=]{8,200})\2(?=[ \t]*(?:$|[\"',}]|[ \t]\#))",
+    r"(?:^|(?<=[\s\"'{,:]))([A-Za-z_][\w.-]*[ \t]*:[ \t]+)(['\"]?)([A-Za-z0-9_\-+/=!#%&*@^~.]{8,200}?)\2(?=[ \t]*(?:$|[\"',}]|[ \t]\#))",
     re.M,
 )
 # A Dockerfile's space form: ENV POSTGRES_PASSWORD PW.
@@ -999,7 +999,10 @@ def _colon_key(m: re.Match[str]) -> str | None:
     if re.fullmatch(r"(?:[A-Z][A-Za-z0-9]*-)+[A-Z][A-Za-z0-9]*", name):  # Sec-WebSocket-Key: a header
         return None
     # A message (`echo "Password: changed2"`) has a word and a number; a key is more of a mix.
-    if not (holds_secret(name, value) and looks_random(value) and _strong(value)):
+    # A YAML value may hold punctuation unquoted (`POSTGRES_PASSWORD: q3Aq!lT2n#z4`).
+    if not (
+        holds_secret(name, value) and (looks_random(value) and _strong(value) or _punctuated_password(value))
+    ):
         return None
     return m.group(1) + replace_value(value, "secret")
 

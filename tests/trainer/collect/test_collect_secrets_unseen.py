@@ -257,6 +257,7 @@ def scrubbed(text: str) -> str:
         f'echo "{HEX}" > /var/www/public/api_token',
         f"db2 connect to SAMPLE user db2inst1 using {PW}",
         f"security add-generic-password -a ci -s deploy -w {PW}",
+        f"cat > compose.yml <<EOF\n    environment:\n      POSTGRES_PASSWORD: {PW}!x#2\nEOF",
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
