@@ -249,6 +249,9 @@ TOOLS: dict[str, Tool] = {
     # raspi-config nonint do_wifi_ssid_passphrase SSID PW
     "raspi-config/nonint": Tool(after_word="do_wifi_ssid_passphrase", after_offset=2),
     "raspi-config": Tool(),
+    # pulumi config set --secret NAME PW (without --secret the value is plain configuration)
+    "pulumi/config": Tool(after_word="set", after_offset=2, requires="--secret"),
+    "pulumi": Tool(),
 }
 _SETTERS = frozenset({"config", "set", "config:set"})
 _SETTING = re.compile(r"[\w.:/@\-]+")
@@ -385,7 +388,7 @@ def _spans(tool: Tool, args: list[_Word]) -> Iterator[tuple[int, int]]:
             positional.append(word)
     if batch and positional or tool.last and len(positional) > 1:
         yield positional[-1].start, positional[-1].end
-    if tool.after_word:
+    if tool.after_word and required:
         words = [w.bare for w in positional]
         if tool.after_word in words:
             at = words.index(tool.after_word) + tool.after_offset

@@ -914,6 +914,14 @@ def _flag_eq(m: re.Match[str]) -> str | None:
     return _keep_value(3, "password")(m)
 
 
+def _flag_space(m: re.Match[str]) -> str | None:
+    # pulumi's `config set --secret NAME PW`: --secret is a switch, NAME the setting (the tools table
+    # takes PW).
+    if m.group(1).startswith("--secret") and re.search(r"\bpulumi\b", m.string[: m.start()]):
+        return None
+    return _keep_value(3, "password")(m)
+
+
 def _flag_space_any(m: re.Match[str]) -> str | None:
     if _NOT_SECRET_OPTION.match(m.group(1)):
         return None
@@ -1335,7 +1343,7 @@ _CONTEXT_RULES: tuple[
         _random_value(2, "token"),
     ),
     ("cli-password", _SECRET_HINTS, _FLAG_EQ, _flag_eq),
-    ("cli-password", _SECRET_HINTS, _FLAG_SPACE, _keep_value(3, "password")),
+    ("cli-password", _SECRET_HINTS, _FLAG_SPACE, _flag_space),
     ("cli-password", _SECRET_HINTS, _FLAG_SPACE_ANY, _flag_space_any),
     ("cli-password", ("pass", "pw", "secret", "token", "encrypt", "-key", "cred"), _FLAG_GLUED, _flag_glued),
     ("cli-password", ("requirepass", "masterauth"), _REDIS_PASS, _random_value(2, "password")),

@@ -258,6 +258,7 @@ def scrubbed(text: str) -> str:
         f"db2 connect to SAMPLE user db2inst1 using {PW}",
         f"security add-generic-password -a ci -s deploy -w {PW}",
         f"cat > compose.yml <<EOF\n    environment:\n      POSTGRES_PASSWORD: {PW}!x#2\nEOF",
+        f"pulumi config set --secret dbPassword '{PW}'",
     ],
 )
 def test_an_unseen_shape_of_secret_is_scrubbed(snippet: str) -> None:
@@ -467,6 +468,8 @@ def test_base64_of_a_credential_document_is_scrubbed() -> None:
         "export GOOGLE_APPLICATION_CREDENTIALS=/Users/Jenkins2/Keys/ServiceAccount",
         "curl -u jenkins-ci-bot-2024-prod: https://ci.example.net/api/json",
         "aws ec2 describe-instances --nexttoken abc123def456ghi",
+        'pulumi config set --secret dbPassword "$DB_PASSWORD"',
+        "pulumi config set aws:region us-east-1",
         "echo 'usage: ssh deploy@web1.example.net' && ssh -i key ubuntu@10.0.0.5",
     ],
 )
