@@ -31,6 +31,7 @@ from bashcoder.engine.knobs import (
 )
 from bashcoder.engine.rerank import RerankConfig, finished, left_to_right_lines, suffix_scores, wants_rerank
 from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
+from bashcoder.engine.subcommands import fit_subcommand
 from bashcoder.engine.syntax import candidates_ok, code_share, rank
 from bashcoder.engine.tokenizer import encodable
 from bashcoder.engine.windows import (
@@ -256,6 +257,10 @@ class Completer:
         seen: dict[str, Candidate] = {}
         for cand in candidates:
             text = postprocess(req.prefix, req.suffix, cand.text, mode)
+            # `git st` + `ep`: no subcommand git lacks (`atus-remote` is cut to `atus`)
+            text = fit_subcommand(req.prefix, text, cand.finish not in ("time", "length")) or ""
+            if len(text.strip()) < MIN_SUGGESTION_CHARS:
+                continue
             if text and (text not in seen or cand.mean_logprob > seen[text].mean_logprob):
                 seen[text] = cand
         texts = list(seen)

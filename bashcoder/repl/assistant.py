@@ -26,7 +26,6 @@ from bashcoder.engine.stops import stop_rule_for
 from bashcoder.repl.check import classify
 from bashcoder.repl.config import Settings
 from bashcoder.repl.rawtext import for_model
-from bashcoder.repl.subcommands import fit_subcommand, unknown_subcommand
 
 StaleCheck = Callable[[], bool]
 
@@ -156,9 +155,7 @@ class Assistant:
         if not offers_next_line(before, best.text):
             return None
         text = drop_broken_tail(before, best.text)
-        # `git st` -> `git step`: nothing is better than a command git lacks (`git status-remote` -> `git status`)
-        text = fit_subcommand(before, text, finished=best.finish not in ("time", "length")) or ""
-        return replace(best, text=text) if text.strip() else None
+        return replace(best, text=text) if text else None
 
     def candidates(
         self, before: str, after: str = "", is_stale: StaleCheck | None = None
@@ -175,10 +172,7 @@ class Assistant:
             check_syntax=True,
         )
         self.menu.forget()  # a Tab press asks the model afresh
-        found = self.menu.complete(req, is_stale)
-        return [
-            c for c in found if not unknown_subcommand(before, c.text, c.finish not in ("time", "length"))
-        ]
+        return self.menu.complete(req, is_stale)
 
     def generate_block(
         self,

@@ -1,10 +1,11 @@
-"""Whether a suggested command line names a subcommand its program has: `git step` is not git's.
+"""Whether a suggestion names a subcommand its program has: `git step` is not git's.
 
 The shipped model completes `git st` from the directory listing in its prompt as often as from git
 (`git step`, `git stress-tools/` were shown); a shell's own completion never offers a subcommand
 the program lacks. Git lists its commands, aliases included, with `git --list-cmds` (git 2.19+),
 so its words are checked against that list; other programs' are not (their help has no stable
-listing). Pure but for the one cached `git` call.
+listing). Used by the completer for every surface (terminal ghost text and menu, editor
+suggestions). Pure but for the one cached `git` call.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ _GIT_SUBCOMMAND = re.compile(
 )
 
 
+def _cursor_line(before: str, text: str) -> tuple[str, int, int]:
+    """`before + text` and the span of the line the cursor is on: a multi-line suggestion's later
+    lines are its own commands, judged where they are typed."""
+    line = before + text
+    end = line.find("\n", len(before))
+    return line, line.rfind("\n", 0, len(before)) + 1, len(line) if end < 0 else end
+
+
 def unknown_subcommand(
     before: str,
     text: str,
@@ -61,9 +70,8 @@ def unknown_subcommand(
     whole, or git cannot say. `finished` False (a suggestion cut by its time budget) leaves a word
     at the very end unjudged: it may be half written.
     """
-    line = before + text
-    start = line.rfind("\n", 0, len(before)) + 1
-    for m in _GIT_SUBCOMMAND.finditer(line, start):
+    line, start, end = _cursor_line(before, text)
+    for m in _GIT_SUBCOMMAND.finditer(line, start, end):
         if m.end(2) <= len(before) or (not finished and m.end(2) == len(line)):
             continue
         names = known()
@@ -88,9 +96,8 @@ def fit_subcommand(
     if bad is None:
         return text
     names = known() or frozenset()
-    line = before + text
-    start = line.rfind("\n", 0, len(before)) + 1
-    for m in _GIT_SUBCOMMAND.finditer(line, start):
+    line, start, end = _cursor_line(before, text)
+    for m in _GIT_SUBCOMMAND.finditer(line, start, end):
         if m.group(2) != bad or m.end(2) <= len(before):
             continue
         fits = [n for n in names if bad.startswith(n) and len(n) < len(bad) and bad[len(n)] in "-_."]
