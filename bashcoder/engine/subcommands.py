@@ -59,6 +59,23 @@ def _cursor_line(before: str, text: str) -> tuple[str, int, int]:
     return line, line.rfind("\n", 0, len(before)) + 1, len(line) if end < 0 else end
 
 
+def _unknown_word(
+    before: str, text: str, finished: bool, known: Callable[[], frozenset[str] | None]
+) -> tuple[re.Match[str], frozenset[str]] | None:
+    """The first subcommand word on the cursor's line that the suggestion writes and git lacks
+    (its match, and git's names); None when there is none or git cannot say."""
+    line, start, end = _cursor_line(before, text)
+    for m in _GIT_SUBCOMMAND.finditer(line, start, end):
+        if m.end(2) <= len(before) or (not finished and m.end(2) == len(line)):
+            continue
+        names = known()
+        if names is None:
+            return None
+        if m.group(2) not in names:
+            return m, names
+    return None
+
+
 def unknown_subcommand(
     before: str,
     text: str,
@@ -70,16 +87,8 @@ def unknown_subcommand(
     whole, or git cannot say. `finished` False (a suggestion cut by its time budget) leaves a word
     at the very end unjudged: it may be half written.
     """
-    line, start, end = _cursor_line(before, text)
-    for m in _GIT_SUBCOMMAND.finditer(line, start, end):
-        if m.end(2) <= len(before) or (not finished and m.end(2) == len(line)):
-            continue
-        names = known()
-        if names is None:
-            return None
-        if m.group(2) not in names:
-            return m.group(2)
-    return None
+    found = _unknown_word(before, text, finished, known)
+    return found[0].group(2) if found else None
 
 
 def fit_subcommand(
@@ -92,15 +101,11 @@ def fit_subcommand(
     git has; cut after the longest one that starts the word at a `-`, `_` or `.` (`git st` +
     `atus-remote` -> `atus`: `git status`); None when none does (`git st` + `ep`).
     """
-    bad = unknown_subcommand(before, text, finished, known)
-    if bad is None:
+    found = _unknown_word(before, text, finished, known)
+    if found is None:
         return text
-    names = known() or frozenset()
-    line, start, end = _cursor_line(before, text)
-    for m in _GIT_SUBCOMMAND.finditer(line, start, end):
-        if m.group(2) != bad or m.end(2) <= len(before):
-            continue
-        fits = [n for n in names if bad.startswith(n) and len(n) < len(bad) and bad[len(n)] in "-_."]
-        cut = m.start(2) + max(map(len, fits), default=0)
-        return text[: cut - len(before)] if fits and cut > len(before) else None
-    return None
+    m, names = found
+    bad = m.group(2)
+    fits = [n for n in names if bad.startswith(n) and len(n) < len(bad) and bad[len(n)] in "-_."]
+    cut = m.start(2) + max(map(len, fits), default=0)
+    return text[: cut - len(before)] if fits and cut > len(before) else None
