@@ -13,8 +13,11 @@ keystroke, so that mode overstates the tail).
 
 It prints p50/p95 over the keystrokes after which a suggestion is shown (and
 over all keystrokes), with the KV cache of the previous prompt reused and with
-it switched off (`bashcoder-lsp --no-prefix-cache`), in single-line mode (`--mode auto`: the
-server's default, blocks after an opener or a comment line), under
+it switched off (`bashcoder-lsp --no-prefix-cache`), in line mode (`--mode
+line`, as the 14.3-character baseline was measured) or another (`--mode auto`,
+the server's default: a block on an empty line and at the end of a line that
+opens a compound, else a line; the keystrokes at a line's start and mid-line
+are then also reported apart), under
 the server's default time budget (`timeBudgetMs`, 100 ms: past it a suggestion
 is the start of its line) and, for comparison, without one (whole lines); the
 mean length of what is shown says what the budget costs, and the mean
@@ -87,6 +90,8 @@ class Run:
     """Characters of the first suggestion after each typed keystroke (0: none came back)."""
     right: list[int]
     """Of those, how many match what the script goes on to say (their common prefix)."""
+    line_start: list[bool]
+    """Whether the cursor's line held nothing but indentation before the cursor (where auto asks a block)."""
     type_through: int
     cold_ms: list[float]
     """First request on each of a few freshly opened files (the whole prompt is prefilled)."""
@@ -133,14 +138,17 @@ def common_prefix(a: str, b: str) -> int:
 
 def replay(
     server: ServerProcess, uri: str, steps: list[Step], script: str
-) -> tuple[list[float], list[int], list[int]]:
-    """Latency (ms), characters shown and characters right (matching the rest of `script`) per typed keystroke."""
+) -> tuple[list[float], list[int], list[int], list[bool]]:
+    """Latency (ms), characters shown, characters right (matching the rest of `script`) and whether the
+    cursor is at its line's start (only indentation before it) per typed keystroke."""
     client = server.client
     latencies: list[float] = []
     shown: list[int] = []
     right: list[int] = []
+    line_start: list[bool] = []
+    lines = script.splitlines(keepends=True)
     starts = [0]
-    for line in script.splitlines(keepends=True):
+    for line in lines:
         starts.append(starts[-1] + len(line))
 
     async def keystroke(step: Step, version: int) -> tuple[float, str]:
@@ -158,10 +166,11 @@ def replay(
             latencies.append(ms)
             shown.append(len(text))
             right.append(common_prefix(text, script[starts[step.line] + step.character + 1 :]))
+            line_start.append(step.text == "\n" or not lines[step.line][: step.character + 1].strip())
         else:
             at = (step.line, step.character)
             server.change(uri, version, [(at, at, step.text)])
-    return latencies, shown, right
+    return latencies, shown, right, line_start
 
 
 def measure(
@@ -187,12 +196,12 @@ def measure(
         logged = len(server.stderr_lines)
         uri = "file:///bench/typing/backup_rotate.sh"
         server.open(uri, "")
-        latencies, shown, right = replay(server, uri, steps, script)
+        latencies, shown, right, line_start = replay(server, uri, steps, script)
         time.sleep(0.2)  # let the last log lines arrive
         type_through = sum("type-through" in ln for ln in server.stderr_lines[logged:])
     finally:
         server.stop()
-    return Run(name, latencies, shown, right, type_through, cold_ms, ready_s)
+    return Run(name, latencies, shown, right, line_start, type_through, cold_ms, ready_s)
 
 
 def engine_costs(model: Path, script: str, max_tokens: int, rows: int) -> None:
@@ -239,6 +248,13 @@ def report(run: Run) -> None:
         f"  all keystrokes:   p50 / p95   {percentile(run.latencies, 50):7.1f} / {percentile(run.latencies, 95):.1f} ms"
     )
     print(f"  mean                          {statistics.fmean(run.latencies):7.1f} ms")
+    for where, wanted in (("at a line's start", True), ("mid-line", False)):
+        part = [ms for ms, at in zip(run.latencies, run.line_start, strict=True) if at == wanted]
+        chars = [c for c, at in zip(run.shown, run.line_start, strict=True) if at == wanted and c]
+        print(
+            f"    {where + ':':19s} {len(part):5d} keystrokes, p50 / p95 {percentile(part, 50):.1f} /"
+            f" {percentile(part, 95):.1f} ms, {statistics.fmean(chars) if chars else 0:.1f} characters shown"
+        )
     print(f"  characters shown, mean        {statistics.fmean(lengths) if lengths else 0:7.1f}")
     pairs = [(chars, ok) for chars, ok in zip(run.shown, run.right, strict=True) if chars]
     right = statistics.fmean(ok for _, ok in pairs) if pairs else 0.0
@@ -277,7 +293,7 @@ def main() -> None:
         choices=MODES,
         default="line",
         help='the server\'s mode: "line" (default here, as the 14.3-character baseline was measured)'
-        ' or "auto" (the server\'s default: a block after an opener or a comment line)',
+        ' or "auto" (the server\'s default: a block on an empty line or after an opener)',
     )
     parser.add_argument(
         "--no-compare", action="store_true", help="skip the runs without KV-cache reuse and without a budget"

@@ -222,7 +222,7 @@ class Completer:
             return hit
         eol = line_ending(req.prefix, req.suffix)
         pre, suf = self._windows(req.prefix, req.suffix)
-        stop = stop_rule_for(pre, req.mode)
+        stop = stop_rule_for(pre, req.mode, suf)
         halt = Halt(is_stale, req.deadline(stop.mode))
         candidates = self.generator.complete(pre, suf, req.sampling, stop, halt)
         rerank = req.rerank is not None and stop.mode == "line" and wants_rerank(suf)

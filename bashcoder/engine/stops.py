@@ -3,8 +3,9 @@
 - line mode: the completion ends at the end of its first non-empty line;
 - block mode: it ends at a blank line, at a line indented less than the
   cursor's line, or at <|endoftext|> (handled by the generator);
-- auto: block after a line that opens a compound command or on an empty
-  line under a comment, line otherwise.
+- auto: block on an empty line (after Enter) and at the end of a line that
+  opens a compound command (`for f in *; do`), line otherwise (mid-line, or
+  text after the cursor on its line).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from bashcoder.engine.syntax import mask_literals
 
 MODES = ("line", "block", "auto")
 _OPENERS = re.compile(r"(\bthen|\bdo|\belse|\bin|\{|\(\)\s*\{?|\|\||&&|\\)\s*$")
+_LINE_OPENS = re.compile(
+    r"(;\s*(then|do)|^\s*(then|else)|\bcase\s.*\sin|\(\)\s*\{|^\s*(function\s+\S+\s*)?\{)\s*$"
+)
+"""A line being typed that, when the cursor is at its end, has just opened a compound's body. Stricter
+than _OPENERS, which judges finished lines: a line still being typed may end in `do` on its way to
+`done` or `docker`, in `in` with a `for` still missing its list, in `{` inside `${` or `echo {a,b}`."""
 CLOSING_CHARS = frozenset("\"')]}`")
 CLOSERS = {"if": "fi", "for": "done", "while": "done", "until": "done", "select": "done", "case": "esac"}
 
@@ -123,28 +130,38 @@ def cursor_context(prefix: str) -> tuple[str, str]:
     return current, previous
 
 
-def choose_mode(prefix: str, requested: str = "auto") -> str:
-    """Resolve 'auto' to 'line' or 'block' from the text before the cursor."""
+def choose_mode(prefix: str, requested: str = "auto", suffix: str = "") -> str:
+    """Resolve 'auto' to 'line' or 'block' from the text around the cursor (pure).
+
+    A block where the user is about to write lines: on an empty line and at the
+    end of a line that opens a compound's body (Copilot asks for several lines at
+    a block's start too). Measured on bench/lsp_latency.py's replay (the shipped
+    tiny, 2-core AMD EPYC): 18.7 -> 33.0 characters shown per suggestion, 4.0 ->
+    4.5 of them right, the share right to their end 19.5% -> 18.8%, p95 under
+    the 100 ms budget 47 -> 53 ms. Mid-line, or with text after the cursor on
+    its line, a line.
+    """
     if requested in ("line", "block"):
         return requested
-    current, previous = cursor_context(prefix)
-    if current.strip():
+    if suffix.split("\n", 1)[0].strip():
         return "line"
-    prev = previous.strip()
-    if _OPENERS.search(prev) or prev.startswith("#") or prev.startswith("#!"):
+    current, _ = cursor_context(prefix)
+    if not current.strip() or _LINE_OPENS.search(current):
         return "block"
     return "line"
 
 
-def stop_rule_for(prefix: str, mode: str = "auto") -> StopRule:
-    """The stop rule for a completion at the end of `prefix`."""
+def stop_rule_for(prefix: str, mode: str = "auto", suffix: str = "") -> StopRule:
+    """The stop rule for a completion at the end of `prefix` (`suffix`: the text after the cursor)."""
     current, previous = cursor_context(prefix)
     at_start = not current.strip()
     indent = indent_of(current)
     if at_start and _OPENERS.search(previous.strip()):
         # The body of a compound sits deeper than its opener; its closer ends the block.
         indent = max(indent, indent_of(previous) + 1)
-    return StopRule(choose_mode(prefix, mode), indent, at_start)
+    elif not at_start and _LINE_OPENS.search(current):
+        indent += 1  # the same, with the cursor still on the opener's line
+    return StopRule(choose_mode(prefix, mode, suffix), indent, at_start)
 
 
 def trim_suffix_overlap(completion: str, suffix: str, min_overlap: int = 3) -> str:

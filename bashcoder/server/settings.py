@@ -76,7 +76,8 @@ class ServerSettings:
     `timeBudgetMs` 0; on a machine fast enough, within the default budget."""
     mode: Mode = DEFAULT_MODE
     """"line" stops at the end of the line, "block" at the end of the compound command or a blank
-    line, "auto" lets the server choose from the context."""
+    line, "auto" a block on an empty line and at the end of a line that opens one (`; do`), else a line
+    (engine/stops.py `choose_mode`)."""
     enabled: bool = True
     """False silences completions without stopping the server."""
 

@@ -36,13 +36,31 @@ def test_block_mode_waits_for_the_line_to_finish() -> None:
     assert StopRule("block", 2).cut("  echo a\nf") is None
 
 
-def test_auto_mode_picks_block_after_an_opener_or_comment() -> None:
+def test_auto_mode_asks_a_block_where_lines_are_about_to_be_written() -> None:
+    # an empty line, whatever came before it
     assert choose_mode("if [ -f x ]; then\n") == "block"
     assert choose_mode("for f in *; do\n  ") == "block"
     assert choose_mode("# list the files\n") == "block"
-    assert choose_mode("echo hi\n") == "line"
-    assert choose_mode("tar -czf ") == "line"
+    assert choose_mode("echo hi\n") == "block"
+    # the end of a line that has just opened a compound's body
+    for line in ("for f in *; do", "if [ -f x ]; then", "case $1 in", "f() {", "  else", "while :; do "):
+        assert choose_mode(f"echo a\n{line}") == "block", line
+    # mid-line, and words on their way to something else: a line
+    for typed in ("tar -czf ", "do", "  do", "echo ${", "echo {", "for f in", "docker"):
+        assert choose_mode(f"echo a\n{typed}") == "line", typed
+    # text after the cursor on its line: a line fits between
+    assert choose_mode("echo hi\n", suffix="  # done\nexit") == "line"
+    assert choose_mode("for f in *; do", suffix=" # each\n") == "line"
+    assert choose_mode("echo hi\n", suffix="\nexit 0\n") == "block"
     assert choose_mode("anything", "block") == "block"
+    assert choose_mode("\n", "line") == "line"
+
+
+def test_stop_rule_at_the_end_of_an_opener_line_ends_before_its_closer() -> None:
+    rule = stop_rule_for("while read -r line; do")
+    assert rule.mode == "block"
+    text = '\n  echo "$line"\ndone\necho after\n'
+    assert rule.cut(text) == len('\n  echo "$line"')
 
 
 def test_stop_rule_for_the_body_of_a_compound() -> None:
