@@ -53,6 +53,10 @@ class SamplingConfig:
     """Candidates sampled in one batch from a single prefill."""
     seed: int | None = None
     """Seed of the explicit torch.Generator; None = fresh randomness."""
+    greedy_first: bool = False
+    """The first candidate takes the most likely token at every step while the others sample at
+    `temperature`: ghost text stays the same at the same cursor, and a menu's other candidates
+    still differ from it."""
 
     def __post_init__(self) -> None:
         # The ranges are the knobs' (engine/knobs.py), except that a caller of the engine may ask
@@ -367,7 +371,10 @@ class Generator:
         for step in range(max_new):
             halt.check()
             logits = apply_repetition_penalty(logits, history, s.repetition_penalty)
-            next_ids = sample(self._heal_mask(logits, rows), gen, s.temperature, s.top_k, s.top_p)
+            masked = self._heal_mask(logits, rows)
+            next_ids = sample(masked, gen, s.temperature, s.top_k, s.top_p)
+            if s.greedy_first and s.temperature > 0:
+                next_ids[0] = masked[0].argmax()
             logprobs = torch.log_softmax(logits.float(), dim=-1).gather(1, next_ids[:, None]).squeeze(1)
             ids_list = next_ids.tolist()
             lp_list = logprobs.tolist()

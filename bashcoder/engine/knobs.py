@@ -114,15 +114,21 @@ that are not: under `# Back up a directory` a user asked for commands, not more 
 SCRIPT_TEMPERATURE = 0.7
 """Scripts are sampled warmer than ghost text: over hundreds of tokens 0.2 falls into loops."""
 
-GHOST_TEMPERATURE_REPL = 0.0
-"""The terminal's ghost text is greedy: sampled at 0.2, the same `git st` got another suggestion
-from run to run (`git status --porcelain`, `git star`, `git step 2>&1` were seen), and a shell's
-autosuggestions repeat. (Greedy is no better per line: what it shows depends on the directory
-listing in the prompt, `git stash pop`, `git status` or `git step`.) Measured
-no worse for it (bench/repl_history.py, 200 typed commands, shipped tiny, 2-core AMD EPYC): model
-suggestions 22.9% of typed characters accepted greedy against 23.8% at 0.2, with history first 39.2%
-against 40.0% (one seed; an earlier 400 held-out lines: equal), answers 50 against 57 ms. The Tab
-menu samples its candidates (`menu_temperature`), and the LSP keeps 0.2: its candidates must differ."""
+GHOST_TEMPERATURE = 0.0
+"""Ghost text is greedy, in the terminal and in the editor: sampled at 0.2, the same `git st` got
+another suggestion from run to run (`git status --porcelain`, `git star`, `git step 2>&1` were
+seen), and a shell's autosuggestions repeat. (Greedy is no better per line: what it shows depends on
+the directory listing in the prompt, `git stash pop`, `git status` or `git step`.) Measured no worse
+for it (bench/repl_history.py, 200 typed commands, shipped tiny, 2-core AMD EPYC): model suggestions
+22.9% of typed characters accepted greedy against 23.8% at 0.2, with history first 39.2% against
+40.0% (one seed; an earlier 400 held-out lines: equal), answers 50 against 57 ms. In the editor
+(bench/lsp_latency.py --mode auto --max-tokens 64, AMD EPYC with AVX-512): 4.5 characters right per
+suggestion greedy against 4.2 at 0.2, 17.9% against 17.0% right to their end. Further candidates
+(the Tab menu, the server's `candidates` > 1) are drawn at MENU_TEMPERATURE so they differ."""
+MENU_TEMPERATURE = 0.8
+"""The temperature of candidates after the first when ghost text is greedy: the REPL's Tab menu
+(`menu_temperature`), and the language server's other candidates at `temperature` 0
+(`SamplingConfig.greedy_first` keeps the first greedy)."""
 
 SURFACE_DEFAULTS: dict[tuple[str, str], tuple[float, str]] = {
     ("generate", "temperature"): (SCRIPT_TEMPERATURE, "a whole script: over hundreds of tokens 0.2 loops"),
@@ -130,8 +136,12 @@ SURFACE_DEFAULTS: dict[tuple[str, str], tuple[float, str]] = {
     ("generate", "repetition_penalty"): (1.1, "a whole script: discourages repeated lines"),
     ("repl", "candidates"): (4, "the Tab menu lists several candidates; ghost text still shows one"),
     ("repl", "temperature"): (
-        GHOST_TEMPERATURE_REPL,
+        GHOST_TEMPERATURE,
         "a terminal's ghost text: the same line, the same suggestion",
+    ),
+    ("server", "temperature"): (
+        GHOST_TEMPERATURE,
+        "an editor's ghost text: the same cursor, the same suggestion",
     ),
 }
 """Where a surface's default differs from the knob's: (surface, knob) -> (default, reason)."""

@@ -20,6 +20,7 @@ from bashcoder.engine.knobs import (
     CANDIDATES,
     DEFAULT_MODE,
     MAX_TOKENS,
+    MENU_TEMPERATURE,
     MODES,
     SCRIPT_MAX_TOKENS,
     TEMPERATURE,
@@ -57,7 +58,7 @@ class Settings:
     """How suggestions are made: their sources and sampling; `:set NAME VALUE` replaces one field."""
 
     temperature: float = surface_default("repl", "temperature")
-    """Ghost-text sampling temperature (knobs.TEMPERATURE; greedy by default, knobs.GHOST_TEMPERATURE_REPL)."""
+    """Ghost-text sampling temperature (knobs.TEMPERATURE; greedy by default, knobs.GHOST_TEMPERATURE)."""
     top_k: int = int(TOP_K.default)
     """Sample among the k most likely tokens (knobs.TOP_K); 0 turns the filter off."""
     top_p: float = TOP_P.default
@@ -72,7 +73,7 @@ class Settings:
     """Where suggestions stop (knobs.MODES): 'line', 'block' or 'auto'."""
     candidates: int = MENU_CANDIDATES
     """Candidates sampled for the Tab menu (knobs.CANDIDATES; see knobs.SURFACE_DEFAULTS)."""
-    menu_temperature: float = 0.8
+    menu_temperature: float = MENU_TEMPERATURE
     """Temperature of the Tab menu's candidates (higher than ghost text so they differ; knobs.TEMPERATURE)."""
     block_tokens: int = SCRIPT_MAX_TOKENS
     """Most tokens Ctrl-G generates under a comment (knobs.SCRIPT_MAX_TOKENS; range knobs.MAX_TOKENS)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bashcoder.engine.completer import Completer, CompletionRequest, Suggestion
 from bashcoder.engine.generate import Generator, SamplingConfig
-from bashcoder.engine.knobs import SCRIPT_BEST_OF, SCRIPT_MAX_TOKENS
+from bashcoder.engine.knobs import MENU_TEMPERATURE, SCRIPT_BEST_OF, SCRIPT_MAX_TOKENS, SCRIPT_TEMPERATURE
 from bashcoder.engine.loader import find_model, load_generator
 from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.syntax import candidate_ok
@@ -42,13 +42,19 @@ class ModelInfo:
 
 
 def sampling_for(settings: ServerSettings, max_tokens: int | None = None) -> SamplingConfig:
-    """Sampling knobs from the client's settings."""
+    """Sampling knobs from the client's settings (pure).
+
+    Greedy (temperature 0) with several candidates: the first stays greedy, the others are drawn
+    at knobs.MENU_TEMPERATURE, or they would all be the same one.
+    """
+    greedy_first = settings.temperature == 0 and settings.candidates > 1
     return SamplingConfig(
-        temperature=settings.temperature,
+        temperature=MENU_TEMPERATURE if greedy_first else settings.temperature,
         top_k=settings.top_k,
         top_p=settings.top_p,
         max_tokens=max_tokens or settings.max_tokens,
         num_candidates=settings.candidates,
+        greedy_first=greedy_first,
     )
 
 
@@ -148,11 +154,14 @@ class CompletionService:
         max_tokens = min(
             max(settings.max_tokens, SCRIPT_MAX_TOKENS), completer.generator.cfg.context_length // 2
         )
-        sampling = sampling_for(settings, max_tokens)
-        if sampling.temperature > 0:  # the best of several draws (greedy draws are all alike)
-            sampling = dataclasses.replace(
-                sampling, num_candidates=max(sampling.num_candidates, SCRIPT_BEST_OF)
-            )
+        # Greedy scripts loop: at temperature 0 (the ghost text's default) a script is sampled at
+        # SCRIPT_TEMPERATURE, as `bashcoder-generate` does; the best of several draws is shown.
+        sampling = dataclasses.replace(
+            sampling_for(settings, max_tokens),
+            temperature=settings.temperature or SCRIPT_TEMPERATURE,
+            num_candidates=max(settings.candidates, SCRIPT_BEST_OF),
+            greedy_first=False,
+        )
         req = dataclasses.replace(
             self.request(prefix, suffix, settings) or CompletionRequest(prefix, suffix),
             mode="block",

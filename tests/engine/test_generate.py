@@ -54,6 +54,21 @@ def test_same_seed_repeats_different_seeds_differ(gen: Generator) -> None:
     assert run(1) != run(2)
 
 
+def test_greedy_first_keeps_the_first_candidate_greedy_and_samples_the_others(gen: Generator) -> None:
+    ids = gen.plain_prompt("#!/bin/bash\n", 30)
+    greedy = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=30))[0].text
+    hot = SamplingConfig(temperature=1.5, top_k=0, top_p=1.0, max_tokens=30, num_candidates=4)
+    firsts, others = set(), set()
+    for seed in range(3):
+        cands = gen.generate(ids, dataclasses.replace(hot, seed=seed, greedy_first=True))
+        firsts.add(cands[0].text)
+        others.update(c.text for c in cands[1:])
+    assert firsts == {greedy}  # the same at every seed: the ghost text does not change
+    assert len(others - {greedy}) >= 2  # the menu's other candidates are still drawn
+    plain = {gen.generate(ids, dataclasses.replace(hot, seed=seed))[0].text for seed in range(3)}
+    assert plain != {greedy}  # without it the first row samples too
+
+
 def test_candidates_from_one_prefill_match_single_runs(gen: Generator) -> None:
     ids = gen.plain_prompt(PROMPT, 20)
     many = gen.generate(ids, SamplingConfig(temperature=0, max_tokens=20, num_candidates=3))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bashcoder.engine.completer import CompletionRequest
-from bashcoder.engine.knobs import SCRIPT_BEST_OF
+from bashcoder.engine.knobs import MENU_TEMPERATURE, SCRIPT_BEST_OF, SCRIPT_TEMPERATURE
 from bashcoder.engine.rerank import RerankConfig
 from bashcoder.engine.windows import PREFIX_CHARS_PER_TOKEN
 from bashcoder.server.service import CompletionService, sampling_for
@@ -92,7 +92,7 @@ def test_a_script_body_is_written_in_whole_lines(service: CompletionService) -> 
     assert isinstance(body, str)
 
 
-def test_a_script_is_the_best_of_several_draws_unless_greedy(
+def test_a_script_is_the_best_of_several_draws_even_when_ghost_text_is_greedy(
     service: CompletionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     completer = service.completer
@@ -108,8 +108,21 @@ def test_a_script_is_the_best_of_several_draws_unless_greedy(
     prefix = "#!/bin/bash\n# show disk usage\n"
     service.write_script(prefix, "", ServerSettings(temperature=0.8, candidates=1))
     service.write_script(prefix, "", ServerSettings(temperature=0.0, candidates=1))
-    assert [r.sampling.num_candidates for r in asked] == [SCRIPT_BEST_OF, 1]
+    assert [r.sampling.num_candidates for r in asked] == [SCRIPT_BEST_OF, SCRIPT_BEST_OF]
+    # a greedy script loops: at temperature 0 (the default) it is sampled as bashcoder-generate does
+    assert [r.sampling.temperature for r in asked] == [0.8, SCRIPT_TEMPERATURE]
+    assert not any(r.sampling.greedy_first for r in asked)
     assert all(r.check_syntax for r in asked)  # bash -n orders the draws
+
+
+def test_ghost_text_is_greedy_by_default_and_further_candidates_still_differ() -> None:
+    assert ServerSettings().temperature == 0
+    one = sampling_for(ServerSettings())
+    assert (one.temperature, one.greedy_first) == (0, False)
+    several = sampling_for(ServerSettings(candidates=3))
+    assert several.greedy_first and several.temperature == MENU_TEMPERATURE
+    warm = sampling_for(ServerSettings(candidates=3, temperature=0.5))
+    assert (warm.temperature, warm.greedy_first) == (0.5, False)
 
 
 def test_max_tokens_leave_room_for_the_prompt(service: CompletionService) -> None:

@@ -26,7 +26,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert DEFAULTS == ServerSettings(
         model=None,
         device=None,
-        temperature=0.2,
+        temperature=0.0,
         top_k=40,
         top_p=0.95,
         max_tokens=64,
