@@ -1,20 +1,32 @@
-"""A suggestion that completes `git st` to a subcommand git lacks (`git step`) is not shown, on any surface."""
+"""A suggestion that completes `git st` to a subcommand git lacks (`git step`) is not shown, on any surface;
+nor `docker ru` to `docker rucp-cap-drop`, where the program lists its subcommands."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 import torch
 
+from bashcoder.engine import subcommands
 from bashcoder.engine.checkpoint import LoadedModel
 from bashcoder.engine.completer import Completer, CompletionRequest
 from bashcoder.engine.config import preset
 from bashcoder.engine.device import plan_for
 from bashcoder.engine.generate import Generator, SamplingConfig
 from bashcoder.engine.model import build_model
-from bashcoder.engine.subcommands import fit_subcommand, git_subcommands, unknown_subcommand
+from bashcoder.engine.subcommands import (
+    Lister,
+    fit_subcommand,
+    git_subcommands,
+    listed_subcommands,
+    program_subcommands,
+    unknown_subcommand,
+)
 from bashcoder.repl.assistant import Assistant
 from bashcoder.repl.config import Settings
 
@@ -35,7 +47,7 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git t
     ],
 )
 def test_a_suggested_git_subcommand_must_be_one_git_has(before: str, text: str, bad: str | None) -> None:
-    assert unknown_subcommand(before, text) == bad
+    assert unknown_subcommand(before, text, known=program_subcommands) == bad
 
 
 @pytest.mark.parametrize(
@@ -51,18 +63,82 @@ def test_a_suggested_git_subcommand_must_be_one_git_has(before: str, text: str, 
 def test_an_unknown_subcommand_is_cut_to_the_known_one_it_starts_with(
     before: str, text: str, shown: str | None
 ) -> None:
-    assert fit_subcommand(before, text) == shown
+    assert fit_subcommand(before, text, known=program_subcommands) == shown
 
 
 def test_a_word_cut_by_the_time_budget_is_not_judged_and_without_git_nothing_is() -> None:
-    assert unknown_subcommand("git st", "a", finished=False) is None
-    assert unknown_subcommand("git st", "a") == "sta"
-    assert unknown_subcommand("git st", "ep", known=lambda: None) is None
+    assert unknown_subcommand("git st", "a", finished=False, known=program_subcommands) is None
+    assert unknown_subcommand("git st", "a", known=program_subcommands) == "sta"
+    assert unknown_subcommand("git st", "ep", known=lambda program: None) is None
 
 
 def test_git_lists_its_commands() -> None:
     names = git_subcommands()
     assert names is not None and {"status", "stash", "commit", "log"} <= names
+
+
+FAKE = {
+    "docker": frozenset({"run", "ps", "rmi", "compose", "exec"}),
+    "kubectl": frozenset({"get", "apply", "logs"}),
+    "npm": frozenset({"install", "i", "run", "ci"}),
+}
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "shown"),
+    [
+        ("docker ru", "cp-cap-drop 2>&1", None),  # the shipped model's answers
+        ("kubectl get", "-workspaces/kubelet-metadata.json", None),  # cut to `get`: nothing left to show
+        ("kubectl ", "get-pods -A", "get"),
+        ("sudo docker ", "rmi-all", "rmi"),
+        ("docker ps", " -q | head", " -q | head"),
+        ("docker compose ", "upp -d", "upp -d"),  # only the program's first word is judged
+        ("docker -H tcp://host:2375 ", "runn", "runn"),  # options may take values: not judged
+        ("echo docker ru", "nn", "nn"),  # not a command
+        ("npm ", "i lodash", "i lodash"),  # aliases count
+        ("cd web && npm ", "instal x", None),
+        ("make ", "bulid", "bulid"),  # a program that lists nothing: not judged
+    ],
+)
+def test_programs_that_list_their_subcommands_are_judged_like_git(
+    before: str, text: str, shown: str | None
+) -> None:
+    assert fit_subcommand(before, text, known=FAKE.get) == shown
+
+
+@pytest.mark.parametrize(
+    ("program", "has"),
+    [
+        ("git", "status"),
+        ("docker", "run"),
+        ("kubectl", "get"),
+        ("npm", "install"),
+        ("cargo", "build"),
+        ("pip3", "install"),
+    ],
+)
+def test_each_installed_program_lists_its_subcommands(program: str, has: str) -> None:
+    if shutil.which(program) is None:
+        pytest.skip(f"{program} is not installed")
+    names = program_subcommands(program)
+    assert names is not None and has in names and len(names) >= 5
+
+
+def test_a_slow_listing_holds_no_keystroke_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = tmp_path / "slowlister"
+    slow.write_text("#!/bin/sh\nsleep 1\necho alpha beta\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setitem(subcommands.LISTERS, "slowlister", Lister((), str.split))
+    started = time.perf_counter()
+    assert fit_subcommand("slowlister ", "gamma") == "gamma"  # not listed yet: not judged
+    assert time.perf_counter() - started < 0.5
+    deadline = time.perf_counter() + 10
+    while listed_subcommands("slowlister") is None and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert listed_subcommands("slowlister") == {"alpha", "beta"}
+    assert fit_subcommand("slowlister ", "gamma") is None  # judged once it is
+    assert fit_subcommand("slowlister ", "alpha -v") == "alpha -v"
 
 
 def test_no_surface_completes_git_to_a_command_it_lacks(bpe_tokenizer) -> None:  # noqa: ANN001
@@ -71,6 +147,7 @@ def test_no_surface_completes_git_to_a_command_it_lacks(bpe_tokenizer) -> None: 
     # completer the editor's server uses shows them.
     cfg = preset("micro", vocab_size=bpe_tokenizer.vocab_size)
     plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="torch")
+    assert git_subcommands() is not None  # listed before the first keystroke, as a session's warm-up would
     raw_bad = 0
     for seed in range(8):
         generator = Generator(
@@ -82,7 +159,7 @@ def test_no_surface_completes_git_to_a_command_it_lacks(bpe_tokenizer) -> None: 
             raw = generator.generate(
                 bpe_tokenizer.encode(typed), SamplingConfig(temperature=0, max_tokens=8)
             )[0].text
-            raw_bad += unknown_subcommand(typed, raw.split("\n")[0]) is not None
+            raw_bad += unknown_subcommand(typed, raw.split("\n")[0], known=program_subcommands) is not None
             got = assistant.suggest(typed, timed=False)
             done = got is not None and got.finish not in ("time", "length")  # else its last word may go on
             assert got is None or unknown_subcommand(typed, got.text, done) is None, (typed, got.text)
