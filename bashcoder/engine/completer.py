@@ -154,11 +154,28 @@ def postprocess(prefix: str, suffix: str, text: str, mode: str) -> str:
     # Cut before the rest of the line: what now ends the text is the user's, not an overlap.
     text = cut if cut != text else trim_suffix_overlap(text, suffix)
     if mode == "block":
+        # A body the stop rule cut away entirely (`for f in *; do` + an unindented line) leaves
+        # nothing to close: a lone `done` would be an empty loop, which bash rejects.
+        if not text.strip():
+            return ""
         text = close_compounds(prefix, text.rstrip(" \t\n"), suffix)
     text = text.rstrip(" \t") if mode == "line" else text.rstrip()
     if len(text.strip()) < MIN_SUGGESTION_CHARS:
         return ""
     return text
+
+
+def whole_lines(cand: Candidate, mode: str) -> tuple[str, str]:
+    """A candidate's text and the mode to post-process it in (pure): a block cut by the time or
+    token budget loses its half-written last line, so the closers `postprocess` appends follow a
+    whole line (`sed -e 's/(` + `done` would sit in an open quote); a block whose only line is
+    half-written is kept as a line, to be typed through."""
+    text = cand.text
+    if mode != "block" or cand.finish not in ("time", "length"):
+        return text, mode
+    lead = len(text) - len(text.lstrip("\n"))
+    last = text.rfind("\n")
+    return (text[:last], mode) if last >= lead else (text, "line")
 
 
 def type_through(last: _Last | None, prefix: str, suffix: str) -> list[Suggestion] | None:
@@ -256,7 +273,7 @@ class Completer:
         """
         seen: dict[str, Candidate] = {}
         for cand in candidates:
-            text = postprocess(req.prefix, req.suffix, cand.text, mode)
+            text = postprocess(req.prefix, req.suffix, *whole_lines(cand, mode))
             # `git st` + `ep`: no subcommand git lacks (`atus-remote` is cut to `atus`)
             text = fit_subcommand(req.prefix, text, cand.finish not in ("time", "length")) or ""
             if len(text.strip()) < MIN_SUGGESTION_CHARS:

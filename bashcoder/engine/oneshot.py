@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bashcoder.engine.completer import whole_lines
 from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
 from bashcoder.engine.healing import Healing
 from bashcoder.engine.knobs import SCRIPT_BEST_OF
@@ -161,6 +162,12 @@ def run_generate(
     if whole_script:
         for c in candidates:
             c.text = finish_script(prompt_text, c.text, c.finish, lambda t: bash_check(t).ok)
+    elif stop.mode == "block":
+        # As in the editor: the stop rule ends a body before its closer, which is written back.
+        for c in candidates:
+            text, mode = whole_lines(c, "block")
+            closes = mode == "block" and text.strip()
+            c.text = close_compounds(prompt_text, text.rstrip(" \t\n"), opts.suffix) if closes else text
     # Ranking among several draws needs `bash -n` whether or not its verdict is printed.
     checks = [
         bash_check(prompt_text + c.text + opts.suffix) if opts.check or draws > 1 else None

@@ -3,9 +3,10 @@
 - line mode: the completion ends at the end of its first non-empty line;
 - block mode: it ends at a blank line, at a line indented less than the
   cursor's line, or at <|endoftext|> (handled by the generator);
-- auto: block on an empty line (after Enter) and at the end of a line that
-  opens a compound command (`for f in *; do`), line otherwise (mid-line, or
-  text after the cursor on its line).
+- auto: block on an empty line (after Enter; inside code only under an
+  opener or a comment) and at the end of a line that opens a compound command
+  (`for f in *; do`), line otherwise (mid-line, or text after the cursor on
+  its line).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from bashcoder.engine.syntax import mask_literals
 MODES = ("line", "block", "auto")
 _OPENERS = re.compile(r"(\bthen|\bdo|\belse|\bin|\{|\(\)\s*\{?|\|\||&&|\\)\s*$")
 _LINE_OPENS = re.compile(
-    r"(;\s*(then|do)|^\s*(then|else)|\bcase\s.*\sin|\(\)\s*\{|^\s*(function\s+\S+\s*)?\{)\s*$"
+    r"(\b(for|while|until|select)\b.*;\s*do|\b(if|elif)\b.*;\s*then|^\s*(then|else)"
+    r"|\bcase\s.*\sin|\(\)\s*\{|^\s*(function\s+\S+\s*)?\{|(\|\||&&)\s*\{)\s*$"
 )
-"""A line being typed that, when the cursor is at its end, has just opened a compound's body. Stricter
-than _OPENERS, which judges finished lines: a line still being typed may end in `do` on its way to
-`done` or `docker`, in `in` with a `for` still missing its list, in `{` inside `${` or `echo {a,b}`."""
+"""A line being typed that, when the cursor is at its end, has just opened a compound's body (judged
+with its strings and comments blanked). Stricter than _OPENERS, which judges finished lines: a line
+still being typed may end in `do` on its way to `done` or `docker` (`cd build; do`), in `in` with a
+`for` still missing its list, in `{` inside `${` or `echo {a,b}`. (`do` alone on a line under a
+`for` is left out: the same two letters start `done`.)"""
 CLOSING_CHARS = frozenset("\"')]}`")
 CLOSERS = {"if": "fi", "for": "done", "while": "done", "until": "done", "select": "done", "case": "esac"}
 
@@ -133,22 +137,35 @@ def cursor_context(prefix: str) -> tuple[str, str]:
 def choose_mode(prefix: str, requested: str = "auto", suffix: str = "") -> str:
     """Resolve 'auto' to 'line' or 'block' from the text around the cursor (pure).
 
-    A block where the user is about to write lines: on an empty line and at the
-    end of a line that opens a compound's body (Copilot asks for several lines at
-    a block's start too). Measured on bench/lsp_latency.py's replay (the shipped
-    tiny, 2-core AMD EPYC): 18.7 -> 33.0 characters shown per suggestion, 4.0 ->
-    4.5 of them right, the share right to their end 19.5% -> 18.8%, p95 under
-    the 100 ms budget 47 -> 53 ms. Mid-line, or with text after the cursor on
-    its line, a line.
+    A block where the user is about to write lines: on an empty line at the end of what is written
+    (under code too) and at the end of a line that opens a compound's body (Copilot asks for several
+    lines at a block's start too). Measured on bench/lsp_latency.py's replay (the shipped tiny,
+    2-core AMD EPYC with AVX-512, sampled at 0.2): 18.5 -> 32.3 characters shown per suggestion,
+    4.0 -> 4.2 of them right, the share right to their end 20.2% -> 17.0%, p95 under the 100 ms
+    budget 45 -> 50 ms. An empty line with code right after it keeps the earlier rule (a block
+    under an opener or a comment line, else a line); mid-line, or with text after the cursor on its
+    line, a line.
     """
     if requested in ("line", "block"):
         return requested
-    if suffix.split("\n", 1)[0].strip():
+    rest, _, after = suffix.partition("\n")
+    if rest.strip():
         return "line"
-    current, _ = cursor_context(prefix)
-    if not current.strip() or _LINE_OPENS.search(current):
-        return "block"
-    return "line"
+    current, previous = cursor_context(prefix)
+    if current.strip():
+        return "block" if opens_body(current) else "line"
+    if after.split("\n", 1)[0].strip():
+        # An empty line inside code: a line fits between, and the rerank (engine/rerank.py, line
+        # mode only) picks the one that leads into the next line; a block only under an opener or
+        # a comment, as before.
+        prev = previous.strip()
+        return "block" if _OPENERS.search(prev) or prev.startswith("#") else "line"
+    return "block"
+
+
+def opens_body(line: str) -> bool:
+    """Whether `line`, typed up to the cursor, ends by opening a compound's body (`for f in *; do`)."""
+    return bool(_LINE_OPENS.search(mask_literals(line)))
 
 
 def stop_rule_for(prefix: str, mode: str = "auto", suffix: str = "") -> StopRule:
@@ -159,7 +176,7 @@ def stop_rule_for(prefix: str, mode: str = "auto", suffix: str = "") -> StopRule
     if at_start and _OPENERS.search(previous.strip()):
         # The body of a compound sits deeper than its opener; its closer ends the block.
         indent = max(indent, indent_of(previous) + 1)
-    elif not at_start and _LINE_OPENS.search(current):
+    elif not at_start and opens_body(current):
         indent += 1  # the same, with the cursor still on the opener's line
     return StopRule(choose_mode(prefix, mode, suffix), indent, at_start)
 

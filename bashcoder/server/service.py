@@ -155,7 +155,7 @@ class CompletionService:
             max(settings.max_tokens, SCRIPT_MAX_TOKENS), completer.generator.cfg.context_length // 2
         )
         # Greedy scripts loop: at temperature 0 (the ghost text's default) a script is sampled at
-        # SCRIPT_TEMPERATURE, as `bashcoder-generate` does; the best of several draws is shown.
+        # SCRIPT_TEMPERATURE, `bashcoder-generate`'s default; the best of several draws is shown.
         sampling = dataclasses.replace(
             sampling_for(settings, max_tokens),
             temperature=settings.temperature or SCRIPT_TEMPERATURE,

@@ -51,9 +51,10 @@ class ServerSettings:
     device: str | None = None
     """"cuda", "mps" or "cpu"; None (or "auto") lets the engine choose cuda > mps > cpu."""
     temperature: float = surface_default("server", "temperature")
-    """Sampling temperature (knobs.TEMPERATURE); 0, the default, means greedy (argmax): the same
-    cursor gets the same suggestion (knobs.GHOST_TEMPERATURE), and with `candidates` > 1 the others
-    are drawn at knobs.MENU_TEMPERATURE so they differ. The generate command's scripts are sampled
+    """Sampling temperature (knobs.TEMPERATURE); 0, the default, means greedy (argmax): with one
+    candidate the same cursor gets the same suggestion (knobs.GHOST_TEMPERATURE); with `candidates`
+    > 1 the first is greedy, the others are drawn at knobs.MENU_TEMPERATURE so they differ, and the
+    ranking (bash -n, then likelihood) orders them. The generate command's scripts are sampled
     at this temperature, or knobs.SCRIPT_TEMPERATURE when it is 0 (greedy scripts loop)."""
     top_k: int = int(TOP_K.default)
     """Sample only among the k most likely tokens (knobs.TOP_K); 0 turns the filter off."""

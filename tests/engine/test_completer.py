@@ -17,6 +17,7 @@ from bashcoder.engine.completer import (
     line_ending,
     postprocess,
     type_through,
+    whole_lines,
 )
 from bashcoder.engine.device import plan_for
 from bashcoder.engine.generate import Candidate, Generator, SamplingConfig
@@ -169,3 +170,25 @@ def test_text_the_tokenizer_cannot_take_is_completed(gen: Generator) -> None:
         CompletionRequest("#!/bin/bash\necho caf\ufffd\nls ", "", "line", GREEDY, check_syntax=False)
     )
     assert [s.text for s in out] == [s.text for s in same]
+
+
+def test_a_body_cut_away_entirely_is_not_shown_as_a_lone_closer() -> None:
+    # `for f in *; do` + an unindented body: the stop rule ends the block before it; `done` alone
+    # would make an empty loop, which bash rejects.
+    assert postprocess("for f in *; do", "", "", "block") == ""
+    assert postprocess("for f in *; do", "", '\n  echo "$f"', "block") == '\n  echo "$f"\ndone'
+
+
+def test_a_block_cut_by_its_budget_loses_its_half_line_before_the_closers() -> None:
+    def cand(text: str, finish: str) -> Candidate:
+        return Candidate(text, [], 0.0, finish)
+
+    prefix = "for f in *.log; do"
+    cut = cand('\n  echo "$f"\n  sed -e \'s/(', "length")
+    shown = postprocess(prefix, "", *whole_lines(cut, "block"))
+    assert shown == '\n  echo "$f"\ndone' and bash_check(prefix + shown).ok
+    # only a half line: kept as a line, to be typed through, with no closer after it
+    assert whole_lines(cand("\n  sed -e 's/(", "time"), "block") == ("\n  sed -e 's/(", "line")
+    finished = cand('\n  echo "$f"\n  gzip "$f"', "stop")
+    assert whole_lines(finished, "block") == (finished.text, "block")
+    assert whole_lines(cut, "line") == (cut.text, "line")

@@ -275,3 +275,13 @@ def test_nothing_generated_is_said_on_stderr(micro_model_dir: Path) -> None:
     )
     assert out.returncode == 0 and out.stdout.rstrip("\n") == "for f in"  # one token never ends a line
     assert "the model wrote nothing here within --max-tokens 1" in out.stderr
+
+
+def test_a_block_after_an_opener_ends_with_its_closer(micro_model_dir: Path) -> None:
+    common = ("--model", str(micro_model_dir), "--mode", "block", "--temperature", "0", "--max-tokens", "40")
+    for prompt, closer in (("for f in *.log; do", "done"), ('if [ -d "$1" ]; then', "fi")):
+        out = run(*common, "--prompt", prompt)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(prompt + "\n") and out.stdout.rstrip().endswith("\n" + closer), (
+            out.stdout
+        )

@@ -43,15 +43,38 @@ def test_auto_mode_asks_a_block_where_lines_are_about_to_be_written() -> None:
     assert choose_mode("# list the files\n") == "block"
     assert choose_mode("echo hi\n") == "block"
     # the end of a line that has just opened a compound's body
-    for line in ("for f in *; do", "if [ -f x ]; then", "case $1 in", "f() {", "  else", "while :; do "):
+    for line in (
+        "for f in *; do",
+        "if [ -f x ]; then",
+        "case $1 in",
+        "f() {",
+        "  else",
+        "while :; do ",
+        "[ -d x ] || {",
+    ):
         assert choose_mode(f"echo a\n{line}") == "block", line
     # mid-line, and words on their way to something else: a line
-    for typed in ("tar -czf ", "do", "  do", "echo ${", "echo {", "for f in", "docker"):
+    for typed in (
+        "tar -czf ",
+        "do",
+        "  do",
+        "echo ${",
+        "echo {",
+        "for f in",
+        "docker",
+        "cd build; do",
+        "# build it; then",
+        'echo "step 1; then',
+        "x=${a:-{",
+    ):
         assert choose_mode(f"echo a\n{typed}") == "line", typed
     # text after the cursor on its line: a line fits between
     assert choose_mode("echo hi\n", suffix="  # done\nexit") == "line"
     assert choose_mode("for f in *; do", suffix=" # each\n") == "line"
-    assert choose_mode("echo hi\n", suffix="\nexit 0\n") == "block"
+    # an empty line with code right after it: a line, unless under an opener or a comment
+    assert choose_mode("echo hi\n", suffix="\nexit 0\n") == "line"
+    assert choose_mode("# list the files\n", suffix="\nexit 0\n") == "block"
+    assert choose_mode("echo hi\n", suffix="\n\nexit 0\n") == "block"
     assert choose_mode("anything", "block") == "block"
     assert choose_mode("\n", "line") == "line"
 
