@@ -76,9 +76,10 @@ LISTERS: dict[str, Lister] = {
 """Programs whose subcommands are checked, and how each lists them."""
 
 
-FIRST_WAIT_S = 0.05
+FIRST_WAIT_S = 0.15
 """How long the first keystroke that names a program waits for its listing before going on without
-it: git (~5 ms) is judged from the first suggestion, pip (~0.4 s) from a later one."""
+it (once per program and process): git (~5 ms), docker and kubectl (~0.03-0.1 s, cold) are judged
+from their first suggestion, pip (~0.4 s) from a later one."""
 
 _LISTED: dict[str, frozenset[str] | None] = {}
 _STARTED: dict[str, threading.Thread] = {}
@@ -141,13 +142,13 @@ def git_subcommands() -> frozenset[str] | None:
 @lru_cache(maxsize=4)
 def _subcommand_pattern(programs: tuple[str, ...]) -> re.Pattern[str]:
     """A program of `programs` after a line's start, a separator or sudo; for git its global options
-    (some take a value); then the subcommand's word, ended by a blank, a separator or a `/` (a path
-    is no command)."""
+    (some take a value); then the subcommand's word, whatever follows it (`git stcp://host`,
+    `kubectl get-workspaces/x`: no program has a command that runs into a `:` or a `/`)."""
     names = "|".join(sorted(map(re.escape, programs), key=len, reverse=True))
     return re.compile(
         r"(?:^|[;&|(]|\bsudo)[ \t]*(?P<prog>" + names + r")"
         r"(?P<opts>(?:[ \t]+(?:-C|-c|--git-dir|--work-tree|--namespace|--exec-path)[ \t]+\S+|[ \t]+--?[\w-]+(?:=\S+)?)*)"
-        r"[ \t]+(?P<word>[A-Za-z][\w.-]*)(?=[ \t;&|)/]|$)",
+        r"[ \t]+(?P<word>[A-Za-z][\w.-]*)(?![\w.-])",
         re.M,
     )
 

@@ -44,6 +44,8 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git t
         ("git --no-pager lo", "g --oneline", None),
         ("git step", " --force", None),  # typed whole: the user's word, not the model's
         ("echo legit st", "ep", None),
+        ("git st", "cp://127.0.0.1:8080", "stcp"),  # the shipped model's, in a piped session
+        ("git status", ": clean", None),
     ],
 )
 def test_a_suggested_git_subcommand_must_be_one_git_has(before: str, text: str, bad: str | None) -> None:
