@@ -140,3 +140,18 @@ def test_the_rerank_setting_reaches_the_request(service: CompletionService) -> N
     assert off is not None and off.rerank is None
     # Reranked, the left-to-right lines join the FIM line: more distinct suggestions to choose from.
     assert len(service.complete(on)) > len(service.complete(off)) == 1
+
+
+def test_with_several_candidates_the_greedy_one_is_among_them_and_the_others_differ(
+    service: CompletionService, scripts: list[str]
+) -> None:
+    prefix = "#!/bin/bash\n"  # a script's first line: the model is least sure what comes next
+    one = dataclasses.replace(GREEDY, max_tokens=12)
+    several = dataclasses.replace(one, candidates=4)  # temperature 0: the first greedy, the others at 0.8
+    greedy = service.complete(service.request(prefix, "", one))  # type: ignore[arg-type]
+    shown = [service.complete(service.request(prefix, "", several)) for _ in range(3)]  # type: ignore[arg-type]
+    assert greedy, "the model suggested nothing here: pick another cursor"
+    for suggestions in shown:
+        texts = [s.text for s in suggestions]
+        assert greedy[0].text in texts  # the same greedy line each time
+    assert len({s.text for suggestions in shown for s in suggestions}) > 1  # and the menu still has others
