@@ -15,6 +15,7 @@ Adds, on top of the Generator:
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -104,17 +105,22 @@ class _Last:
 
 # ---- the document as the model sees it (pure) ------------------------------------------
 def line_ending(prefix: str, suffix: str) -> str:
-    """The document's line ending: "\\r\\n" when its first line break (before the cursor, else after) is CRLF."""
+    """The document's line ending: that of its first line break (before the cursor, else after):
+    "\\r\\n", "\\n", or a lone "\\r" (classic Mac OS files, which LSP counts as line breaks too)."""
     for text in (prefix, suffix):
-        nl = text.find("\n")
-        if nl >= 0:
-            return "\r\n" if nl > 0 and text[nl - 1] == "\r" else "\n"
+        m = _BREAK.search(text)
+        if m is not None:
+            return m.group()
     return "\n"
 
 
+_BREAK = re.compile(r"\r\n?|\n")
+
+
 def to_model_text(text: str) -> str:
-    """Text as the model was trained on it: LF line endings, nothing the tokenizer cannot encode."""
-    return encodable(text.replace("\r\n", "\n"))
+    """Text as the model was trained on it: LF line endings (CRLF and a lone CR alike: the same
+    length but for CRLF, so nothing else moves), nothing the tokenizer cannot encode."""
+    return encodable(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def to_document_text(text: str, eol: str) -> str:

@@ -95,15 +95,18 @@ def test_a_script_cut_by_the_token_limit_loses_its_unfinished_line() -> None:
         ("#!/bin/bash\nSRC=", "\nfor f in *; do\n  echo\ndone\n"),
     ],
 )
-def test_a_crlf_document_gets_the_lf_answer_in_crlf(gen: Generator, prefix: str, suffix: str) -> None:
+def test_a_crlf_or_cr_document_gets_the_lf_answer_in_its_own_line_endings(
+    gen: Generator, prefix: str, suffix: str
+) -> None:
     lf = Completer(gen).complete(CompletionRequest(prefix, suffix, "auto", GREEDY, check_syntax=False))
-    crlf_prefix, crlf_suffix = prefix.replace("\n", "\r\n"), suffix.replace("\n", "\r\n")
-    crlf = Completer(gen).complete(
-        CompletionRequest(crlf_prefix, crlf_suffix, "auto", GREEDY, check_syntax=False)
-    )
-    assert [s.text.replace("\r\n", "\n") for s in crlf] == [s.text for s in lf]
-    assert all("\n" not in s.text.replace("\r\n", "") for s in crlf)  # no bare LF in a CRLF file
     assert lf and lf[0].text.strip()
+    for eol in ("\r\n", "\r"):  # Windows, and classic Mac OS (LSP counts a lone CR as a line break)
+        other_prefix, other_suffix = prefix.replace("\n", eol), suffix.replace("\n", eol)
+        other = Completer(gen).complete(
+            CompletionRequest(other_prefix, other_suffix, "auto", GREEDY, check_syntax=False)
+        )
+        assert [s.text.replace(eol, "\n") for s in other] == [s.text for s in lf], eol
+        assert all("\n" not in s.text.replace("\r\n", "") for s in other)  # no bare LF in either
 
 
 def test_the_line_ending_is_the_documents_own() -> None:
@@ -111,6 +114,8 @@ def test_the_line_ending_is_the_documents_own() -> None:
     assert line_ending("echo", "\r\ndone\r\n") == "\r\n"
     assert line_ending("a\nb", "\r\n") == "\n"
     assert line_ending("", "") == "\n"
+    assert line_ending("a\rb", "\r\n") == "\r"
+    assert line_ending("echo", "\rdone\r") == "\r"
 
 
 @pytest.mark.parametrize(
