@@ -57,7 +57,7 @@ from bashcoder.repl.config import MODES, STRATEGIES, ReplConfig, Settings
     "shell_history",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Shell history file to suggest from, read only (default: $HISTFILE, else ~/.bash_history).",
+    help="Shell history file to suggest from, read only (default: $HISTFILE, else your $SHELL's: ~/.zsh_history, fish's fish_history, ~/.bash_history).",
 )
 @click.option(
     "--temperature",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,7 +190,8 @@ class ReplConfig:
     """Where this REPL's own input history persists; None = $XDG_STATE_HOME/bashcoder/history."""
     shell_history: Path | None = None
     """The shell history file suggestions draw on (read only, never written); None = $HISTFILE, else
-    ~/.bash_history. Not read at all while `Settings.history` is off."""
+    the login shell's (`default_shell_history`: zsh, fish, else ~/.bash_history). Not read at all
+    while `Settings.history` is off."""
     threads: int | None = None
     """CPU threads torch may use for the model; None = torch's default (one per core). Batch-1
     decoding is overhead-bound: on busy or shared cores 1 thread was 15x faster than 2 (bench/repl_latency.py)."""
@@ -209,8 +211,26 @@ class ReplConfig:
         return self.history_file or default_history_file()
 
     def shell_history_path(self) -> Path:
-        """The shell's history file: --shell-history, else $HISTFILE, else ~/.bash_history."""
+        """The shell's history file: --shell-history, else `default_shell_history()`."""
         if self.shell_history is not None:
             return self.shell_history
-        named = os.environ.get("HISTFILE", "")
-        return Path(named).expanduser() if named.strip() else Path.home() / ".bash_history"
+        return default_shell_history(os.environ, Path.home())
+
+
+def default_shell_history(env: Mapping[str, str], home: Path) -> Path:
+    """$HISTFILE when exported; else the history of the login shell $SHELL names: zsh's
+    ~/.zsh_history (or ~/.zhistory, the other name zsh setups use), fish's
+    $XDG_DATA_HOME/fish/fish_history; else ~/.bash_history. zsh and bash keep HISTFILE a shell
+    variable, not exported, so a zsh user (macOS's default shell) would otherwise get bash's file,
+    usually absent. Pure but for checking which of zsh's two names exists."""
+    named = env.get("HISTFILE", "")
+    if named.strip():
+        return Path(named).expanduser()
+    shell = Path(env.get("SHELL", "")).name
+    if shell == "zsh":
+        found = [home / name for name in (".zsh_history", ".zhistory") if (home / name).is_file()]
+        return found[0] if found else home / ".zsh_history"
+    if shell == "fish":
+        data = env.get("XDG_DATA_HOME", "").strip()
+        return (Path(data) if data else home / ".local" / "share") / "fish" / "fish_history"
+    return home / ".bash_history"

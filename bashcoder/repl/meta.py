@@ -74,7 +74,7 @@ SUGGESTION_HELP = (
     ":set suggest history,model  history first (newest past command that starts with the input), then the model",
     ":set suggest model          the model only; also history, model,history",
     ":set history off            no past commands: no history suggestions, only this session's in the model's prompt",
-    "history = $HISTFILE (else ~/.bash_history) and this REPL's inputs; read here, never written or sent",
+    "history = $HISTFILE (else your $SHELL's: ~/.zsh_history, fish_history, ~/.bash_history) and this REPL's inputs; read here, never written or sent",
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bashcoder.repl.config import ReplConfig
+from bashcoder.repl.config import ReplConfig, default_shell_history
 from bashcoder.repl.rawtext import encode, for_model
 from bashcoder.repl.recall import Recall
 from bashcoder.repl.shellhistory import MAX_BYTES, parse_history, read_history
@@ -56,8 +56,25 @@ def test_which_file_is_the_shell_history(tmp_path: Path, monkeypatch: pytest.Mon
     assert ReplConfig().shell_history_path() == tmp_path / "h"
     monkeypatch.delenv("HISTFILE")
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SHELL", "/bin/bash")
     assert ReplConfig().shell_history_path() == tmp_path / ".bash_history"
     assert ReplConfig(shell_history=tmp_path / "z").shell_history_path() == tmp_path / "z"
+
+
+def test_without_histfile_the_login_shells_history_is_read(tmp_path: Path) -> None:
+    # zsh and bash do not export HISTFILE: a zsh user's history must not be looked for in bash's file
+    assert default_shell_history({"SHELL": "/bin/zsh"}, tmp_path) == tmp_path / ".zsh_history"
+    (tmp_path / ".zhistory").write_text(": 1700000000:0;git status\n")
+    assert default_shell_history({"SHELL": "/usr/local/bin/zsh"}, tmp_path) == tmp_path / ".zhistory"
+    assert read_history(default_shell_history({"SHELL": "/bin/zsh"}, tmp_path)) == ["git status"]
+    fish = default_shell_history({"SHELL": "/usr/bin/fish"}, tmp_path)
+    assert fish == tmp_path / ".local" / "share" / "fish" / "fish_history"
+    xdg = default_shell_history({"SHELL": "/usr/bin/fish", "XDG_DATA_HOME": str(tmp_path / "d")}, tmp_path)
+    assert xdg == tmp_path / "d" / "fish" / "fish_history"
+    assert default_shell_history({"SHELL": "/bin/bash"}, tmp_path) == tmp_path / ".bash_history"
+    assert default_shell_history({}, tmp_path) == tmp_path / ".bash_history"
+    exported = {"SHELL": "/bin/zsh", "HISTFILE": str(tmp_path / "mine")}
+    assert default_shell_history(exported, tmp_path) == tmp_path / "mine"
 
 
 def test_recall_answers_with_the_newest_entry_that_starts_with_the_input() -> None:
