@@ -10,7 +10,7 @@ from __future__ import annotations
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition, has_focus, is_done
 from prompt_toolkit.formatted_text import StyleAndTextTuples
-from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, HSplit, Window
+from prompt_toolkit.layout import BufferControl, ConditionalContainer, FormattedTextControl, HSplit, Window
 from prompt_toolkit.shortcuts import PromptSession
 
 from bashcoder.repl.suggest import GhostSuggestion
@@ -38,14 +38,33 @@ def ghost_tail(buffer: Buffer, indent: int) -> ConditionalContainer:
 
     return ConditionalContainer(
         Window(FormattedTextControl(fragments), dont_extend_height=True, wrap_lines=True),
-        filter=Condition(lambda: bool(tail_lines(buffer))) & has_focus(buffer) & ~is_done,
+        filter=_tail_shown(buffer),
+    )
+
+
+def _tail_shown(buffer: Buffer) -> Condition:
+    # Not while the Tab menu is open: the menu floats over the space under the input.
+    return (
+        Condition(lambda: bool(tail_lines(buffer)) and buffer.complete_state is None)
+        & has_focus(buffer)
+        & ~is_done
     )
 
 
 def install_ghost_tail(session: PromptSession[str], indent: int) -> ConditionalContainer:
-    """Put the tail window right below the session's input (above its toolbars)."""
+    """Put the tail window right below the session's input (above its toolbars).
+
+    With a bottom toolbar prompt_toolkit gives the input every row down to the toolbar, so a
+    window placed after it would sit at the screen's foot, far from the cursor; while a tail is
+    shown the input keeps to its own lines and an empty window after the tail takes the rest.
+    """
     root = session.layout.container
-    tail = ghost_tail(session.default_buffer, indent)
+    buffer = session.default_buffer
+    tail = ghost_tail(buffer, indent)
     if isinstance(root, HSplit):
-        root.children.insert(1, tail)
+        shown = _tail_shown(buffer)
+        for window in session.layout.find_all_windows():
+            if isinstance(window.content, BufferControl) and window.content.buffer is buffer:
+                window.dont_extend_height = shown
+        root.children[1:1] = [tail, ConditionalContainer(Window(), filter=shown)]
     return tail

@@ -258,12 +258,19 @@ def test_a_block_suggestion_shows_its_further_lines_below_the_input(
             assert buf.suggestion.text == ""
             assert tail_lines(buf) == ["    echo $f", "done"]
             tail = repl.ghost_tail
-            assert tail in repl.session.layout.container.children  # type: ignore[attr-defined]
+            children = repl.session.layout.container.children  # type: ignore[attr-defined]
+            assert children.index(tail) == 1  # right after the input, before the toolbars
             assert tail.filter()
+            # With a bottom toolbar the input takes every row down to it unless it keeps to its own
+            # lines while a tail shows: then the tail sits under the input, not at the screen's foot.
+            window = repl.session.layout.current_window
+            assert window.content.buffer is buf and window.dont_extend_height()
+            assert children[2].filter()  # the rows left over go below the tail
             control = tail.content.content  # type: ignore[attr-defined]
             assert control.text() == [("class:ghost-tail", "      echo $f\n  done")]  # under the input's text
             buf.cursor_position = 0
             assert tail_lines(buf) == []  # only at the end of the input, where it would be inserted
+            assert not window.dont_extend_height() and not children[2].filter()
             repl.session.app.exit(result="")
             await task
 
