@@ -32,7 +32,7 @@ from bashcoder.engine.knobs import (
 )
 from bashcoder.engine.rerank import RerankConfig, finished, left_to_right_lines, suffix_scores, wants_rerank
 from bashcoder.engine.stops import CLOSING_CHARS, close_compounds, stop_rule_for, trim_suffix_overlap
-from bashcoder.engine.subcommands import fit_subcommand
+from bashcoder.engine.subcommands import fit_subcommand, word_choices
 from bashcoder.engine.syntax import candidates_ok, code_share, rank
 from bashcoder.engine.tokenizer import encodable
 from bashcoder.engine.windows import (
@@ -258,9 +258,37 @@ class Completer:
             drawn = left_to_right_lines(self.generator, pre, stop, max_tokens, req.rerank, halt)
             candidates += finished(drawn)
         suggestions = self.rank(replace(req, prefix=pre, suffix=suf), candidates, stop.mode, rerank)
+        if (
+            not suggestions
+            and stop.mode == "line"
+            and (halt.deadline is None or time.perf_counter() < halt.deadline)
+        ):
+            suggestions = self.known_word(pre, suf)
         with self._lock:
             self._last = _Last(pre, suf, suggestions)
         return [replace(s, text=to_document_text(s.text, eol)) for s in suggestions]
+
+    def known_word(self, prefix: str, suffix: str) -> list[Suggestion]:
+        """The program's own subcommand the typed part of one completes to, the likeliest under the
+        model first, when the model's suggestions all named one it lacks (`git st` -> `git step`,
+        dropped): as a shell's completion would, constrained to the program's list and ordered
+        by the model (`Generator.score`, one batch over the few names). [] when the cursor ends
+        no subcommand word, or more than a few names fit (`subcommands.word_choices`)."""
+        found = word_choices(prefix)
+        if found is None or suffix.split("\n", 1)[0].strip():
+            return []
+        typed, names = found
+        head = prefix[: len(prefix) - len(typed)]
+        base = head.rstrip(" \t")
+        gen = self.generator
+        conts = [gen.tokenizer.encode(head[len(base) :] + name) for name in names]
+        prompt = gen.left_to_right_prompt(base, max(map(len, conts)))
+        scores = gen.score(prompt, conts)
+        ranked = sorted(zip(scores, names, strict=True), key=lambda pair: -pair[0])
+        return [
+            Suggestion(name[len(typed) :], score / len(cont), None, "line", finish="stop")
+            for (score, name), cont in zip(ranked, (conts[names.index(n)] for _, n in ranked), strict=True)
+        ][:1]
 
     def rank(
         self,

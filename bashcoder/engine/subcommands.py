@@ -168,12 +168,19 @@ def _unknown_word(
     lacks (its match, and the program's names); None when there is none or no program can say."""
     line, start, end = _cursor_line(before, text)
     for m in _subcommand_pattern(tuple(LISTERS)).finditer(line, start, end):
-        if m.end("word") <= len(before) or (not finished and m.end("word") == len(line)):
+        typed = m.end("word") <= len(before)
+        if (typed and (m.end("word") < len(before) or not text)) or (
+            not finished and m.end("word") == len(line)
+        ):
             continue
         if m["opts"] and m["prog"] != "git":
             continue  # another program's options may take values: which word is the command is unclear
         names = known(m["prog"])
-        if names is not None and m["word"] not in names:
+        if names is None or m["word"] in names:
+            continue
+        # A word the user typed and the suggestion ends (`git comm` + ` -1`) is judged only when it
+        # is the start of a name the program has: else it may be a command the list does not know.
+        if not typed or any(n.startswith(m["word"]) for n in names):
             return m, names
     return None
 
@@ -211,3 +218,27 @@ def fit_subcommand(
     fits = [n for n in names if bad.startswith(n) and len(n) < len(bad) and bad[len(n)] in "-_."]
     cut = m.start("word") + max(map(len, fits), default=0)
     return text[: cut - len(before)] if fits and cut > len(before) else None
+
+
+MAX_WORD_CHOICES = 16
+"""A typed part of a subcommand that more of the program's names start with is not completed from
+the list: the model's own choice among so many would be a guess."""
+
+
+def word_choices(
+    before: str, known: Callable[[str], frozenset[str] | None] = listed_subcommands
+) -> tuple[str, list[str]] | None:
+    """When the cursor ends a program's subcommand word (`git st`): that typed part and the
+    program's names that start with it and are longer (`["stage", "stash", "status", ...]`, at
+    most MAX_WORD_CHOICES, sorted); else None (pure but for the listing)."""
+    start = before.rfind("\n") + 1
+    for m in _subcommand_pattern(tuple(LISTERS)).finditer(before, start):
+        if m.end("word") != len(before) or (m["opts"] and m["prog"] != "git"):
+            continue
+        names = known(m["prog"])
+        typed = m["word"]
+        choices = sorted(n for n in names or () if n.startswith(typed) and len(n) > len(typed))
+        if names is None or not choices or len(choices) > MAX_WORD_CHOICES:
+            return None
+        return typed, choices
+    return None

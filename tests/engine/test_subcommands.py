@@ -26,6 +26,7 @@ from bashcoder.engine.subcommands import (
     listed_subcommands,
     program_subcommands,
     unknown_subcommand,
+    word_choices,
 )
 from bashcoder.repl.assistant import Assistant
 from bashcoder.repl.config import Settings
@@ -141,6 +142,55 @@ def test_a_slow_listing_holds_no_keystroke_up(tmp_path: Path, monkeypatch: pytes
     assert listed_subcommands("slowlister") == {"alpha", "beta"}
     assert fit_subcommand("slowlister ", "gamma") is None  # judged once it is
     assert fit_subcommand("slowlister ", "alpha -v") == "alpha -v"
+
+
+GIT = {"git": frozenset({"status", "stash", "stage", "show", "commit", "commit-tree", "checkout"})}
+
+
+def test_a_typed_word_the_suggestion_ends_is_judged_when_it_starts_a_known_name() -> None:
+    assert unknown_subcommand("git comm", " -1", known=GIT.get) == "comm"  # `git comm -1` fails
+    assert unknown_subcommand("git commit", " -m wip", known=GIT.get) is None
+    assert unknown_subcommand("git step", " --force", known=GIT.get) is None  # no name starts so: the user's
+    assert unknown_subcommand("git comm", "", known=GIT.get) is None  # nothing suggested, nothing judged
+
+
+def test_the_names_a_typed_subcommand_word_may_complete_to() -> None:
+    assert word_choices("git st", GIT.get) == ("st", ["stage", "stash", "status"])
+    assert word_choices("cd x && sudo git comm", GIT.get) == ("comm", ["commit", "commit-tree"])
+    assert word_choices("git status", GIT.get) is None  # whole: nothing longer starts with it
+    assert word_choices("echo git st", GIT.get) is None  # not a command
+    assert word_choices("git st --short", GIT.get) is None  # the cursor is not in the word
+    many = {"git": frozenset(f"s{i:02d}" for i in range(40))}
+    assert word_choices("git s", many.get) is None  # too many to choose from
+
+
+def test_when_every_suggestion_names_an_unknown_subcommand_the_model_picks_among_the_known(
+    bpe_tokenizer,  # noqa: ANN001
+) -> None:
+    names = git_subcommands()
+    assert names is not None
+    cfg = preset("micro", vocab_size=bpe_tokenizer.vocab_size)
+    plan = dataclasses.replace(plan_for(torch.device("cpu")), runtime="torch")
+    fell_back = 0
+    for seed in range(6):
+        generator = Generator(
+            LoadedModel(build_model(cfg, seed=seed).eval(), bpe_tokenizer, cfg, None, {}), plan
+        )
+        completer = Completer(generator)
+        prefix = "#!/bin/bash\ngit st"
+        ranked = completer.known_word(prefix, "")
+        assert len(ranked) == 1 and "st" + ranked[0].text in names  # one of git's own: stash, status, ...
+        shown = completer.complete(
+            CompletionRequest(prefix, "\n", mode="line", sampling=SamplingConfig(temperature=0, max_tokens=8))
+        )
+        raw = generator.generate(bpe_tokenizer.encode("git st"), SamplingConfig(temperature=0, max_tokens=8))[
+            0
+        ].text
+        fell_back += bool(shown) and shown[0].text == ranked[0].text and not raw.startswith(ranked[0].text)
+        for s in shown:  # a word cut by the token budget may go on: not judged
+            done = s.finish not in ("time", "length")
+            assert unknown_subcommand(prefix, s.text, done, known=program_subcommands) is None
+    assert fell_back, "no seed's own answer was dropped and replaced: the test proves nothing"
 
 
 def test_no_surface_completes_git_to_a_command_it_lacks(bpe_tokenizer) -> None:  # noqa: ANN001
