@@ -139,6 +139,10 @@ def git_subcommands() -> frozenset[str] | None:
     return program_subcommands("git")
 
 
+_VALUE = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'])+"""
+"""An option's value: words and quoted runs glued together (`user.name="Jane Doe"`)."""
+
+
 @lru_cache(maxsize=4)
 def _subcommand_pattern(programs: tuple[str, ...]) -> re.Pattern[str]:
     """A program of `programs` after a line's start, a separator or sudo; for git its global options
@@ -147,8 +151,13 @@ def _subcommand_pattern(programs: tuple[str, ...]) -> re.Pattern[str]:
     names = "|".join(sorted(map(re.escape, programs), key=len, reverse=True))
     return re.compile(
         r"(?:^|[;&|(]|\bsudo)[ \t]*(?P<prog>" + names + r")"
-        r"(?P<opts>(?:[ \t]+(?:-C|-c|--git-dir|--work-tree|--namespace|--exec-path)[ \t]+\S+|[ \t]+--?[\w-]+(?:=\S+)?)*)"
-        r"[ \t]+(?P<word>[A-Za-z][\w.-]*)(?![\w.-])",
+        r"(?P<opts>(?:[ \t]+(?:-C|-c|--git-dir|--work-tree|--namespace|--exec-path)[ \t]+"
+        + _VALUE
+        + r"|[ \t]+--?[\w-]+(?:="
+        + _VALUE
+        + r")?)*)"
+        # Not a word a quote or `=` follows: the rest of a quoted value (`-c user.name="Jane Doe"`).
+        r"[ \t]+(?P<word>[A-Za-z][\w.-]*)(?![\w.\-'\"=])",
         re.M,
     )
 
@@ -168,19 +177,12 @@ def _unknown_word(
     lacks (its match, and the program's names); None when there is none or no program can say."""
     line, start, end = _cursor_line(before, text)
     for m in _subcommand_pattern(tuple(LISTERS)).finditer(line, start, end):
-        typed = m.end("word") <= len(before)
-        if (typed and (m.end("word") < len(before) or not text)) or (
-            not finished and m.end("word") == len(line)
-        ):
-            continue
+        if m.end("word") <= len(before) or (not finished and m.end("word") == len(line)):
+            continue  # a word the user typed is theirs (a repo's own alias, npm's abbreviations)
         if m["opts"] and m["prog"] != "git":
             continue  # another program's options may take values: which word is the command is unclear
         names = known(m["prog"])
-        if names is None or m["word"] in names:
-            continue
-        # A word the user typed and the suggestion ends (`git comm` + ` -1`) is judged only when it
-        # is the start of a name the program has: else it may be a command the list does not know.
-        if not typed or any(n.startswith(m["word"]) for n in names):
+        if names is not None and m["word"] not in names:
             return m, names
     return None
 
@@ -228,8 +230,8 @@ the list: the model's own choice among so many would be a guess."""
 def word_choices(
     before: str, known: Callable[[str], frozenset[str] | None] = listed_subcommands
 ) -> tuple[str, list[str]] | None:
-    """When the cursor ends a program's subcommand word (`git st`): that typed part and the
-    program's names that start with it and are longer (`["stage", "stash", "status", ...]`, at
+    """When the cursor ends the typed part of a program's subcommand (`git st`; not a whole name
+    such as `git show`): that part and the program's names that start with it and are longer (`["stage", "stash", "status", ...]`, at
     most MAX_WORD_CHOICES, sorted); else None (pure but for the listing)."""
     start = before.rfind("\n") + 1
     for m in _subcommand_pattern(tuple(LISTERS)).finditer(before, start):
@@ -237,8 +239,10 @@ def word_choices(
             continue
         names = known(m["prog"])
         typed = m["word"]
-        choices = sorted(n for n in names or () if n.startswith(typed) and len(n) > len(typed))
-        if names is None or not choices or len(choices) > MAX_WORD_CHOICES:
+        if names is None or typed in names:
+            return None  # a whole name already (`git show`, not `git show-ref`)
+        choices = sorted(n for n in names if n.startswith(typed) and len(n) > len(typed))
+        if not choices or len(choices) > MAX_WORD_CHOICES:
             return None
         return typed, choices
     return None

@@ -219,7 +219,7 @@ class ReplConfig:
 
 def default_shell_history(env: Mapping[str, str], home: Path) -> Path:
     """$HISTFILE when exported; else the history of the login shell $SHELL names: zsh's
-    ~/.zsh_history (or ~/.zhistory, the other name zsh setups use), fish's
+    ${ZDOTDIR:-~}/.zsh_history (or .zhistory, the other name zsh setups use), fish's
     $XDG_DATA_HOME/fish/fish_history; else ~/.bash_history. zsh and bash keep HISTFILE a shell
     variable, not exported, so a zsh user (macOS's default shell) would otherwise get bash's file,
     usually absent. Pure but for checking which of zsh's two names exists."""
@@ -228,8 +228,9 @@ def default_shell_history(env: Mapping[str, str], home: Path) -> Path:
         return Path(named).expanduser()
     shell = Path(env.get("SHELL", "")).name
     if shell == "zsh":
-        found = [home / name for name in (".zsh_history", ".zhistory") if (home / name).is_file()]
-        return found[0] if found else home / ".zsh_history"
+        zdot = Path(env["ZDOTDIR"]).expanduser() if env.get("ZDOTDIR", "").strip() else home
+        found = [zdot / name for name in (".zsh_history", ".zhistory") if (zdot / name).is_file()]
+        return found[0] if found else zdot / ".zsh_history"
     if shell == "fish":
         data = env.get("XDG_DATA_HOME", "").strip()
         return (Path(data) if data else home / ".local" / "share") / "fish" / "fish_history"

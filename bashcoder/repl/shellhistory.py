@@ -119,5 +119,5 @@ def read_history(path: Path) -> list[str]:
         return []
     if size > MAX_BYTES and b"\n" in data:
         data = data[data.index(b"\n") + 1 :]  # the first line was cut in two
-    zsh = True if "zsh" in path.name else None
+    zsh = True if "zsh" in path.name or path.name == ".zhistory" else None
     return parse_history(data, zsh)[-MAX_ENTRIES:]

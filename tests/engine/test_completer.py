@@ -114,8 +114,10 @@ def test_the_line_ending_is_the_documents_own() -> None:
     assert line_ending("echo", "\r\ndone\r\n") == "\r\n"
     assert line_ending("a\nb", "\r\n") == "\n"
     assert line_ending("", "") == "\n"
-    assert line_ending("a\rb", "\r\n") == "\r"
+    assert line_ending("a\rb", "c\rd") == "\r"
     assert line_ending("echo", "\rdone\r") == "\r"
+    assert line_ending("#!/bin/bash\r\r\necho a\r\n", "") == "\r\n"  # a stray CR changes nothing
+    assert line_ending("a\rb", "\n") == "\n"
 
 
 @pytest.mark.parametrize(

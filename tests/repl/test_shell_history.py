@@ -67,6 +67,12 @@ def test_without_histfile_the_login_shells_history_is_read(tmp_path: Path) -> No
     (tmp_path / ".zhistory").write_text(": 1700000000:0;git status\n")
     assert default_shell_history({"SHELL": "/usr/local/bin/zsh"}, tmp_path) == tmp_path / ".zhistory"
     assert read_history(default_shell_history({"SHELL": "/bin/zsh"}, tmp_path)) == ["git status"]
+    zdot = tmp_path / "zdot"
+    assert (
+        default_shell_history({"SHELL": "/bin/zsh", "ZDOTDIR": str(zdot)}, tmp_path) == zdot / ".zsh_history"
+    )
+    (tmp_path / ".zhistory").write_text("for f in *; do\\\necho $f\\\ndone\n")  # no EXTENDED_HISTORY
+    assert read_history(tmp_path / ".zhistory") == ["for f in *; do\necho $f\ndone"]  # zsh's, not bash's
     fish = default_shell_history({"SHELL": "/usr/bin/fish"}, tmp_path)
     assert fish == tmp_path / ".local" / "share" / "fish" / "fish_history"
     xdg = default_shell_history({"SHELL": "/usr/bin/fish", "XDG_DATA_HOME": str(tmp_path / "d")}, tmp_path)
