@@ -312,5 +312,8 @@ def test_the_completion_menu_lists_bashcoder_items(page: Any) -> None:
     assert "bashcoder" in focused.inner_text(), "the preselected item should show bashcoder as its source"
     # Enter takes the item: after a blank the word is empty, so the label is what gets inserted.
     page.keyboard.press("Enter")
-    line = _editor_lines(page)[-1]
-    assert line.startswith("mkdir -p " + labels[0].removesuffix("…")), (line, labels[0])
+    want = "mkdir -p " + labels[0].removesuffix("…")
+    deadline = time.monotonic() + 10  # the editor applies the item's edit a frame or more later
+    while not (line := _editor_lines(page)[-1]).startswith(want) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert line.startswith(want), (line, labels[0])
