@@ -19,13 +19,14 @@ from bashcoder.engine.syntax import mask_literals
 MODES = ("line", "block", "auto")
 _OPENERS = re.compile(r"(\bthen|\bdo|\belse|\bin|\{|\(\)\s*\{?|\|\||&&|\\)\s*$")
 _LINE_OPENS = re.compile(
-    r"(\b(for|while|until|select)\b.*;\s*do|\b(if|elif)\b.*;\s*then|^\s*(then|else)"
+    r"(\b(for|while|until|select)\b(?:(?!\bdo\b).)*;\s*do|\b(if|elif)\b(?:(?!\bthen\b).)*;\s*then|^\s*(then|else)"
     r"|\bcase\s.*\sin|\(\)\s*\{|^\s*(function\s+\S+\s*)?\{|(\|\||&&)\s*\{)\s*$"
 )
 """A line being typed that, when the cursor is at its end, has just opened a compound's body (judged
 with its strings and comments blanked). Stricter than _OPENERS, which judges finished lines: a line
 still being typed may end in `do` on its way to `done` or `docker` (`cd build; do`), in `in` with a
-`for` still missing its list, in `{` inside `${` or `echo {a,b}`. (`do` alone on a line under a
+`for` still missing its list, in `{` inside `${` or `echo {a,b}`, in `; do` of a one-line loop
+whose `do` came already (`for f in *; do echo $f; do` on its way to `done`). (`do` alone on a line under a
 `for` is left out: the same two letters start `done`.)"""
 CLOSING_CHARS = frozenset("\"')]}`")
 CLOSERS = {"if": "fi", "for": "done", "while": "done", "until": "done", "select": "done", "case": "esac"}

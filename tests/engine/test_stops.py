@@ -66,6 +66,8 @@ def test_auto_mode_asks_a_block_where_lines_are_about_to_be_written() -> None:
         "# build it; then",
         'echo "step 1; then',
         "x=${a:-{",
+        "for f in *; do echo $f; do",  # a one-line loop on its way to `done`
+        "if [ -f x ]; then echo y; then",
     ):
         assert choose_mode(f"echo a\n{typed}") == "line", typed
     # text after the cursor on its line: a line fits between
