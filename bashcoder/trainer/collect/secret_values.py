@@ -103,7 +103,11 @@ def is_literal_value(value: str, min_len: int = 1) -> bool:
     if inner.endswith("]") and "[" not in inner:
         inner = inner[:-1]
     # Quotes inside a value are shell quoting around an expansion: `KEY='"$KEY"'` in a sed script.
-    if any(c.isspace() or ord(c) > 127 or c in "'\"" for c in inner) or not any(c.isalnum() for c in inner):
+    # Letters beyond ASCII may be a password's (`Kq7vñT2m`); other non-ASCII characters (dashes,
+    # quotes, symbols of localized text) are not.
+    if any(c.isspace() or (ord(c) > 127 and not c.isalnum()) or c in "'\"" for c in inner) or not any(
+        c.isalnum() for c in inner
+    ):
         return False
     # URL credentials are the url-password rule's; a whole URL is an address, not a secret.
     if "://" in inner:

@@ -495,3 +495,23 @@ def test_a_long_comment_of_password_words_is_scrubbed_in_linear_time() -> None:
     start = time.perf_counter()
     scrub("#!/bin/bash\n" + "# password " * 5_000 + "\necho " + "a1" * 5_000 + " > " + "k" * 20_000 + "\n")
     assert time.perf_counter() - start < 5.0  # a hang guard, far above the ~0.05 s it takes
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("export DB_PASSWORD='r7Hq2xKpñLm4Wz9b'", "r7Hq2xKpñLm4Wz9b"),  # a letter beyond ASCII
+        ('ADMIN_PASS="Schlüssel2024"', "Schlüssel2024"),
+        ("password=contraseña", "contraseña"),
+    ],
+)
+def test_a_password_with_letters_beyond_ascii_is_scrubbed(line: str, secret: str) -> None:
+    assert secret not in scrub(line).text
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['PASSWORD_TEXT="Contraseña:"', 'PASS_PROMPT="Введите пароль"', 'echo "Passwort — ${PASSWORD}"'],
+)
+def test_localized_prompts_about_passwords_are_kept(line: str) -> None:
+    assert scrub(line).text == line
