@@ -623,7 +623,7 @@ _FLAG_CONTINUED = re.compile(
 )
 # What `_heredoc` looks for on a here-document's line, as a cheap test of the whole text first.
 _HEREDOC_HINT = re.compile(
-    r"pass|ftp|mysql_secure|pdbedit|adduser|sudo|kinit|realm|secret|credential|auth|userlist", re.I
+    r"pass|ftp|mysql_secure|pdbedit|adduser|sudo|kinit|realm|secret|credential|auth|userlist|configure", re.I
 )
 # Tools a here-document answers the password prompts of (`mysql_secure_installation <<EOF`, then
 # y, PW, PW, y ...).
@@ -1058,6 +1058,10 @@ def _heredoc(m: re.Match[str]) -> str | None:
         body = _FTP_USER_LINE.sub(lambda e: _password_at(e, is_literal_value), m.group(3))
     elif tool in _ANSWERING_TOOLS:
         body = _ANSWER_LINE.sub(lambda e: _password_at(e, _typed_password), m.group(3))
+    elif tool in _CONFIGURE_TOOLS and words[1:2] == ["configure"]:
+        # `aws configure <<EOF` answers key id, secret key, region, format; `databricks configure
+        # --token` the host and a token: the generated ones go, the region and format stay.
+        body = _ANSWER_LINE.sub(lambda e: _password_at(e, _generated_answer), m.group(3))
     elif any(_CREDENTIALS_FILE.search(t.group(1)) for t in _WRITE_TARGET.finditer(before + " " + m.group(2))):
         body = re.sub(r"[^\n]+", _credentials_line, m.group(3))
     else:
@@ -1066,6 +1070,15 @@ def _heredoc(m: re.Match[str]) -> str | None:
         return None
     start, end = m.start(3) - m.start(), m.end(3) - m.start()
     return m.group(0)[:start] + body + m.group(0)[end:]
+
+
+_CONFIGURE_TOOLS = frozenset({"aws", "databricks"})
+"""CLIs whose `configure` a here-document answers with keys (`aws configure <<EOF`)."""
+
+
+def _generated_answer(value: str) -> bool:
+    """An answer line that is a generated key or token (`_strong`), not a region, a format or a URL."""
+    return is_literal_value(value) and _strong(value)
 
 
 def _typed_password(value: str) -> bool:

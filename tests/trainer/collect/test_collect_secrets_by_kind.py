@@ -515,3 +515,16 @@ def test_a_password_with_letters_beyond_ascii_is_scrubbed(line: str, secret: str
 )
 def test_localized_prompts_about_passwords_are_kept(line: str) -> None:
     assert scrub(line).text == line
+
+
+def test_keys_answered_to_a_clis_configure_in_a_here_document_are_scrubbed() -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+    aws = f"aws configure <<EOF\nAKIAIOSFODNN7EXAMPLE\n{secret}\nus-east-1\njson\nEOF\n"
+    out = scrub(aws).text
+    assert secret not in out and "\nus-east-1\njson\nEOF" in out  # the region and format stay
+    token = "dapi0123456789abcdef0123456789abcdef"
+    host = "https://adb-1234567890123456.7.azuredatabricks.net"
+    out = scrub(f"databricks configure --token <<EOF\n{host}\n{token}\nEOF\n").text
+    assert token not in out and host in out
+    build = "./configure <<EOF\nyes\nprefix2024\nEOF\n"  # another program's configure: its answers stay
+    assert scrub(build).text == build
