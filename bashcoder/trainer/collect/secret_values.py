@@ -246,6 +246,9 @@ def holds_secret(name: str, value: str) -> bool:
     random (8+ letters and digits): most `*_KEY`s in scripts are lookup keys
     (`default_save_key="C-s"`, `METADATA_KEY='flink-start'`), measured on the corpus.
     """
+    if _parts(name)[-2:] == ["SECRET", "ID"] and _APPROLE_SECRET_ID.fullmatch(value.strip("'\"")):
+        # Vault AppRole's `secret_id` is its password, a UUID; AWS's `--secret-id` names a secret.
+        return True
     if not is_secret_name(name):
         # `NEO4J_AUTH=neo4j/PW`, `GH_AUTH=TOKEN`, `WEBHOOK_HMAC=KEY`: these name a credential only
         # when the value looks like one (`AUTH=basic`, `HMAC=sha256` are settings).
@@ -262,6 +265,7 @@ def holds_secret(name: str, value: str) -> bool:
     return True
 
 
+_APPROLE_SECRET_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}|[0-9A-F]{16}|(?:[0-9A-F]{4} ?){10}")
 
 

@@ -528,3 +528,13 @@ def test_keys_answered_to_a_clis_configure_in_a_here_document_are_scrubbed() -> 
     assert token not in out and host in out
     build = "./configure <<EOF\nyes\nprefix2024\nEOF\n"  # another program's configure: its answers stay
     assert scrub(build).text == build
+
+
+def test_a_vault_approle_secret_id_is_scrubbed_and_an_aws_secret_id_kept() -> None:
+    sid = "f6e74658-e025-4c5e-a1aa-7874e3dea444"
+    login = f"vault write auth/approle/login role_id=0b6c0d1e-5b8a-4d0e-9a43-2f4c1e7d9a10 secret_id={sid}"
+    out = scrub(login).text
+    assert sid not in out and "role_id=0b6c0d1e" in out  # the role id is public, like a user name
+    assert sid not in scrub(f'export VAULT_SECRET_ID="{sid}"').text
+    for kept in ("SECRET_ID=prod/db/password", f"aws secretsmanager get-secret-value --secret-id {sid}"):
+        assert scrub(kept).text == kept  # a secret's name or id, not the secret
