@@ -378,6 +378,22 @@ _FROM_LITERAL = re.compile(r"(--from-literal[ =]['\"]?([\w.\-]+)=)([^\s'\"]+)")
 _UCI_WIFI_KEY = re.compile(r"(\bwireless\.[@\w\[\].\-]*\.key=)(['\"]?)([^\s'\"]+)\2")
 # Yarn Berry's npmAuthIdent: "user:PW".
 _NPM_AUTH_IDENT = re.compile(r"(\bnpmAuthIdent[ \t]*:[ \t]*['\"]?[^\s:'\"]+:)([^\s'\"]+)")
+# Ceph keyrings' `key = AQ...==` (a base64 key whose first bytes are Ceph's header).
+_CEPH_KEY = re.compile(r"(\bkey[ \t]*=[ \t]*)(AQ[A-Za-z0-9+/]{30,}={0,2})(?![A-Za-z0-9+/=])")
+# Consul's gossip key in its JSON configuration: `"encrypt": "BASE64"`.
+_JSON_ENCRYPT = re.compile(r"(\"encrypt\"[ \t]*:[ \t]*\")([A-Za-z0-9+/]{22,}={0,2})(?=\")")
+# Redis ACL rules: `>PW` adds a password to the user (`ACL SETUSER app on >PW ~app:* +@all`).
+_REDIS_ACL = re.compile(r"(?i:(\bACL[ \t]+SETUSER\b[^\n]*?[ \t]['\"]?>))([^\s'\"]+)")
+# Bundler's per-host credentials: `bundle config [--global] gems.example.com user:PW`.
+_BUNDLE_CONFIG = re.compile(
+    r"(\bbundle[ \t]+config[ \t]+(?:--(?:global|local)[ \t]+)?(?:set[ \t]+)?"
+    r"[\w-]+(?:\.[\w-]+)+[ \t]+['\"]?[^\s:'\"]+:)([^\s'\"]+)"
+)
+# Composer's auth JSON keyed by host (COMPOSER_AUTH, auth.json): `"github-oauth": {"github.com": "TOKEN"}`.
+_COMPOSER_HOST_TOKEN = re.compile(
+    r"(\"(?:github-oauth|gitlab-token|gitlab-oauth|bitbucket-oauth)\"[ \t]*:[ \t]*\{[ \t]*\"[^\"\n]+\"[ \t]*:[ \t]*\")"
+    r"([^\"\n]+)(?=\")"
+)
 
 
 def _password_like(group: int, kind: str = "password") -> Callable[[re.Match[str]], str | None]:
@@ -1428,6 +1444,11 @@ _CONTEXT_RULES: tuple[
     ("secret-assignment", ("from-literal",), _FROM_LITERAL, _from_literal),
     ("secret-assignment", ("wireless.",), _UCI_WIFI_KEY, _password_like(3)),
     ("basic-credentials", ("npmauthident",), _NPM_AUTH_IDENT, _password_like(2)),
+    ("secret-assignment", ("key",), _CEPH_KEY, _keep_value(2, "secret")),
+    ("secret-assignment", ('"encrypt"',), _JSON_ENCRYPT, _keep_value(2, "secret")),
+    ("cli-password", ("setuser",), _REDIS_ACL, _keep_value(2, "password")),
+    ("basic-credentials", ("bundle",), _BUNDLE_CONFIG, _password_like(2)),
+    ("secret-assignment", ("-oauth", "-token"), _COMPOSER_HOST_TOKEN, _keep_value(2, "token")),
     ("netrc-password", ("machine",), _NETRC, _keep_value(2, "password")),
     ("sed-password", ("s/", "s|", "s#", "s,", "s@"), _SED_S, _sed),
     ("cli-password", ("codecov.io/bash",), _CODECOV_BASH, _keep_value(2, "token")),

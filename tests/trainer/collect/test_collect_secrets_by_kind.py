@@ -538,3 +538,41 @@ def test_a_vault_approle_secret_id_is_scrubbed_and_an_aws_secret_id_kept() -> No
     assert sid not in scrub(f'export VAULT_SECRET_ID="{sid}"').text
     for kept in ("SECRET_ID=prod/db/password", f"aws secretsmanager get-secret-value --secret-id {sid}"):
         assert scrub(kept).text == kept  # a secret's name or id, not the secret
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        (
+            "[client.admin]\n\tkey = AQBf2bBhAAAAABAAn3iJ4dTl5J0r0h9oXf5v0w==\n",
+            "AQBf2bBhAAAAABAAn3iJ4dTl5J0r0h9oXf5v0w==",
+        ),
+        (
+            '{\n  "encrypt": "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=",\n  "server": true\n}\n',
+            "pUqJrVyVRj5jsiYEkM",
+        ),
+        ("redis-cli -h cache01 ACL SETUSER app on '>Kq7vT2mX9pLw' '~app:*' '+@all'", "Kq7vT2mX9pLw"),
+        ("bundle config --global gems.contribsys.com 1a2b3c4d:9f8e7d6c5b4a", "9f8e7d6c5b4a"),
+        (
+            'COMPOSER_AUTH=\'{"github-oauth": {"github.com": "3f9a0c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f901"}}\' composer install',
+            "3f9a0c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f901",
+        ),
+    ],
+)
+def test_keys_in_service_configurations_and_package_manager_auth_are_scrubbed(line: str, secret: str) -> None:
+    assert secret not in scrub(line).text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"encrypt": true',
+        "key = value",
+        "bundle config set path vendor/bundle",
+        "bundle config --local build.nokogiri --use-system-libraries",
+        "ACL SETUSER app on nopass ~app:* +@all",
+        '"github-oauth": {"github.com": "$GITHUB_TOKEN"}',
+    ],
+)
+def test_settings_beside_those_keys_are_kept(line: str) -> None:
+    assert scrub(line).text == line
